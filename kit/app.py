@@ -1,0 +1,128 @@
+"""The shape every service app shares, so a service's ``create_app`` is a few lines.
+
+:func:`create_service_app` wires the lifespan (database, optional migrations), problem+json
+errors, request context, metrics, health routes, and the gateway-token requirement on
+every domain route. Dependencies for the request's session live here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from kit.context import RequestContextMiddleware
+from kit.db import Database, transaction
+from kit.errors import Conflict, ServiceUnavailable, install_problem_handlers, problem_response
+from kit.identity import TokenVerifier, current_principal
+from kit.logs import configure_logging
+from kit.migrations import MigrationSet, upgrade
+from kit.observability import Metrics, MetricsMiddleware, health_router
+from kit.settings import AppSettings
+
+logger = logging.getLogger("fnet.app")
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's one session and transaction: committed if the route succeeds, rolled
+    back if it raises. Scoped to the route function, so the commit happens before the
+    answer is sent and a failed commit is never reported as a success."""
+    database: Database = request.app.state.database
+    async for session in transaction(database, write=request.method not in _READ_METHODS):
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
+
+
+async def _on_integrity_error(request: Request, exc: Exception) -> Response:
+    # A unique constraint lost to a concurrent writer; the rules checked it beforehand, so
+    # this is a race the client can resolve by retrying or reading.
+    logger.info("integrity error", extra={"error": str(exc)[:500]})
+    return problem_response(
+        Conflict("the request conflicts with a concurrent change; read and retry"),
+        request.url.path,
+    )
+
+
+async def _on_database_error(request: Request, exc: Exception) -> Response:
+    logger.warning("database error", exc_info=exc)
+    return problem_response(
+        ServiceUnavailable("the database is busy or unreachable; retry shortly",
+                           headers={"Retry-After": "1"}),
+        request.url.path,
+    )
+
+
+def create_service_app(
+    *,
+    name: str,
+    title: str,
+    description: str,
+    settings: AppSettings,
+    migrations: MigrationSet,
+    routers: Sequence[APIRouter],
+    database: Database | None = None,
+) -> FastAPI:
+    """A service app. ``database`` is given by tests (a rolled-back connection); otherwise
+    the lifespan opens one from ``settings.database_url``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(name, level=settings.log_level, json=settings.json_logs)
+        if settings.migrate_on_start:
+            await asyncio.to_thread(upgrade, migrations, settings.database_url)
+        db = database or Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.database = db
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics(name)
+    app.state.token_verifier = TokenVerifier(settings.internal_token_secret.get_secret_value())
+    install_problem_handlers(app)
+    app.add_exception_handler(IntegrityError, _on_integrity_error)
+    app.add_exception_handler(DBAPIError, _on_database_error)
+
+    def readiness(request: Request) -> list[tuple[str, Any]]:
+        return [("database", request.app.state.database.ping)]
+
+    app.include_router(health_router(readiness))
+    guarded = [Depends(current_principal)]
+    for router in routers:
+        app.include_router(router, dependencies=guarded)
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
+    async def openapi() -> dict[str, Any]:
+        # Only the gateway reads this, to merge every service's API into one document.
+        if app.openapi_schema is None:
+            app.openapi_schema = get_openapi(
+                title=app.title, version=app.version, description=app.description,
+                routes=app.routes,
+            )
+        return app.openapi_schema
+
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestContextMiddleware)
+    return app

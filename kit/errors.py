@@ -1,0 +1,232 @@
+"""Errors as RFC 9457 ``application/problem+json``.
+
+Every failure a client can cause is a :class:`Problem` subclass carrying its status, a
+stable ``type`` and a title. One set of handlers (:func:`install_problem_handlers`) renders
+them, FastAPI's validation errors and anything unexpected, so no answer is ever an HTML
+page or a bare 500 string. Routes list the problems they can raise with
+:func:`problem_responses` so that the OpenAPI document shows them.
+
+Hierarchy::
+
+    Problem
+    ├── BadRequest (400)
+    ├── Unauthorized (401)
+    ├── Forbidden (403)
+    ├── NotFound (404)
+    ├── Conflict (409)
+    │   └── IdempotencyInProgress
+    ├── PreconditionFailed (412)
+    ├── PayloadTooLarge (413)
+    ├── Unprocessable (422)
+    │   └── IdempotencyKeyReused
+    ├── ServiceUnavailable (503)
+    └── GatewayTimeout (504)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:fnet:problem:"
+
+logger = logging.getLogger("fnet.errors")
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="dotted path of the offending field, e.g. amount.currency")
+    message: str
+    code: str
+
+
+class ProblemDocument(BaseModel):
+    """The body of every error answer."""
+
+    type: str = Field(examples=["urn:fnet:problem:not-found"])
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+class Problem(Exception):
+    """Base of every error a client can cause. Subclasses set ``status``, ``slug``, ``title``."""
+
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Sequence[FieldProblem] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        self.headers = headers or {}
+
+    def document(self, instance: str | None = None) -> ProblemDocument:
+        return ProblemDocument(
+            type=TYPE_PREFIX + self.slug,
+            title=self.title,
+            status=self.status,
+            detail=self.detail,
+            instance=instance,
+            errors=self.errors,
+        )
+
+
+class BadRequest(Problem):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class Unauthorized(Problem):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(Problem):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(Problem):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class IdempotencyInProgress(Conflict):
+    slug, title = "idempotency-in-progress", "A request with this Idempotency-Key is in progress"
+
+
+class PreconditionFailed(Problem):
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class Unprocessable(Problem):
+    status, slug, title = 422, "validation-error", "The request is not valid"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    slug, title = "idempotency-key-reused", "Idempotency-Key reused with a different request"
+
+
+class ServiceUnavailable(Problem):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+class GatewayTimeout(Problem):
+    status, slug, title = 504, "gateway-timeout", "Upstream service too slow"
+
+
+def problem_body(problem: Problem, instance: str | None = None) -> bytes:
+    return orjson.dumps(problem.document(instance).model_dump(exclude_none=True))
+
+
+def problem_response(problem: Problem, instance: str | None = None) -> Response:
+    return Response(
+        problem_body(problem, instance),
+        status_code=problem.status,
+        media_type=PROBLEM_CONTENT_TYPE,
+        headers=problem.headers,
+    )
+
+
+def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: each status a route may answer with, as problem+json."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for problem in problems:
+        entry = out.setdefault(
+            problem.status,
+            {"description": problem.title, "model": ProblemDocument,
+             "content": {PROBLEM_CONTENT_TYPE: {}}},
+        )
+        if problem.title not in entry["description"]:
+            entry["description"] += f"; {problem.title}"
+    return out
+
+
+def field_problems(errors: Iterable[Any]) -> list[FieldProblem]:
+    """Pydantic's error list as :class:`FieldProblem` entries, locations made dotted."""
+    out = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        message = str(error.get("msg", "invalid"))
+        # Our own validators raise ValueError subclasses; pydantic prefixes their message.
+        message = message.removeprefix("Value error, ")
+        out.append(
+            FieldProblem(field=".".join(loc) or "body", message=message, code=error.get("type", ""))
+        )
+    return out
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return problem_response(exc, request.url.path)
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = field_problems(exc.errors())
+    fields = ", ".join(sorted({e.field for e in errors}))
+    problem = Unprocessable(f"Invalid field(s): {fields}", errors=errors)
+    return problem_response(problem, request.url.path)
+
+
+_STATUS_PROBLEMS: dict[int, type[Problem]] = {
+    cls.status: cls
+    for cls in (BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
+                PayloadTooLarge, Unprocessable, ServiceUnavailable, GatewayTimeout)
+}
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    cls = _STATUS_PROBLEMS.get(exc.status_code)
+    if cls is None:
+        # A status we have no class for (405, 406...): render it faithfully all the same.
+        document = ProblemDocument(
+            type=f"{TYPE_PREFIX}http-{exc.status_code}",
+            title=str(exc.detail),
+            status=exc.status_code,
+            instance=request.url.path,
+        )
+        return Response(
+            orjson.dumps(document.model_dump(exclude_none=True)),
+            status_code=exc.status_code,
+            media_type=PROBLEM_CONTENT_TYPE,
+            headers=dict(exc.headers or {}),
+        )
+    problem = cls(str(exc.detail) if exc.detail else None, headers=dict(exc.headers or {}))
+    return problem_response(problem, request.url.path)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error", exc_info=exc)
+    return problem_response(Problem("An unexpected error occurred; it has been logged."),
+                            request.url.path)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,61 @@
+"""Settings shared by every app.
+
+Each app subclasses :class:`AppSettings` with its own environment prefix
+(``FNET_DONATIONS_``, ``FNET_GATEWAY_``...). Secrets have no defaults: an app started
+without them, or with a placeholder, refuses to start.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people paste from examples. A secret equal to one of these (or too short to
+# resist guessing) means the operator forgot to set a real one.
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "change_me", "secret", "password", "example", "placeholder", "xxx"}
+)
+MIN_SECRET_LENGTH = 32
+
+
+def check_secret(value: SecretStr) -> SecretStr:
+    raw = value.get_secret_value()
+    lowered = raw.strip().lower()
+    if lowered in PLACEHOLDER_SECRETS or any(word in lowered for word in ("changeme", "change-me")):
+        raise ValueError("is a placeholder; set a real random secret (e.g. `openssl rand -hex 32`)")
+    if len(raw) < MIN_SECRET_LENGTH:
+        raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters long")
+    return value
+
+
+class AppSettings(BaseSettings):
+    """What every app reads: where its database is, how to sign or verify identity, logging."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        description="SQLAlchemy async URL: postgresql+asyncpg://... or sqlite+aiosqlite:///path"
+    )
+    internal_token_secret: SecretStr = Field(
+        description="HMAC key shared by the gateway and the services for the internal identity token"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_logs: bool = True
+    migrate_on_start: bool = Field(
+        default=False, description="apply this app's migrations when it starts"
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("internal_token_secret")
+    @classmethod
+    def _secret_is_real(cls, value: SecretStr) -> SecretStr:
+        return check_secret(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("must use an async driver: postgresql+asyncpg:// or sqlite+aiosqlite://")
+        return value

@@ -1,0 +1,1 @@
+"""The three services: donations, partners and network. None imports another."""

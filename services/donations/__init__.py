@@ -1,0 +1,1 @@
+"""The donations service: campaigns, donations, and (later) the ledger and transparency."""

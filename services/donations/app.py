@@ -1,0 +1,30 @@
+"""The donations service app. Run: ``uvicorn services.donations.app:create_app --factory``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from kit.app import create_service_app
+from kit.db import Database
+from kit.migrations import MigrationSet
+from services.donations.campaigns.router import router as campaigns_router
+from services.donations.donations.router import router as donations_router
+from services.donations.settings import DonationsSettings
+
+MIGRATIONS = MigrationSet("donations", Path(__file__).parent / "migrations")
+
+
+def create_app(
+    settings: DonationsSettings | None = None, *, database: Database | None = None
+) -> FastAPI:
+    return create_service_app(
+        name="donations",
+        title="Foundation Network: donations",
+        description="Campaigns and the donations they raise.",
+        settings=settings or DonationsSettings(),  # type: ignore[call-arg]  # read from env
+        migrations=MIGRATIONS,
+        routers=[campaigns_router, donations_router],
+        database=database,
+    )

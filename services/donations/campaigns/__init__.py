@@ -1,0 +1,1 @@
+"""Campaigns: fundraising drives with a goal, a purpose and a period."""

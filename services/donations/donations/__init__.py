@@ -1,0 +1,1 @@
+"""Donations of money to a campaign."""
