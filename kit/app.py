@@ -38,7 +38,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     back if it raises. Scoped to the route function, so the commit happens before the
     answer is sent and a failed commit is never reported as a success."""
     database: Database = request.app.state.database
-    async for session in transaction(database, write=request.method not in _READ_METHODS):
+    async with transaction(database, write=request.method not in _READ_METHODS) as session:
         yield session
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event, text
@@ -162,6 +163,7 @@ class Database:
             await self.bind.dispose()
 
 
+@asynccontextmanager
 async def transaction(db: Database, *, write: bool) -> AsyncIterator[AsyncSession]:
     """Yield a session inside a transaction; commit when the body succeeds, else roll back."""
     async with db.session(write=write) as session:

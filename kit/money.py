@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar, Self
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 # ISO 4217 minor-unit exponents of the currencies we accept. Extend here; nowhere else.
 CURRENCY_EXPONENTS: dict[str, int] = {
@@ -50,12 +50,16 @@ def exponent(currency: str) -> int:
         raise MoneyError(f"unknown currency {currency!r}; supported: {supported}") from None
 
 
-def parse_minor(amount: str, currency: str) -> int:
-    """``"20670.18"`` in CNY -> ``2067018``. Raises :class:`MoneyError` with a reason."""
+def _check_format(amount: str) -> None:
     if not _AMOUNT.match(amount):
         raise MoneyError(
-            "must be a decimal string such as \"12.50\": digits, an optional point, no exponent"
+            'must be a decimal string such as "12.50": digits, an optional point, no exponent'
         )
+
+
+def parse_minor(amount: str, currency: str) -> int:
+    """``"20670.18"`` in CNY -> ``2067018``. Raises :class:`MoneyError` with a reason."""
+    _check_format(amount)
     places = exponent(currency)
     _, _, fraction = amount.partition(".")
     if len(fraction) > places:
@@ -129,13 +133,14 @@ class MoneyIn(BaseModel):
     allow_zero: ClassVar[bool] = False
     allow_negative: ClassVar[bool] = False
 
+    # The currency comes first so that the amount's validator can read its decimal places.
+    currency: str = Field(description="ISO 4217 code", min_length=3, max_length=3, strict=True)
     amount: str = Field(
         description="Decimal string in major units, at most the currency's decimal places",
-        pattern=r"^-?[0-9]+(\.[0-9]+)?$",
         max_length=32,
         strict=True,
+        json_schema_extra={"pattern": r"^[0-9]+(\.[0-9]+)?$"},
     )
-    currency: str = Field(description="ISO 4217 code", min_length=3, max_length=3, strict=True)
 
     @field_validator("currency")
     @classmethod
@@ -143,14 +148,19 @@ class MoneyIn(BaseModel):
         exponent(value)
         return value
 
-    @model_validator(mode="after")
-    def _valid_amount(self) -> Self:
-        minor = parse_minor(self.amount, self.currency)
-        if minor == 0 and not self.allow_zero:
-            raise MoneyError("amount must be greater than zero")
-        if minor < 0 and not self.allow_negative:
-            raise MoneyError("amount must not be negative")
-        return self
+    @field_validator("amount")
+    @classmethod
+    def _valid_amount(cls, value: str, info: ValidationInfo) -> str:
+        currency = info.data.get("currency")
+        if currency is None:  # the currency is wrong; say only whether the amount is a number
+            _check_format(value)
+            return value
+        minor = parse_minor(value, currency)
+        if minor == 0 and not cls.allow_zero:
+            raise MoneyError("must be greater than zero")
+        if minor < 0 and not cls.allow_negative:
+            raise MoneyError("must not be negative")
+        return value
 
     def to_money(self) -> Money:
         return Money.parse(self.amount, self.currency)

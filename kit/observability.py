@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.responses import Response
@@ -105,7 +105,7 @@ def health_router(checks: Callable[[Request], Sequence[tuple[str, ReadinessCheck
                 results[name] = f"unavailable: {type(exc).__name__}"
             else:
                 results[name] = "ok"
-        return ORJSONResponse(
+        return JSONResponse(
             {"status": "ok" if ready else "unavailable", "checks": results},
             status_code=200 if ready else 503,
         )

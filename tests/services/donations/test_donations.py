@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.services.donations.factories import create_campaign, donate
+from tests.support import client_for, principal
+
+BAD_AMOUNTS = [
+    ("0", "amount.amount"),
+    ("-1", "amount.amount"),
+    ("1.001", "amount.amount"),
+    ("abc", "amount.amount"),
+    ("1e20", "amount.amount"),
+    ("1" + "0" * 20, "amount.amount"),
+    (12.5, "amount.amount"),
+    (12, "amount.amount"),
+]
+
+
+class TestRecordDonation:
+    async def test_totals_follow_the_donations(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        for amount in ("100.00", "88.88", "0.01"):
+            assert (await donate(client, campaign["id"], amount)).status_code == 201
+
+        read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
+        assert read["raised"] == {"amount": "188.89", "currency": "CNY"}
+        assert read["donation_count"] == 3
+
+    @pytest.mark.parametrize(("amount", "field"), BAD_AMOUNTS)
+    async def test_bad_amount_is_422_naming_the_field_and_stores_nothing(
+        self, client: httpx.AsyncClient, amount: object, field: str
+    ) -> None:
+        campaign = await create_campaign(client)
+        response = await client.post(
+            f"/api/v1/campaigns/{campaign['id']}/donations",
+            json={"amount": {"amount": amount, "currency": "CNY"}},
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+        listing = await client.get(f"/api/v1/campaigns/{campaign['id']}/donations")
+        assert listing.json()["items"] == []
+
+    async def test_unknown_currency_is_422_naming_it(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        response = await donate(client, campaign["id"], "10", currency="ABC")
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["amount.currency"]
+
+    async def test_other_currency_than_the_campaigns_is_422(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client, currency="CNY")
+        response = await donate(client, campaign["id"], "10", currency="HKD")
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:fnet:problem:currency-mismatch"
+        read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
+        assert read["donation_count"] == 0
+
+    async def test_campaign_that_has_ended_refuses_with_409(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(
+            client, starts_at="2020-01-25T00:00:00Z", ends_at="2020-01-27T00:00:00Z"
+        )
+        response = await donate(client, campaign["id"], "10")
+        assert response.status_code == 409
+        assert response.json()["type"] == "urn:fnet:problem:campaign-closed"
+
+    async def test_donation_to_another_foundations_campaign_is_404(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        async with client_for(app, principal()) as intruder:
+            response = await donate(intruder, campaign["id"], "10")
+        assert response.status_code == 404
+        read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
+        assert read["donation_count"] == 0
+
+    async def test_donor_name_is_kept_and_readable(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        response = await donate(client, campaign["id"], "5", donor_name="李", anonymous=False)
+        donation = response.json()
+        read = await client.get(response.headers["location"])
+        assert read.json() == donation
+        assert donation["donor_name"] == "李"
+        assert donation["anonymous"] is False
+
+
+class TestIdempotency:
+    async def test_replay_returns_the_first_answer(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        first = await donate(client, campaign["id"], "10.50", key="k-1")
+        again = await donate(client, campaign["id"], "10.50", key="k-1")
+
+        assert first.status_code == again.status_code == 201
+        assert again.json() == first.json()
+        assert again.headers["idempotent-replayed"] == "true"
+        read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
+        assert read["donation_count"] == 1
+
+    async def test_same_key_other_body_is_422(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        await donate(client, campaign["id"], "10.50", key="k-2")
+        response = await donate(client, campaign["id"], "10.51", key="k-2")
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:fnet:problem:idempotency-key-reused"
+
+    async def test_keys_are_per_foundation(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        mine = await create_campaign(client)
+        async with client_for(app, principal()) as other:
+            theirs = await create_campaign(other)
+            theirs_response = await donate(other, theirs["id"], "1", key="shared")
+        mine_response = await donate(client, mine["id"], "1", key="shared")
+        assert theirs_response.status_code == mine_response.status_code == 201
+        assert theirs_response.json()["id"] != mine_response.json()["id"]
+
+    async def test_failed_request_does_not_burn_the_key(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        failed = await donate(client, campaign["id"], "10", currency="HKD", key="k-3")
+        succeeded = await donate(client, campaign["id"], "10", key="k-3")
+        assert failed.status_code == 422
+        assert succeeded.status_code == 201
+
+    async def test_concurrent_identical_requests_store_one_donation(
+        self, committing_app: FastAPI
+    ) -> None:
+        async with client_for(committing_app, principal()) as client:
+            campaign = await create_campaign(client)
+            responses = await asyncio.gather(
+                *(donate(client, campaign["id"], "66.66", key="burst") for _ in range(50))
+            )
+            read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
+            conflicting = await donate(client, campaign["id"], "66.67", key="burst")
+
+        assert {r.status_code for r in responses} == {201}
+        assert len({r.json()["id"] for r in responses}) == 1
+        assert read["donation_count"] == 1
+        assert read["raised"]["amount"] == "66.66"
+        assert conflicting.status_code == 422
+
+    async def test_concurrent_distinct_donations_all_count(
+        self, committing_app: FastAPI
+    ) -> None:
+        async with client_for(committing_app, principal()) as client:
+            campaign = await create_campaign(client)
+            responses = await asyncio.gather(
+                *(donate(client, campaign["id"], "1.01", key=f"d-{i}") for i in range(40))
+            )
+            read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
+        assert {r.status_code for r in responses} == {201}
+        assert read["donation_count"] == 40
+        assert read["raised"]["amount"] == "40.40"

@@ -1,0 +1,123 @@
+"""Test plumbing shared by every test package: databases, principals, service clients.
+
+Every service test runs on SQLite, and on PostgreSQL too when ``FNET_TEST_POSTGRES_URL``
+names a server (``.ci/run`` gives it; CI refuses to run without it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from kit.db import Database, make_engine
+from kit.identity import DEFAULT_SCOPES, IDENTITY_HEADER, Principal, TokenSigner
+from kit.migrations import MigrationSet, upgrade
+
+POSTGRES_URL = os.environ.get("FNET_TEST_POSTGRES_URL")
+TEST_SECRET = "test-" + "k" * 40
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+def principal(
+    organisation_id: uuid.UUID | None = None, scopes: frozenset[str] = DEFAULT_SCOPES
+) -> Principal:
+    return Principal(
+        subject=f"test-key-{secrets.token_hex(4)}",
+        organisation_id=organisation_id or uuid.uuid4(),
+        scopes=scopes,
+    )
+
+
+def identity_headers(who: Principal) -> dict[str, str]:
+    return {IDENTITY_HEADER: TokenSigner(TEST_SECRET).sign(who)}
+
+
+def client_for(app: FastAPI, who: Principal | None) -> httpx.AsyncClient:
+    """An HTTP client talking to ``app`` in-process, as the gateway would for ``who``."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app),
+        base_url="http://service.test",
+        headers=identity_headers(who) if who else {},
+    )
+
+
+class TestDatabases:
+    """One migrated database per (app, backend), made once per test session."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.created: list[str] = []
+        self.urls: dict[tuple[str, str], str] = {}
+
+    async def url(self, migrations: MigrationSet, backend: str) -> str:
+        key = (migrations.name, backend)
+        if key not in self.urls:
+            if backend == "sqlite":
+                url = f"sqlite+aiosqlite:///{self.tmp / f'{migrations.name}.db'}"
+            else:
+                url = await self._create_postgres(f"fnet_test_{migrations.name}")
+            await asyncio.to_thread(upgrade, migrations, url)
+            self.urls[key] = url
+        return self.urls[key]
+
+    async def _create_postgres(self, prefix: str) -> str:
+        assert POSTGRES_URL
+        name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+        admin = make_url(POSTGRES_URL)
+        conn = await asyncpg.connect(
+            host=admin.host, port=admin.port, user=admin.username, password=admin.password,
+            database=admin.database,
+        )
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        self.created.append(name)
+        return admin.set(database=name).render_as_string(hide_password=False)
+
+    async def drop_all(self) -> None:
+        if not self.created:
+            return
+        assert POSTGRES_URL
+        admin = make_url(POSTGRES_URL)
+        conn = await asyncpg.connect(
+            host=admin.host, port=admin.port, user=admin.username, password=admin.password,
+            database=admin.database,
+        )
+        try:
+            for name in self.created:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
+    """Run the app's lifespan around the block."""
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@asynccontextmanager
+async def rolled_back(url: str) -> AsyncIterator[Database]:
+    """A :class:`Database` on one connection whose outer transaction is rolled back."""
+    engine = make_engine(url, pool_size=2)
+    try:
+        async with engine.connect() as connection:
+            transaction = await connection.begin()
+            try:
+                yield Database(connection, owns_engine=False)
+            finally:
+                await transaction.rollback()
+    finally:
+        await engine.dispose()
