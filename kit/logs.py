@@ -45,12 +45,12 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(app: str, *, level: str = "INFO", json: bool = True) -> None:
     """Send every logger's records to stderr, as JSON unless ``json`` is false.
 
-    Idempotent: calling it again (several apps in one process) replaces the handler.
+    When several apps share one process, the first call wins: the embedding process
+    configures logging once and each line names its app through its own fields.
     """
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_fnet", False):
-            root.removeHandler(handler)
+    if any(getattr(handler, "_fnet", False) for handler in root.handlers):
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler._fnet = True  # type: ignore[attr-defined]
     if json:

@@ -76,7 +76,7 @@ class MetricsMiddleware:
             if access_log.isEnabledFor(logging.INFO) and route not in ("/healthz", "/metrics"):
                 access_log.info(
                     "%s %s %s", method, scope["path"], status,
-                    extra={"method": method, "path": scope["path"], "status": status,
+                    extra={"app": self.metrics.app, "method": method, "path": scope["path"], "status": status,
                            "duration_ms": round(elapsed * 1000, 3)},
                 )
 

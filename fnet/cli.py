@@ -1,0 +1,149 @@
+"""``fnet``: run the system, migrate databases, manage API keys.
+
+    fnet up [--demo]                 all four apps in one process (the embedded default)
+    fnet migrate [APP]               apply migrations to every app's database, or one
+    fnet keys create --org ID        make an API key (printed once)
+    fnet keys list [--org ID]
+    fnet keys revoke KEY_ID
+
+Databases: ``FNET_<APP>_DATABASE_URL`` when set, else SQLite files under ``--var``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from fnet.apps import APPS, BY_NAME, GATEWAY, NETWORK
+from kit.errors import Problem
+from kit.identity import ALL_SCOPES, DEFAULT_SCOPES, Scope
+from kit.migrations import upgrade
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fnet", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--var", type=Path, default=Path("var"),
+                        help="folder for the embedded SQLite files (default: ./var)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run all four apps in one process")
+    up.add_argument("--demo", action="store_true", help="load the Shekou story's demo data")
+    up.add_argument("--host", default="127.0.0.1")
+    for app in APPS:
+        up.add_argument(f"--{app.name}-port", type=int, default=app.default_port,
+                        help=f"default {app.default_port}")
+    up.add_argument("--log-level", default="WARNING",
+                    choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    up.add_argument("--json-logs", action="store_true", help="log JSON lines")
+
+    migrate = commands.add_parser("migrate", help="apply migrations")
+    migrate.add_argument("app", nargs="?", choices=sorted(BY_NAME), help="default: all")
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    create = keys.add_parser("create", help="create a key; it is shown once")
+    create.add_argument("--org", type=uuid.UUID, required=True,
+                        help="the organisation (foundation) the key acts for")
+    create.add_argument("--name", default="api key")
+    create.add_argument("--scope", action="append", choices=sorted(ALL_SCOPES),
+                        help="repeat for several; default: every scope but directory:admin")
+    create.add_argument("--admin", action="store_true",
+                        help="also grant directory:admin (register foundations)")
+    listing = keys.add_parser("list", help="list keys (never their secrets)")
+    listing.add_argument("--org", type=uuid.UUID)
+    revoke = keys.add_parser("revoke", help="revoke a key at once")
+    revoke.add_argument("key_id", type=uuid.UUID)
+    return parser
+
+
+def _up(args: argparse.Namespace) -> None:
+    from fnet import embedded
+
+    config = embedded.EmbeddedConfig(
+        var_dir=args.var,
+        host=args.host,
+        ports={app.name: getattr(args, f"{app.name}_port") for app in APPS},
+        secret=embedded.internal_secret(),
+        json_logs=args.json_logs,
+        log_level=args.log_level,
+    )
+    after_start = None
+    if args.demo:
+        async def load_demo() -> None:
+            from fnet import demo
+            from kit.db import Database
+
+            gateway_db = Database.from_url(GATEWAY.database_url(config.var_dir), pool_size=2)
+            try:
+                document = await demo.load(
+                    gateway_url=config.url(GATEWAY), network_url=config.url(NETWORK),
+                    gateway_db=gateway_db, secret=config.secret, var_dir=config.var_dir,
+                )
+            finally:
+                await gateway_db.dispose()
+            print(demo.describe(document, config.url(GATEWAY)), flush=True)
+
+        after_start = load_demo
+    embedded.run(config, after_start)
+
+
+def _migrate(args: argparse.Namespace) -> None:
+    targets = [BY_NAME[args.app]] if args.app else list(APPS)
+    args.var.mkdir(parents=True, exist_ok=True)
+    for app in targets:
+        upgrade(app.migrations, app.database_url(args.var))
+        print(f"{app.name}: migrated to head")
+
+
+async def _keys(args: argparse.Namespace) -> None:
+    from gateway.keys import service as keys
+    from kit.db import Database, transaction
+
+    url = GATEWAY.database_url(args.var)
+    database = Database.from_url(url, pool_size=1)
+    try:
+        async with transaction(database, write=True) as session:
+            if args.keys_command == "create":
+                scopes = frozenset(args.scope) if args.scope else DEFAULT_SCOPES
+                if args.admin:
+                    scopes |= {Scope.DIRECTORY_ADMIN}
+                record, plaintext = await keys.create_key(
+                    session, organisation_id=args.org, name=args.name, scopes=scopes
+                )
+                print(f"id:     {record.id}\nprefix: {record.prefix}\nscopes: "
+                      f"{' '.join(sorted(record.scopes))}\nkey:    {plaintext}\n"
+                      "The key is shown only now; store it safely.")
+            elif args.keys_command == "list":
+                for record in await keys.list_keys(session, organisation_id=args.org):
+                    state = "revoked" if record.revoked else "active"
+                    print(f"{record.id}  {record.prefix}  {state:<7}  org {record.organisation_id}"
+                          f"  {record.name}")
+            else:
+                record = await keys.revoke_key(session, args.key_id)
+                print(f"revoked {record.id} ({record.prefix})")
+    finally:
+        await database.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command == "up":
+        _up(args)
+    elif args.command == "migrate":
+        _migrate(args)
+    else:
+        args.var.mkdir(parents=True, exist_ok=True)
+        upgrade(GATEWAY.migrations, GATEWAY.database_url(args.var))
+        try:
+            asyncio.run(_keys(args))
+        except Problem as exc:  # KeyNotFound and friends carry a readable message
+            sys.exit(f"fnet: {exc.detail or exc.title}")
+
+
+if __name__ == "__main__":
+    main()

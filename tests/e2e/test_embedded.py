@@ -1,0 +1,111 @@
+"""The README's run command, tried as a new user would: ``fnet up --demo``."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.processes import ROOT, base_env, free_port, wait_until_healthy
+
+pytestmark = pytest.mark.e2e
+
+
+class Embedded:
+    def __init__(self, var: Path) -> None:
+        self.var = var
+        self.ports = {name: free_port() for name in ("gateway", "donations", "partners", "network")}
+        self.output = var.parent / "fnet-up.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def gateway(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def up(self) -> dict[str, Any]:
+        args = [sys.executable, "-m", "fnet.cli", "--var", str(self.var), "up", "--demo"]
+        for name, port in self.ports.items():
+            args += [f"--{name}-port", str(port)]
+        credentials = self.var / "demo-credentials.json"
+        credentials.unlink(missing_ok=True)
+        with self.output.open("ab") as out:
+            self.process = subprocess.Popen(
+                args, cwd=ROOT, env=base_env(), stdout=out, stderr=subprocess.STDOUT
+            )
+        wait_until_healthy(self.gateway, timeout=60, process=self.process)
+        deadline = time.monotonic() + 120
+        while not credentials.exists():
+            assert self.process.poll() is None, self.output.read_text()
+            assert time.monotonic() < deadline, "the demo data never finished loading"
+            time.sleep(0.2)
+        document: dict[str, Any] = json.loads(credentials.read_text(encoding="utf-8"))
+        return document
+
+    def down(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout=30)
+        self.process = None
+        return code
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Any:
+    system = Embedded(tmp_path / "var")
+    yield system
+    if system.process is not None:
+        system.process.kill()
+        system.process.wait()
+
+
+def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedded) -> None:
+    document = embedded.up()
+    shekou = document["foundations"]["shekou"]
+    phase_1 = document["campaigns"]["shekou-phase-1"]
+    assert set(document["foundations"]) >= {"shekou", "wuhou"}
+
+    with httpx.Client(base_url=embedded.gateway, headers={"X-API-Key": shekou["api_key"]}) as api:
+        story = api.get(f"/api/v1/campaigns/{phase_1}").json()
+        created = api.post(
+            "/api/v1/campaigns",
+            json={"title": "New campaign", "goal": {"amount": "500", "currency": "CNY"}},
+        )
+        assert created.status_code == 201, created.text
+        campaign_id = created.json()["id"]
+        donation = api.post(
+            f"/api/v1/campaigns/{campaign_id}/donations",
+            json={"amount": {"amount": "12.34", "currency": "CNY"}},
+        )
+        assert donation.status_code == 201, donation.text
+        after = api.get(f"/api/v1/campaigns/{campaign_id}").json()
+        partners = api.get("/api/v1/partners").json()
+        docs = httpx.get(f"{embedded.gateway}/docs")
+
+    assert story["raised"] == {"amount": "20670.18", "currency": "CNY"}
+    assert story["donation_count"] == 165
+    assert after["raised"] == {"amount": "12.34", "currency": "CNY"}
+    assert after["donation_count"] == 1
+    assert len(partners["items"]) == 4
+    assert docs.status_code == 200
+    assert "docs" in embedded.output.read_text()
+    assert embedded.down() == 0
+
+    # Loading the demo a second time adds nothing twice.
+    again = embedded.up()
+    with httpx.Client(base_url=embedded.gateway, headers={"X-API-Key": shekou["api_key"]}) as api:
+        story_again = api.get(f"/api/v1/campaigns/{phase_1}").json()
+        campaigns = api.get("/api/v1/campaigns").json()["items"]
+        partners_again = api.get("/api/v1/partners").json()["items"]
+    assert again["foundations"] == document["foundations"]
+    assert story_again["donation_count"] == 165
+    assert story_again["raised"]["amount"] == "20670.18"
+    assert len(campaigns) == 2
+    assert len(partners_again) == 4
+    assert embedded.down() == 0
