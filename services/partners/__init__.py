@@ -1,0 +1,1 @@
+"""The partners service: partner organisations, and (later) collaborations and topic groups."""

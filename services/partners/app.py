@@ -1,0 +1,29 @@
+"""The partners service app. Run: ``uvicorn services.partners.app:create_app --factory``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from kit.app import create_service_app
+from kit.db import Database
+from kit.migrations import MigrationSet
+from services.partners.organisations.router import router as organisations_router
+from services.partners.settings import PartnersSettings
+
+MIGRATIONS = MigrationSet("partners", Path(__file__).parent / "migrations")
+
+
+def create_app(
+    settings: PartnersSettings | None = None, *, database: Database | None = None
+) -> FastAPI:
+    return create_service_app(
+        name="partners",
+        title="Foundation Network: partners",
+        description="The partner organisations a foundation works with.",
+        settings=settings or PartnersSettings(),  # read from the environment
+        migrations=MIGRATIONS,
+        routers=[organisations_router],
+        database=database,
+    )
