@@ -1,0 +1,2 @@
+"""The network service: the foundation directory, and (later) networks, pairings, shared
+resources, sync and webhooks."""

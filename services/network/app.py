@@ -1,0 +1,29 @@
+"""The network service app. Run: ``uvicorn services.network.app:create_app --factory``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from kit.app import create_service_app
+from kit.db import Database
+from kit.migrations import MigrationSet
+from services.network.foundations.router import router as foundations_router
+from services.network.settings import NetworkSettings
+
+MIGRATIONS = MigrationSet("network", Path(__file__).parent / "migrations")
+
+
+def create_app(
+    settings: NetworkSettings | None = None, *, database: Database | None = None
+) -> FastAPI:
+    return create_service_app(
+        name="network",
+        title="Foundation Network: network",
+        description="The directory of foundations, shared by every foundation in the network.",
+        settings=settings or NetworkSettings(),  # read from the environment
+        migrations=MIGRATIONS,
+        routers=[foundations_router],
+        database=database,
+    )

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Depends, Query
+from fastapi import params as fastapi_params
+from starlette.responses import Response
+
+from kit.app import SessionDep
+from kit.errors import (
+    Forbidden,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    Unprocessable,
+    problem_responses,
+)
+from kit.idempotency import IdempotencyDep
+from kit.identity import CurrentPrincipal, Scope, require_scope
+from kit.pagination import Page, PageParamsDep, cut_page
+from services.network.foundations import service
+from services.network.foundations.exceptions import FoundationNotFound, FoundationSlugTaken
+from services.network.foundations.models import Foundation
+from services.network.foundations.repository import FoundationRepository
+from services.network.foundations.schemas import FoundationCreate, FoundationRead, Slug
+
+router = APIRouter(prefix="/api/v1/foundations", tags=["foundations"])
+
+# kit.identity.require_scope is annotated as returning ``object``; routes need a Depends.
+CAN_READ = cast(fastapi_params.Depends, require_scope(Scope.FOUNDATIONS_READ))
+CAN_ADMINISTER = cast(fastapi_params.Depends, require_scope(Scope.DIRECTORY_ADMIN))
+
+
+def foundation_repository(session: SessionDep) -> FoundationRepository:
+    return FoundationRepository(session)
+
+
+FoundationRepositoryDep = Annotated[FoundationRepository, Depends(foundation_repository)]
+
+
+async def valid_foundation(
+    foundation_id: uuid.UUID, repo: FoundationRepositoryDep
+) -> Foundation:
+    """The path's foundation; the directory is public, so any caller may read it."""
+    return await service.get(repo, foundation_id)
+
+
+ValidFoundation = Annotated[Foundation, Depends(valid_foundation)]
+
+
+def foundation_read(foundation: Foundation) -> FoundationRead:
+    return FoundationRead(
+        id=foundation.id,
+        slug=foundation.slug,
+        name=foundation.name,
+        name_en=foundation.name_en,
+        city=foundation.city,
+        region=foundation.region,
+        description=foundation.description,
+        public_fundraising_licence=foundation.public_fundraising_licence,
+        website=foundation.website,
+        created_at=foundation.created_at,
+        updated_at=foundation.updated_at,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=FoundationRead,
+    summary="Register a foundation in the directory",
+    description="Needs the `directory:admin` scope, held by the network's operator. Send an "
+    "`Idempotency-Key` so that a retry never registers the foundation twice.",
+    dependencies=[CAN_ADMINISTER],
+    responses=problem_responses(
+        Forbidden, FoundationSlugTaken, IdempotencyInProgress, Unprocessable,
+        IdempotencyKeyReused,
+    ),
+)
+async def create_foundation(
+    data: FoundationCreate,
+    repo: FoundationRepositoryDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+) -> Response:
+    replay = await idempotency.claim(repo.session, principal.organisation_id, data)
+    if replay is not None:
+        return replay
+    foundation = await service.create(repo, data)
+    return await idempotency.respond(
+        repo.session, 201, foundation_read(foundation),
+        location=f"/api/v1/foundations/{foundation.id}",
+    )
+
+
+@router.get(
+    "",
+    response_model=Page[FoundationRead],
+    summary="List the network's foundations, newest first",
+    dependencies=[CAN_READ],
+    responses=problem_responses(Forbidden, Unprocessable),
+)
+async def list_foundations(
+    repo: FoundationRepositoryDep,
+    params: PageParamsDep,
+    slug: Annotated[Slug | None, Query(description="only the foundation with this slug")] = None,
+) -> Page[FoundationRead]:
+    rows = await service.list_page(repo, params, slug=slug)
+    foundations, next_cursor = cut_page(rows, params, lambda f: f.id)
+    return Page(items=[foundation_read(f) for f in foundations], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{foundation_id}",
+    response_model=FoundationRead,
+    summary="Read a foundation",
+    dependencies=[CAN_READ],
+    responses=problem_responses(Forbidden, FoundationNotFound),
+)
+async def get_foundation(foundation: ValidFoundation) -> FoundationRead:
+    return foundation_read(foundation)

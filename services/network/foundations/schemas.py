@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    TypeAdapter,
+)
+from pydantic import ValidationError as PydanticValidationError
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+_SLUG = re.compile(SLUG_PATTERN)
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(
+            "must be lowercase letters and digits, in words joined by single hyphens, "
+            "e.g. shekou-community-foundation"
+        )
+    return value
+
+
+def _http_url(value: str) -> str:
+    # Validated as a URL but kept as the client wrote it (HttpUrl would add a trailing "/").
+    try:
+        _HTTP_URL.validate_python(value)
+    except PydanticValidationError:
+        raise ValueError("must be an http(s) URL such as https://example.org") from None
+    return value
+
+
+Slug = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=63),
+    AfterValidator(_slug),
+    Field(
+        description="the foundation's short name in URLs, unique in the network",
+        json_schema_extra={"pattern": SLUG_PATTERN},
+    ),
+]
+WebsiteUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(_http_url),
+    Field(json_schema_extra={"format": "uri"}),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class FoundationCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "slug": "shekou-community-foundation",
+                    "name": "蛇口社区基金会",
+                    "name_en": "Shekou Community Foundation",
+                    "city": "Shenzhen",
+                    "region": "Nanshan",
+                    "description": "A community foundation for the residents of Shekou",
+                    "public_fundraising_licence": False,
+                    "website": "https://www.skcf.org.cn",
+                }
+            ]
+        },
+    )
+
+    slug: Slug
+    name: Name
+    name_en: Name | None = None
+    city: Place | None = None
+    region: Place | None = Field(default=None, description="district within the city")
+    description: str = Field(default="", max_length=5000)
+    public_fundraising_licence: bool = Field(
+        default=False, description="holds 公募资格: may raise funds from the general public"
+    )
+    website: WebsiteUrl | None = None
+
+
+class FoundationRead(BaseModel):
+    id: uuid.UUID
+    slug: str
+    name: str
+    name_en: str | None
+    city: str | None
+    region: str | None
+    description: str
+    public_fundraising_licence: bool
+    website: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime

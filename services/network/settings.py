@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from kit.settings import AppSettings
+
+
+class NetworkSettings(AppSettings):
+    """Read from ``FNET_NETWORK_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="FNET_NETWORK_", extra="ignore", frozen=True)
