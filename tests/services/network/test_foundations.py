@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from kit.identity import ALL_SCOPES, Scope, TokenSigner
+from tests.services.network.factories import create_foundation, register, unique_slug
+from tests.support import client_for, principal
+
+SHEKOU: dict[str, Any] = {
+    "slug": "shekou-community-foundation",
+    "name": "蛇口社区基金会",
+    "name_en": "Shekou Community Foundation",
+    "city": "Shenzhen",
+    "region": "Nanshan",
+    "description": "A community foundation for the residents of Shekou",
+    "public_fundraising_licence": True,
+    "website": "https://www.skcf.org.cn",
+}
+
+BAD_INPUT: list[tuple[dict[str, Any], str]] = [
+    ({"slug": "s"}, "slug"),
+    ({"slug": "s" * 64}, "slug"),
+    ({"slug": "Shekou"}, "slug"),
+    ({"slug": "shekou_cf"}, "slug"),
+    ({"slug": "-shekou"}, "slug"),
+    ({"slug": "shekou-"}, "slug"),
+    ({"slug": "she--kou"}, "slug"),
+    ({"slug": "蛇口"}, "slug"),
+    ({"slug": None}, "slug"),
+    ({"name": ""}, "name"),
+    ({"name": "名" * 201}, "name"),
+    ({"name_en": ""}, "name_en"),
+    ({"city": "c" * 101}, "city"),
+    ({"region": " "}, "region"),
+    ({"description": "d" * 5001}, "description"),
+    ({"public_fundraising_licence": "maybe"}, "public_fundraising_licence"),
+    ({"website": "mailto:info@example.org"}, "website"),
+    ({"website": "example.org"}, "website"),
+    ({"founded": "2014"}, "founded"),
+]
+
+
+async def by_slug(client: httpx.AsyncClient, slug: str) -> list[dict[str, Any]]:
+    response = await client.get("/api/v1/foundations", params={"slug": slug})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+class TestRegisterFoundation:
+    async def test_answers_the_foundation_as_stored(self, client: httpx.AsyncClient) -> None:
+        foundation = await create_foundation(client, **SHEKOU)
+
+        assert {k: foundation[k] for k in SHEKOU} == SHEKOU
+        assert uuid.UUID(foundation["id"]).version == 7
+        assert foundation["created_at"] == foundation["updated_at"]
+        read = await client.get(f"/api/v1/foundations/{foundation['id']}")
+        assert read.json() == foundation
+
+    async def test_optional_fields_default_to_empty(self, client: httpx.AsyncClient) -> None:
+        foundation = await create_foundation(client, slug="nanshan-cf", name="南山社区基金会")
+        assert foundation["name_en"] is None
+        assert foundation["city"] is None
+        assert foundation["region"] is None
+        assert foundation["description"] == ""
+        assert foundation["public_fundraising_licence"] is False
+        assert foundation["website"] is None
+
+    async def test_location_points_at_the_new_foundation(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        response = await register(client)
+        assert response.status_code == 201
+        assert response.headers["location"] == f"/api/v1/foundations/{response.json()['id']}"
+        assert (await client.get(response.headers["location"])).status_code == 200
+
+    @pytest.mark.parametrize(("change", "field"), BAD_INPUT)
+    async def test_bad_input_is_422_naming_the_field_and_stores_nothing(
+        self, client: httpx.AsyncClient, change: dict[str, Any], field: str
+    ) -> None:
+        body = {**SHEKOU, "slug": "bad-input-cf", **change}
+        response = await client.post("/api/v1/foundations", json=body)
+
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+        assert await by_slug(client, "bad-input-cf") == []
+
+    async def test_needs_the_directory_admin_scope(
+        self, client: httpx.AsyncClient, member_client: httpx.AsyncClient
+    ) -> None:
+        response = await register(member_client, slug="self-registered")
+
+        assert response.status_code == 403
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:fnet:problem:forbidden"
+        assert Scope.DIRECTORY_ADMIN in response.json()["detail"]
+        assert await by_slug(client, "self-registered") == []
+
+
+class TestDuplicateSlug:
+    async def test_taken_slug_is_409_and_keeps_the_first(self, client: httpx.AsyncClient) -> None:
+        first = await create_foundation(client, slug="shekou-cf")
+        response = await register(client, slug="shekou-cf", name="另一个基金会")
+
+        assert response.status_code == 409
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["type"] == "urn:fnet:problem:foundation-slug-taken"
+        assert [e["field"] for e in problem["errors"]] == ["slug"]
+        stored = await by_slug(client, "shekou-cf")
+        assert [f["id"] for f in stored] == [first["id"]]
+        assert stored[0]["name"] == "蛇口社区基金会"
+
+    async def test_concurrent_registrations_of_one_slug_make_one_foundation(
+        self, committing_app: FastAPI
+    ) -> None:
+        slug = unique_slug("race")
+        async with client_for(committing_app, principal(scopes=ALL_SCOPES)) as client:
+            responses = await asyncio.gather(
+                *(register(client, slug=slug, name=f"基金会 {i}") for i in range(20))
+            )
+            stored = await by_slug(client, slug)
+
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [201] + [409] * 19, [r.text for r in responses if r.status_code >= 500]
+        assert {r.json()["type"] for r in responses if r.status_code == 409} == {
+            "urn:fnet:problem:foundation-slug-taken"
+        }
+        winner = next(r.json() for r in responses if r.status_code == 201)
+        assert stored == [winner]
+
+
+class TestReadFoundation:
+    async def test_any_member_can_read_any_foundation(
+        self, client: httpx.AsyncClient, member_client: httpx.AsyncClient
+    ) -> None:
+        foundation = await create_foundation(client, **SHEKOU)
+        response = await member_client.get(f"/api/v1/foundations/{foundation['id']}")
+        assert response.status_code == 200
+        assert response.json() == foundation
+
+    async def test_unknown_id_is_not_found(self, member_client: httpx.AsyncClient) -> None:
+        response = await member_client.get(f"/api/v1/foundations/{uuid.uuid4()}")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:fnet:problem:foundation-not-found"
+
+    async def test_malformed_id_is_a_422_naming_it(
+        self, member_client: httpx.AsyncClient
+    ) -> None:
+        response = await member_client.get("/api/v1/foundations/not-a-uuid")
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "foundation_id"
+
+    async def test_needs_the_read_scope(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+        foundation = await create_foundation(client)
+        no_read = principal(scopes=frozenset({Scope.PARTNERS_READ}))
+        async with client_for(app, no_read) as other:
+            one = await other.get(f"/api/v1/foundations/{foundation['id']}")
+            listing = await other.get("/api/v1/foundations")
+        assert one.status_code == listing.status_code == 403
+        assert one.headers["content-type"] == "application/problem+json"
+
+
+class TestListFoundations:
+    async def test_pages_newest_first_without_gaps_or_repeats(
+        self, client: httpx.AsyncClient, member_client: httpx.AsyncClient
+    ) -> None:
+        # The directory is shared: foundations other tests committed may follow ours.
+        made = [(await create_foundation(client, slug=f"cf-{i}"))["id"] for i in range(5)]
+
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+            page = (await member_client.get("/api/v1/foundations", params=params)).json()
+            seen += [item["id"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+
+        one_page = (await member_client.get("/api/v1/foundations", params={"limit": "200"}))
+        assert seen[:5] == list(reversed(made))
+        assert seen == [item["id"] for item in one_page.json()["items"]]
+
+    async def test_slug_filter_finds_exactly_that_foundation(
+        self, client: httpx.AsyncClient, member_client: httpx.AsyncClient
+    ) -> None:
+        shekou = await create_foundation(client, **SHEKOU)
+        await create_foundation(client, slug="nanshan-cf", name="南山社区基金会")
+
+        assert await by_slug(member_client, "shekou-community-foundation") == [shekou]
+        assert await by_slug(member_client, "no-such-foundation") == []
+
+    async def test_malformed_slug_filter_is_422_naming_it(
+        self, member_client: httpx.AsyncClient
+    ) -> None:
+        response = await member_client.get("/api/v1/foundations", params={"slug": "Shekou CF"})
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["slug"]
+
+    async def test_limit_out_of_range_is_422(self, member_client: httpx.AsyncClient) -> None:
+        response = await member_client.get("/api/v1/foundations", params={"limit": "0"})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "limit"
+
+
+class TestIdempotency:
+    async def test_replay_returns_the_first_answer(self, client: httpx.AsyncClient) -> None:
+        first = await register(client, key="f-1", **SHEKOU)
+        again = await register(client, key="f-1", **SHEKOU)
+
+        assert first.status_code == again.status_code == 201
+        assert again.json() == first.json()
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.headers["location"] == first.headers["location"]
+        assert len(await by_slug(client, SHEKOU["slug"])) == 1
+
+    async def test_same_key_other_body_is_422(self, client: httpx.AsyncClient) -> None:
+        await register(client, slug="shekou-cf", key="f-2")
+        response = await register(client, slug="nanshan-cf", key="f-2")
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:fnet:problem:idempotency-key-reused"
+        assert await by_slug(client, "nanshan-cf") == []
+
+    async def test_failed_request_does_not_burn_the_key(self, client: httpx.AsyncClient) -> None:
+        await create_foundation(client, slug="shekou-cf")
+        failed = await register(client, slug="shekou-cf", key="f-3")
+        succeeded = await register(client, slug="nanshan-cf", key="f-3")
+        assert failed.status_code == 409
+        assert succeeded.status_code == 201
+
+    async def test_concurrent_identical_requests_make_one_foundation(
+        self, committing_app: FastAPI
+    ) -> None:
+        slug = unique_slug("burst")
+        async with client_for(committing_app, principal(scopes=ALL_SCOPES)) as client:
+            responses = await asyncio.gather(
+                *(register(client, slug=slug, key="burst") for _ in range(20))
+            )
+            stored = await by_slug(client, slug)
+        assert {r.status_code for r in responses} == {201}
+        assert len({r.json()["id"] for r in responses}) == 1
+        assert len(stored) == 1
+
+
+class TestGatewayToken:
+    async def test_request_without_token_is_401(self, app: FastAPI) -> None:
+        async with client_for(app, None) as client:
+            listing = await client.get("/api/v1/foundations")
+            created = await register(client)
+        assert listing.status_code == created.status_code == 401
+        assert listing.headers["content-type"] == "application/problem+json"
+
+    async def test_token_signed_with_another_secret_is_401(self, app: FastAPI) -> None:
+        forged = TokenSigner("another-secret-" + "x" * 40).sign(principal(scopes=ALL_SCOPES))
+        async with client_for(app, None) as client:
+            response = await client.get(
+                "/api/v1/foundations", headers={"x-fnet-identity": forged}
+            )
+        assert response.status_code == 401
