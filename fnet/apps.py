@@ -51,10 +51,13 @@ class AppSpec:
         return cls
 
     def database_url(self, var_dir: Path) -> str:
-        """The app's database: ``FNET_<APP>_DATABASE_URL`` if set, else a SQLite file."""
-        return os.environ.get(f"{self.env_prefix}DATABASE_URL") or (
-            f"sqlite+aiosqlite:///{(var_dir / f'{self.name}.db').resolve()}"
-        )
+        """The app's database: ``FNET_<APP>_DATABASE_URL`` if set, else a SQLite file under
+        ``var_dir`` (which is then created)."""
+        configured = os.environ.get(f"{self.env_prefix}DATABASE_URL")
+        if configured:
+            return configured
+        var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(var_dir / f'{self.name}.db').resolve()}"
 
 
 GATEWAY = AppSpec("gateway", "gateway", "GatewaySettings", 8000)

@@ -94,7 +94,6 @@ def _up(args: argparse.Namespace) -> None:
 
 def _migrate(args: argparse.Namespace) -> None:
     targets = [BY_NAME[args.app]] if args.app else list(APPS)
-    args.var.mkdir(parents=True, exist_ok=True)
     for app in targets:
         upgrade(app.migrations, app.database_url(args.var))
         print(f"{app.name}: migrated to head")
@@ -137,7 +136,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "migrate":
         _migrate(args)
     else:
-        args.var.mkdir(parents=True, exist_ok=True)
         upgrade(GATEWAY.migrations, GATEWAY.database_url(args.var))
         try:
             asyncio.run(_keys(args))

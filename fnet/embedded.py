@@ -58,7 +58,6 @@ def settings_for(app: AppSpec, config: EmbeddedConfig) -> AppSettings:
 
 
 def migrate_all(config: EmbeddedConfig) -> None:
-    config.var_dir.mkdir(parents=True, exist_ok=True)
     for app in APPS:
         upgrade(app.migrations, app.database_url(config.var_dir))
 
