@@ -26,18 +26,25 @@ from kit.migrations import upgrade
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fnet", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--var", type=Path, default=Path("var"),
-                        help="folder for the embedded SQLite files (default: ./var)")
+    parser.add_argument(
+        "--var",
+        type=Path,
+        default=Path("var"),
+        help="folder for the embedded SQLite files (default: ./var)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser("up", help="run all four apps in one process")
     up.add_argument("--demo", action="store_true", help="load the Shekou story's demo data")
     up.add_argument("--host", default="127.0.0.1")
     for app in APPS:
-        up.add_argument(f"--{app.name}-port", type=int, default=app.default_port,
-                        help=f"default {app.default_port}")
-    up.add_argument("--log-level", default="WARNING",
-                    choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+        up.add_argument(
+            f"--{app.name}-port",
+            type=int,
+            default=app.default_port,
+            help=f"default {app.default_port}",
+        )
+    up.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     up.add_argument("--json-logs", action="store_true", help="log JSON lines")
 
     migrate = commands.add_parser("migrate", help="apply migrations")
@@ -47,13 +54,22 @@ def _parser() -> argparse.ArgumentParser:
         dest="keys_command", required=True
     )
     create = keys.add_parser("create", help="create a key; it is shown once")
-    create.add_argument("--org", type=uuid.UUID, required=True,
-                        help="the organisation (foundation) the key acts for")
+    create.add_argument(
+        "--org",
+        type=uuid.UUID,
+        required=True,
+        help="the organisation (foundation) the key acts for",
+    )
     create.add_argument("--name", default="api key")
-    create.add_argument("--scope", action="append", choices=sorted(ALL_SCOPES),
-                        help="repeat for several; default: every scope but directory:admin")
-    create.add_argument("--admin", action="store_true",
-                        help="also grant directory:admin (register foundations)")
+    create.add_argument(
+        "--scope",
+        action="append",
+        choices=sorted(ALL_SCOPES),
+        help="repeat for several; default: every scope but directory:admin",
+    )
+    create.add_argument(
+        "--admin", action="store_true", help="also grant directory:admin (register foundations)"
+    )
     listing = keys.add_parser("list", help="list keys (never their secrets)")
     listing.add_argument("--org", type=uuid.UUID)
     revoke = keys.add_parser("revoke", help="revoke a key at once")
@@ -74,6 +90,7 @@ def _up(args: argparse.Namespace) -> None:
     )
     after_start = None
     if args.demo:
+
         async def load_demo() -> None:
             from fnet import demo
             from kit.db import Database
@@ -81,8 +98,11 @@ def _up(args: argparse.Namespace) -> None:
             gateway_db = Database.from_url(GATEWAY.database_url(config.var_dir), pool_size=2)
             try:
                 document = await demo.load(
-                    gateway_url=config.url(GATEWAY), network_url=config.url(NETWORK),
-                    gateway_db=gateway_db, secret=config.secret, var_dir=config.var_dir,
+                    gateway_url=config.url(GATEWAY),
+                    network_url=config.url(NETWORK),
+                    gateway_db=gateway_db,
+                    secret=config.secret,
+                    var_dir=config.var_dir,
                 )
             finally:
                 await gateway_db.dispose()
@@ -114,14 +134,18 @@ async def _keys(args: argparse.Namespace) -> None:
                 record, plaintext = await keys.create_key(
                     session, organisation_id=args.org, name=args.name, scopes=scopes
                 )
-                print(f"id:     {record.id}\nprefix: {record.prefix}\nscopes: "
-                      f"{' '.join(sorted(record.scopes))}\nkey:    {plaintext}\n"
-                      "The key is shown only now; store it safely.")
+                print(
+                    f"id:     {record.id}\nprefix: {record.prefix}\nscopes: "
+                    f"{' '.join(sorted(record.scopes))}\nkey:    {plaintext}\n"
+                    "The key is shown only now; store it safely."
+                )
             elif args.keys_command == "list":
                 for record in await keys.list_keys(session, organisation_id=args.org):
                     state = "revoked" if record.revoked else "active"
-                    print(f"{record.id}  {record.prefix}  {state:<7}  org {record.organisation_id}"
-                          f"  {record.name}")
+                    print(
+                        f"{record.id}  {record.prefix}  {state:<7}  org {record.organisation_id}"
+                        f"  {record.name}"
+                    )
             else:
                 record = await keys.revoke_key(session, args.key_id)
                 print(f"revoked {record.id} ({record.prefix})")

@@ -22,7 +22,8 @@ from kit.identity import DEFAULT_SCOPES, IDENTITY_HEADER, Principal, Scope, Toke
 CREDENTIALS_FILE = "demo-credentials.json"
 # The demo registers foundations in the directory as the network operator would.
 OPERATOR = Principal(
-    subject="fnet-demo", organisation_id=uuid.UUID(int=0),
+    subject="fnet-demo",
+    organisation_id=uuid.UUID(int=0),
     scopes=frozenset({Scope.DIRECTORY_ADMIN, Scope.FOUNDATIONS_READ}),
 )
 
@@ -49,8 +50,12 @@ async def _ensure_foundation(network: httpx.AsyncClient, f: story.DemoFoundation
         await network.post(
             "/api/v1/foundations",
             json={
-                "slug": f.slug, "name": f.name, "name_en": f.name_en, "city": f.city,
-                "region": f.region or None, "description": f.description,
+                "slug": f.slug,
+                "name": f.name,
+                "name_en": f.name_en,
+                "city": f.city,
+                "region": f.region or None,
+                "description": f.description,
                 "public_fundraising_licence": f.public_fundraising_licence,
             },
             headers={"Idempotency-Key": f"demo:foundation:{f.slug}"},
@@ -70,7 +75,9 @@ async def _ensure_key(
             if principal is not None and str(principal.organisation_id) == foundation_id:
                 return str(old["api_key"])
         _, plaintext = await keys.create_key(
-            session, organisation_id=uuid.UUID(foundation_id), name=f"demo key for {slug}",
+            session,
+            organisation_id=uuid.UUID(foundation_id),
+            name=f"demo key for {slug}",
             scopes=DEFAULT_SCOPES,
         )
         return plaintext
@@ -120,11 +127,16 @@ async def _ensure_partners(api: httpx.AsyncClient) -> None:
         _check(
             await api.post(
                 "/api/v1/partners",
-                json={"name": partner.name, "kind": partner.kind,
-                      "description": partner.description, "expertise": partner.expertise},
+                json={
+                    "name": partner.name,
+                    "kind": partner.kind,
+                    "description": partner.description,
+                    "expertise": partner.expertise,
+                },
                 headers={"Idempotency-Key": f"demo:partner:{i}"},
             ),
-            201, 409,
+            201,
+            409,
         )
 
 
@@ -164,4 +176,3 @@ def describe(document: dict[str, Any], gateway_url: str) -> str:
         f"{document['campaigns']['shekou-phase-1']}"
     )
     return "\n".join(lines)
-

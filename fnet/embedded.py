@@ -15,6 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -52,9 +53,15 @@ def settings_for(app: AppSpec, config: EmbeddedConfig) -> AppSettings:
     }
     if app is GATEWAY:
         values.update(
-            {f"{service.name}_url": config.url(service) for service in APPS if service is not GATEWAY}
+            {
+                f"{service.name}_url": config.url(service)
+                for service in APPS
+                if service is not GATEWAY
+            }
         )
-    return app.settings_class(**values)
+    settings_class: Any = app.settings_class  # each app's class takes its own fields
+    settings: AppSettings = settings_class(**values)
+    return settings
 
 
 def migrate_all(config: EmbeddedConfig) -> None:
@@ -79,8 +86,12 @@ async def serve(
         servers.append(
             _Server(
                 uvicorn.Config(
-                    asgi, host=config.host, port=config.ports[app.name], log_config=None,
-                    access_log=False, lifespan="on",
+                    asgi,
+                    host=config.host,
+                    port=config.ports[app.name],
+                    log_config=None,
+                    access_log=False,
+                    lifespan="on",
                 )
             )
         )

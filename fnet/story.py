@@ -27,15 +27,27 @@ class DemoFoundation:
 
 FOUNDATIONS = (
     DemoFoundation(
-        "shekou", "蛇口社区基金会", "Shekou Community Foundation", "Shenzhen", "Nanshan",
+        "shekou",
+        "蛇口社区基金会",
+        "Shekou Community Foundation",
+        "Shenzhen",
+        "Nanshan",
         "A community foundation serving Shekou, Nanshan district, Shenzhen.",
     ),
     DemoFoundation(
-        "wuhou", "武侯社区基金会", "Wuhou Community Foundation", "Chengdu", "Wuhou",
+        "wuhou",
+        "武侯社区基金会",
+        "Wuhou Community Foundation",
+        "Chengdu",
+        "Wuhou",
         "Shekou's pairing partner (结对合作) in Chengdu.",
     ),
     DemoFoundation(
-        "szswf", "深圳市社会公益基金会", "Shenzhen Social Welfare Foundation", "Shenzhen", "",
+        "szswf",
+        "深圳市社会公益基金会",
+        "Shenzhen Social Welfare Foundation",
+        "Shenzhen",
+        "",
         "Holds a public-fundraising licence (公募资格); hosts online fundraising for "
         "community foundations and runs the Stream Plan (溪流计划) fund.",
         public_fundraising_licence=True,
@@ -53,8 +65,20 @@ PHASE_1_COUNT = 165
 PHASE_1_START = dt.datetime(2020, 1, 28, 9, 0, tzinfo=CHINA)
 
 # Typical amounts of a neighbourhood appeal; the last donation makes the total exact.
-_TYPICAL = ("100.00", "50.00", "200.00", "66.66", "88.88", "20.00", "128.00", "300.00",
-            "10.00", "168.00", "99.00", "200.00")
+_TYPICAL = (
+    "100.00",
+    "50.00",
+    "200.00",
+    "66.66",
+    "88.88",
+    "20.00",
+    "128.00",
+    "300.00",
+    "10.00",
+    "168.00",
+    "99.00",
+    "200.00",
+)
 _NAMED_DONORS = ("张女士", "Li Wei", "王先生", "陈家", "Anna M.", "蛇口居民")
 
 
@@ -97,12 +121,28 @@ class DemoPartner:
 
 
 SHEKOU_PARTNERS = (
-    DemoPartner("妈妈幸福学习园", "social_organisation",
-                "Runs an online community radio with the foundation.", "community radio"),
-    DemoPartner("朴元生态", "social_organisation",
-                "Online planting courses and healthy-community building.", "ecology, planting"),
-    DemoPartner("大自然保护协会 The Nature Conservancy", "social_organisation",
-                "Co-runs the online planting courses.", "conservation"),
-    DemoPartner("踏实玩乐", "social_organisation",
-                "Plans online Shekou culture activities.", "local culture"),
+    DemoPartner(
+        "妈妈幸福学习园",
+        "social_organisation",
+        "Runs an online community radio with the foundation.",
+        "community radio",
+    ),
+    DemoPartner(
+        "朴元生态",
+        "social_organisation",
+        "Online planting courses and healthy-community building.",
+        "ecology, planting",
+    ),
+    DemoPartner(
+        "大自然保护协会 The Nature Conservancy",
+        "social_organisation",
+        "Co-runs the online planting courses.",
+        "conservation",
+    ),
+    DemoPartner(
+        "踏实玩乐",
+        "social_organisation",
+        "Plans online Shekou culture activities.",
+        "local culture",
+    ),
 )

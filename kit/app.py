@@ -58,8 +58,9 @@ async def _on_integrity_error(request: Request, exc: Exception) -> Response:
 async def _on_database_error(request: Request, exc: Exception) -> Response:
     logger.warning("database error", exc_info=exc)
     return problem_response(
-        ServiceUnavailable("the database is busy or unreachable; retry shortly",
-                           headers={"Retry-After": "1"}),
+        ServiceUnavailable(
+            "the database is busy or unreachable; retry shortly", headers={"Retry-After": "1"}
+        ),
         request.url.path,
     )
 
@@ -118,7 +119,9 @@ def create_service_app(
         # Only the gateway reads this, to merge every service's API into one document.
         if app.openapi_schema is None:
             app.openapi_schema = get_openapi(
-                title=app.title, version=app.version, description=app.description,
+                title=app.title,
+                version=app.version,
+                description=app.description,
                 routes=app.routes,
             )
         return app.openapi_schema

@@ -99,9 +99,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -141,7 +139,7 @@ class Database:
         self._writer = async_sessionmaker(bind, **options)
         dialect = bind.dialect.name
         self.dialect = dialect
-        if dialect == "sqlite" and not in_test_transaction:
+        if dialect == "sqlite" and isinstance(bind, AsyncEngine):
             self._writer = async_sessionmaker(
                 bind.execution_options(sqlite_begin="IMMEDIATE"), **options
             )
@@ -152,7 +150,9 @@ class Database:
 
     def session(self, *, write: bool) -> AsyncSession:
         """A new session; ``write`` ones take SQLite's write lock at BEGIN."""
-        return (self._writer if write else self._reader)()
+        maker = self._writer if write else self._reader
+        session: AsyncSession = maker()
+        return session
 
     async def ping(self) -> None:
         async with self._reader() as session:

@@ -156,8 +156,11 @@ def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any
     for problem in problems:
         entry = out.setdefault(
             problem.status,
-            {"description": problem.title, "model": ProblemDocument,
-             "content": {PROBLEM_CONTENT_TYPE: {}}},
+            {
+                "description": problem.title,
+                "model": ProblemDocument,
+                "content": {PROBLEM_CONTENT_TYPE: {}},
+            },
         )
         if problem.title not in entry["description"]:
             entry["description"] += f"; {problem.title}"
@@ -193,8 +196,18 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
 
 _STATUS_PROBLEMS: dict[int, type[Problem]] = {
     cls.status: cls
-    for cls in (BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
-                PayloadTooLarge, Unprocessable, ServiceUnavailable, GatewayTimeout)
+    for cls in (
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        PreconditionFailed,
+        PayloadTooLarge,
+        Unprocessable,
+        ServiceUnavailable,
+        GatewayTimeout,
+    )
 }
 
 
@@ -221,8 +234,9 @@ async def _on_http(request: Request, exc: Exception) -> Response:
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error", exc_info=exc)
-    return problem_response(Problem("An unexpected error occurred; it has been logged."),
-                            request.url.path)
+    return problem_response(
+        Problem("An unexpected error occurred; it has been logged."), request.url.path
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:

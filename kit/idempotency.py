@@ -77,7 +77,7 @@ class Idempotency:
             "fingerprint": digest,
             "created_at": utcnow(),
         }
-        dialect = session.bind.dialect.name
+        dialect = session.get_bind().dialect.name
         insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = (
             insert(idempotency_keys)
@@ -95,7 +95,8 @@ class Idempotency:
             if "lock timeout" in str(exc.orig).lower() or "locked" in str(exc.orig).lower():
                 raise IdempotencyInProgress(
                     "another request with this Idempotency-Key is still being processed; "
-                    "retry later", headers={"Retry-After": "1"},
+                    "retry later",
+                    headers={"Retry-After": "1"},
                 ) from exc
             raise
         if claimed is not None:
@@ -118,7 +119,9 @@ class Idempotency:
         if row.location:
             headers["Location"] = row.location
         return Response(
-            row.response_body, status_code=row.status_code, media_type="application/json",
+            row.response_body,
+            status_code=row.status_code,
+            media_type="application/json",
             headers=headers,
         )
 
@@ -142,8 +145,9 @@ class Idempotency:
                 .values(status_code=status_code, response_body=content, location=location)
             )
         headers = {"Location": location} if location else None
-        return Response(content, status_code=status_code, media_type="application/json",
-                        headers=headers)
+        return Response(
+            content, status_code=status_code, media_type="application/json", headers=headers
+        )
 
 
 def idempotency(

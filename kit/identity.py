@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, params
 
 from kit.errors import Forbidden, Unauthorized
 
@@ -93,8 +93,13 @@ class TokenVerifier:
             return cached[0]
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
-                leeway=LEEWAY_SECONDS, options={"require": ["exp", "iat", "sub", "org"]},
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "sub", "org"]},
             )
             principal = Principal(
                 subject=str(claims["sub"]),
@@ -125,7 +130,7 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_scope(scope: str) -> object:
+def require_scope(scope: str) -> params.Depends:
     """A dependency that refuses principals without ``scope`` (403)."""
 
     async def check(principal: CurrentPrincipal) -> Principal:
@@ -133,4 +138,5 @@ def require_scope(scope: str) -> object:
             raise Forbidden(f"this API key lacks the {scope!r} scope")
         return principal
 
-    return Depends(check)
+    dependency: params.Depends = Depends(check)
+    return dependency

@@ -35,9 +35,7 @@ class MigrationSet:
         config.set_main_option("script_location", str(self.directory))
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
         # Migrations are named by date and slug: 2026_11_29_initial.py
-        config.set_main_option(
-            "file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(slug)s"
-        )
+        config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(slug)s")
         config.attributes["version_table"] = self.version_table
         config.attributes["migration_set"] = self.name
         return config

@@ -187,4 +187,3 @@ class MoneyOut(BaseModel):
     @classmethod
     def from_minor(cls, minor: int, currency: str) -> MoneyOut:
         return cls(amount=format_minor(minor, currency), currency=currency)
-

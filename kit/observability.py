@@ -27,12 +27,16 @@ class Metrics:
     def __init__(self, app: str) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "fnet_http_requests_total", "HTTP requests answered",
-            ["app", "method", "route", "status"], registry=self.registry,
+            "fnet_http_requests_total",
+            "HTTP requests answered",
+            ["app", "method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "fnet_http_request_duration_seconds", "Time to answer an HTTP request",
-            ["app", "method", "route"], registry=self.registry,
+            "fnet_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["app", "method", "route"],
+            registry=self.registry,
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
         )
         self.app = app
@@ -44,7 +48,7 @@ def _route_label(scope: Scope) -> str:
     path = getattr(route, "path", None)
     if isinstance(path, str):
         return path
-    return scope.get("fnet_route", "unmatched")
+    return str(scope.get("fnet_route", "unmatched"))
 
 
 class MetricsMiddleware:
@@ -75,9 +79,17 @@ class MetricsMiddleware:
             self.metrics.latency.labels(self.metrics.app, method, route).observe(elapsed)
             if access_log.isEnabledFor(logging.INFO) and route not in ("/healthz", "/metrics"):
                 access_log.info(
-                    "%s %s %s", method, scope["path"], status,
-                    extra={"app": self.metrics.app, "method": method, "path": scope["path"], "status": status,
-                           "duration_ms": round(elapsed * 1000, 3)},
+                    "%s %s %s",
+                    method,
+                    scope["path"],
+                    status,
+                    extra={
+                        "app": self.metrics.app,
+                        "method": method,
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 3),
+                    },
                 )
 
 

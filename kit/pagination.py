@@ -45,7 +45,7 @@ def decode_cursor(cursor: str) -> uuid.UUID:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         if not raw.startswith(_PREFIX):
             raise ValueError(cursor)
-        return uuid.UUID(bytes=raw[len(_PREFIX):])
+        return uuid.UUID(bytes=raw[len(_PREFIX) :])
     except (binascii.Error, ValueError) as exc:
         raise Unprocessable(
             "cursor is not one this API gave out",

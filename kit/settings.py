@@ -39,7 +39,7 @@ class AppSettings(BaseSettings):
         description="SQLAlchemy async URL: postgresql+asyncpg://... or sqlite+aiosqlite:///path"
     )
     internal_token_secret: SecretStr = Field(
-        description="HMAC key shared by the gateway and the services for the internal identity token"
+        description="HMAC key shared by the gateway and the services to sign identity tokens"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_logs: bool = True
@@ -57,5 +57,7 @@ class AppSettings(BaseSettings):
     @classmethod
     def _async_driver(cls, value: str) -> str:
         if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
-            raise ValueError("must use an async driver: postgresql+asyncpg:// or sqlite+aiosqlite://")
+            raise ValueError(
+                "must use an async driver: postgresql+asyncpg:// or sqlite+aiosqlite://"
+            )
         return value

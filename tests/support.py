@@ -75,7 +75,10 @@ class TestDatabases:
         name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
         admin = make_url(POSTGRES_URL)
         conn = await asyncpg.connect(
-            host=admin.host, port=admin.port, user=admin.username, password=admin.password,
+            host=admin.host,
+            port=admin.port,
+            user=admin.username,
+            password=admin.password,
             database=admin.database,
         )
         try:
@@ -91,7 +94,10 @@ class TestDatabases:
         assert POSTGRES_URL
         admin = make_url(POSTGRES_URL)
         conn = await asyncpg.connect(
-            host=admin.host, port=admin.port, user=admin.username, password=admin.password,
+            host=admin.host,
+            port=admin.port,
+            user=admin.username,
+            password=admin.password,
             database=admin.database,
         )
         try:

@@ -23,7 +23,7 @@ def create_app(
         name="donations",
         title="Foundation Network: donations",
         description="Campaigns and the donations they raise.",
-        settings=settings or DonationsSettings(),  # type: ignore[call-arg]  # read from env
+        settings=settings or DonationsSettings(),  # read from the environment
         migrations=MIGRATIONS,
         routers=[campaigns_router, donations_router],
         database=database,

@@ -49,8 +49,13 @@ def _database_urls(tmp: Path) -> dict[str, str]:
     names = {name: f"fnet_e2e_{name}_{secrets.token_hex(3)}" for name in APPS}
 
     async def create() -> None:
-        conn = await asyncpg.connect(host=admin.host, port=admin.port, user=admin.username,
-                                     password=admin.password, database=admin.database)
+        conn = await asyncpg.connect(
+            host=admin.host,
+            port=admin.port,
+            user=admin.username,
+            password=admin.password,
+            database=admin.database,
+        )
         try:
             for db in names.values():
                 await conn.execute(f'CREATE DATABASE "{db}"')
@@ -70,11 +75,18 @@ def _drop(urls: dict[str, str]) -> None:
     admin = make_url(POSTGRES_URL)
 
     async def drop() -> None:
-        conn = await asyncpg.connect(host=admin.host, port=admin.port, user=admin.username,
-                                     password=admin.password, database=admin.database)
+        conn = await asyncpg.connect(
+            host=admin.host,
+            port=admin.port,
+            user=admin.username,
+            password=admin.password,
+            database=admin.database,
+        )
         try:
             for url in urls.values():
-                await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+                await conn.execute(
+                    f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'
+                )
         finally:
             await conn.close()
 

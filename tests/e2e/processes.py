@@ -23,7 +23,9 @@ def free_port() -> int:
         return port
 
 
-def wait_until_healthy(url: str, *, timeout: float = 30, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_until_healthy(
+    url: str, *, timeout: float = 30, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -54,9 +56,22 @@ class AppProcess:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", self.factory, "--factory",
-                 "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
-                env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    self.factory,
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--no-access-log",
+                ],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         wait_until_healthy(self.url, process=self.process)
 
@@ -75,8 +90,13 @@ class AppProcess:
 def fnet(*args: str, env: Mapping[str, str], timeout: float = 120) -> str:
     """Run the ``fnet`` command line and return what it printed."""
     result = subprocess.run(
-        [sys.executable, "-m", "fnet.cli", *args], env=dict(env), cwd=ROOT,
-        capture_output=True, text=True, timeout=timeout, check=False,
+        [sys.executable, "-m", "fnet.cli", *args],
+        env=dict(env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"fnet {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

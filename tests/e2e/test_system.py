@@ -118,8 +118,12 @@ class TestAccess:
 
     def test_merged_openapi_lists_every_service(self, system: System) -> None:
         document = httpx.get(f"{system.gateway}/openapi.json").json()
-        for path in ("/api/v1/campaigns", "/api/v1/campaigns/{campaign_id}/donations",
-                     "/api/v1/partners", "/api/v1/foundations"):
+        for path in (
+            "/api/v1/campaigns",
+            "/api/v1/campaigns/{campaign_id}/donations",
+            "/api/v1/partners",
+            "/api/v1/foundations",
+        ):
             assert path in document["paths"], path
 
     def test_request_id_comes_back(self, system: System) -> None:

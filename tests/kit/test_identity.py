@@ -33,9 +33,16 @@ def test_other_secret_refused() -> None:
 
 def test_token_for_another_audience_refused() -> None:
     token = jwt.encode(
-        {"sub": "k", "org": str(uuid.uuid4()), "aud": "elsewhere", "iss": "fnet-gateway",
-         "iat": int(time.time()), "exp": int(time.time()) + 60},
-        SECRET, algorithm="HS256",
+        {
+            "sub": "k",
+            "org": str(uuid.uuid4()),
+            "aud": "elsewhere",
+            "iss": "fnet-gateway",
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+        },
+        SECRET,
+        algorithm="HS256",
     )
     with pytest.raises(Unauthorized):
         TokenVerifier(SECRET).verify(token)

@@ -22,8 +22,13 @@ from kit.money import (
 class TestParse:
     @pytest.mark.parametrize(
         ("amount", "currency", "minor"),
-        [("20670.18", "CNY", 2067018), ("0.01", "HKD", 1), ("12", "MOP", 1200),
-         ("12.5", "USD", 1250), ("500", "JPY", 500)],
+        [
+            ("20670.18", "CNY", 2067018),
+            ("0.01", "HKD", 1),
+            ("12", "MOP", 1200),
+            ("12.5", "USD", 1250),
+            ("500", "JPY", 500),
+        ],
     )
     def test_valid(self, amount: str, currency: str, minor: int) -> None:
         assert parse_minor(amount, currency) == minor

@@ -27,7 +27,12 @@ class Campaign(IdMixin, TimestampMixin, Base):
     goal_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[CampaignStatus] = mapped_column(
-        Enum(CampaignStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            CampaignStatus,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
         default=CampaignStatus.OPEN,
     )
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

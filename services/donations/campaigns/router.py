@@ -8,8 +8,8 @@ from starlette.responses import Response
 
 from kit.app import SessionDep
 from kit.errors import Forbidden, Unprocessable, problem_responses
-from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.idempotency import IdempotencyDep
+from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep, cut_page
 from services.donations.campaigns import service
@@ -74,7 +74,9 @@ async def create_campaign(
         return replay
     campaign = await service.create(repo, foundation_id, data)
     return await idempotency.respond(
-        repo.session, 201, campaign_read(campaign, Totals()),
+        repo.session,
+        201,
+        campaign_read(campaign, Totals()),
         location=f"/api/v1/campaigns/{campaign.id}",
     )
 

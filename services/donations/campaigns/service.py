@@ -21,8 +21,9 @@ async def create(
     if data.ends_at is not None and data.ends_at <= starts_at:
         raise InvalidCampaignPeriod(
             "ends_at must be after starts_at",
-            errors=[FieldProblem(field="ends_at", message="must be after starts_at",
-                                 code="period")],
+            errors=[
+                FieldProblem(field="ends_at", message="must be after starts_at", code="period")
+            ],
         )
     goal = data.goal.to_money()
     campaign = Campaign(
@@ -39,7 +40,9 @@ async def create(
     return campaign
 
 
-async def get(repo: CampaignRepository, foundation_id: uuid.UUID, campaign_id: uuid.UUID) -> Campaign:
+async def get(
+    repo: CampaignRepository, foundation_id: uuid.UUID, campaign_id: uuid.UUID
+) -> Campaign:
     """The foundation's campaign; another foundation's is 'not found', never 'forbidden'."""
     campaign = await repo.get(foundation_id, campaign_id)
     if campaign is None:
@@ -53,5 +56,7 @@ async def list_page(
     return await repo.list(foundation_id, params)
 
 
-async def totals(repo: CampaignRepository, campaigns: Sequence[Campaign]) -> dict[uuid.UUID, Totals]:
+async def totals(
+    repo: CampaignRepository, campaigns: Sequence[Campaign]
+) -> dict[uuid.UUID, Totals]:
     return await repo.totals([c.id for c in campaigns])

@@ -25,6 +25,7 @@ class DonationRepository:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def list(self, campaign_id: uuid.UUID, params: PageParams) -> Sequence[Donation]:
-        stmt = params.apply(select(Donation).where(Donation.campaign_id == campaign_id),
-                            Donation.id)
+        stmt = params.apply(
+            select(Donation).where(Donation.campaign_id == campaign_id), Donation.id
+        )
         return (await self.session.execute(stmt)).scalars().all()

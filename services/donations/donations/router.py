@@ -8,8 +8,8 @@ from starlette.responses import Response
 
 from kit.app import SessionDep
 from kit.errors import Forbidden, IdempotencyInProgress, IdempotencyKeyReused, problem_responses
-from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.idempotency import IdempotencyDep
+from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep, cut_page
 from services.donations.campaigns.exceptions import CampaignClosed, CampaignNotFound
@@ -54,8 +54,13 @@ def donation_read(donation: Donation) -> DonationRead:
     description="Send an `Idempotency-Key` so that a retry never records the donation twice.",
     dependencies=[require_scope(Scope.DONATIONS_WRITE)],
     responses=problem_responses(
-        Forbidden, CampaignNotFound, CampaignClosed, IdempotencyInProgress,
-        DonationCurrencyMismatch, DonationInFuture, IdempotencyKeyReused,
+        Forbidden,
+        CampaignNotFound,
+        CampaignClosed,
+        IdempotencyInProgress,
+        DonationCurrencyMismatch,
+        DonationInFuture,
+        IdempotencyKeyReused,
     ),
 )
 async def record_donation(
@@ -70,7 +75,9 @@ async def record_donation(
         return replay
     donation = await service.record(repo, campaign, data)
     return await idempotency.respond(
-        repo.session, 201, donation_read(donation),
+        repo.session,
+        201,
+        donation_read(donation),
         location=f"/api/v1/campaigns/{campaign.id}/donations/{donation.id}",
     )
 

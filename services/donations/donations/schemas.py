@@ -13,8 +13,11 @@ class DonationCreate(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"amount": {"amount": "88.88", "currency": "CNY"}, "donor_name": "Li Wei",
-                 "anonymous": False}
+                {
+                    "amount": {"amount": "88.88", "currency": "CNY"},
+                    "donor_name": "Li Wei",
+                    "anonymous": False,
+                }
             ]
         },
     )

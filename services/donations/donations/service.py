@@ -29,8 +29,13 @@ async def record(repo: DonationRepository, campaign: Campaign, data: DonationCre
     if amount.currency != campaign.currency:
         raise DonationCurrencyMismatch(
             f"the campaign raises {campaign.currency}; this donation is in {amount.currency}",
-            errors=[FieldProblem(field="amount.currency", message=f"must be {campaign.currency}",
-                                 code="currency_mismatch")],
+            errors=[
+                FieldProblem(
+                    field="amount.currency",
+                    message=f"must be {campaign.currency}",
+                    code="currency_mismatch",
+                )
+            ],
         )
     now = utcnow()
     donated_at = data.donated_at or now

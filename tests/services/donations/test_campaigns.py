@@ -5,6 +5,7 @@ import uuid
 import httpx
 from fastapi import FastAPI
 
+from kit.identity import TokenSigner
 from tests.services.donations.factories import create_campaign
 from tests.support import client_for, principal
 
@@ -28,8 +29,12 @@ class TestCreateCampaign:
     async def test_period_must_end_after_it_starts(self, client: httpx.AsyncClient) -> None:
         response = await client.post(
             "/api/v1/campaigns",
-            json={"title": "t", "goal": {"amount": "1", "currency": "CNY"},
-                  "starts_at": "2026-02-01T00:00:00Z", "ends_at": "2026-01-01T00:00:00Z"},
+            json={
+                "title": "t",
+                "goal": {"amount": "1", "currency": "CNY"},
+                "starts_at": "2026-02-01T00:00:00Z",
+                "ends_at": "2026-01-01T00:00:00Z",
+            },
         )
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "ends_at"
@@ -99,8 +104,6 @@ class TestGatewayToken:
         assert response.headers["content-type"] == "application/problem+json"
 
     async def test_token_signed_with_another_secret_is_401(self, app: FastAPI) -> None:
-        from kit.identity import TokenSigner
-
         forged = TokenSigner("another-secret-" + "x" * 40).sign(principal())
         async with client_for(app, None) as client:
             response = await client.get("/api/v1/campaigns", headers={"x-fnet-identity": forged})

@@ -111,9 +111,7 @@ class TestIdempotency:
         assert response.status_code == 422
         assert response.json()["type"] == "urn:fnet:problem:idempotency-key-reused"
 
-    async def test_keys_are_per_foundation(
-        self, app: FastAPI, client: httpx.AsyncClient
-    ) -> None:
+    async def test_keys_are_per_foundation(self, app: FastAPI, client: httpx.AsyncClient) -> None:
         mine = await create_campaign(client)
         async with client_for(app, principal()) as other:
             theirs = await create_campaign(other)
@@ -146,9 +144,7 @@ class TestIdempotency:
         assert read["raised"]["amount"] == "66.66"
         assert conflicting.status_code == 422
 
-    async def test_concurrent_distinct_donations_all_count(
-        self, committing_app: FastAPI
-    ) -> None:
+    async def test_concurrent_distinct_donations_all_count(self, committing_app: FastAPI) -> None:
         async with client_for(committing_app, principal()) as client:
             campaign = await create_campaign(client)
             responses = await asyncio.gather(
