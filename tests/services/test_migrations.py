@@ -67,15 +67,12 @@ async def empty_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
         return
     assert POSTGRES_URL
     name = f"fnet_test_migrations_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT",
-                                poolclass=pool.NullPool)
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
     try:
         async with admin.connect() as connection:
             await connection.execute(text(f'CREATE DATABASE "{name}"'))
         try:
-            yield make_url(POSTGRES_URL).set(database=name).render_as_string(
-                hide_password=False
-            )
+            yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
         finally:
             async with admin.connect() as connection:
                 await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

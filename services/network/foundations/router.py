@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi import params as fastapi_params
 from starlette.responses import Response
 
 from kit.app import SessionDep
@@ -26,10 +25,6 @@ from services.network.foundations.schemas import FoundationCreate, FoundationRea
 
 router = APIRouter(prefix="/api/v1/foundations", tags=["foundations"])
 
-# kit.identity.require_scope is annotated as returning ``object``; routes need a Depends.
-CAN_READ = cast(fastapi_params.Depends, require_scope(Scope.FOUNDATIONS_READ))
-CAN_ADMINISTER = cast(fastapi_params.Depends, require_scope(Scope.DIRECTORY_ADMIN))
-
 
 def foundation_repository(session: SessionDep) -> FoundationRepository:
     return FoundationRepository(session)
@@ -38,9 +33,7 @@ def foundation_repository(session: SessionDep) -> FoundationRepository:
 FoundationRepositoryDep = Annotated[FoundationRepository, Depends(foundation_repository)]
 
 
-async def valid_foundation(
-    foundation_id: uuid.UUID, repo: FoundationRepositoryDep
-) -> Foundation:
+async def valid_foundation(foundation_id: uuid.UUID, repo: FoundationRepositoryDep) -> Foundation:
     """The path's foundation; the directory is public, so any caller may read it."""
     return await service.get(repo, foundation_id)
 
@@ -71,9 +64,12 @@ def foundation_read(foundation: Foundation) -> FoundationRead:
     summary="Register a foundation in the directory",
     description="Needs the `directory:admin` scope, held by the network's operator. Send an "
     "`Idempotency-Key` so that a retry never registers the foundation twice.",
-    dependencies=[CAN_ADMINISTER],
+    dependencies=[require_scope(Scope.DIRECTORY_ADMIN)],
     responses=problem_responses(
-        Forbidden, FoundationSlugTaken, IdempotencyInProgress, Unprocessable,
+        Forbidden,
+        FoundationSlugTaken,
+        IdempotencyInProgress,
+        Unprocessable,
         IdempotencyKeyReused,
     ),
 )
@@ -88,7 +84,9 @@ async def create_foundation(
         return replay
     foundation = await service.create(repo, data)
     return await idempotency.respond(
-        repo.session, 201, foundation_read(foundation),
+        repo.session,
+        201,
+        foundation_read(foundation),
         location=f"/api/v1/foundations/{foundation.id}",
     )
 
@@ -97,7 +95,7 @@ async def create_foundation(
     "",
     response_model=Page[FoundationRead],
     summary="List the network's foundations, newest first",
-    dependencies=[CAN_READ],
+    dependencies=[require_scope(Scope.FOUNDATIONS_READ)],
     responses=problem_responses(Forbidden, Unprocessable),
 )
 async def list_foundations(
@@ -114,7 +112,7 @@ async def list_foundations(
     "/{foundation_id}",
     response_model=FoundationRead,
     summary="Read a foundation",
-    dependencies=[CAN_READ],
+    dependencies=[require_scope(Scope.FOUNDATIONS_READ)],
     responses=problem_responses(Forbidden, FoundationNotFound),
 )
 async def get_foundation(foundation: ValidFoundation) -> FoundationRead:

@@ -32,7 +32,9 @@ class PartnerOrganisation(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[PartnerKind] = mapped_column(
         Enum(
-            PartnerKind, native_enum=False, length=32,
+            PartnerKind,
+            native_enum=False,
+            length=32,
             values_callable=lambda e: [m.value for m in e],
         ),
     )

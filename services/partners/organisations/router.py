@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from fastapi import params as fastapi_params
 from starlette.responses import Response
 
 from kit.app import SessionDep
@@ -25,10 +24,6 @@ from services.partners.organisations.repository import PartnerRepository
 from services.partners.organisations.schemas import PartnerCreate, PartnerRead
 
 router = APIRouter(prefix="/api/v1/partners", tags=["partners"])
-
-# kit.identity.require_scope is annotated as returning ``object``; routes need a Depends.
-CAN_READ = cast(fastapi_params.Depends, require_scope(Scope.PARTNERS_READ))
-CAN_WRITE = cast(fastapi_params.Depends, require_scope(Scope.PARTNERS_WRITE))
 
 
 def partner_repository(session: SessionDep) -> PartnerRepository:
@@ -67,9 +62,13 @@ def partner_read(partner: PartnerOrganisation) -> PartnerRead:
     response_model=PartnerRead,
     summary="Add a partner organisation",
     description="Send an `Idempotency-Key` so that a retry never adds the partner twice.",
-    dependencies=[CAN_WRITE],
+    dependencies=[require_scope(Scope.PARTNERS_WRITE)],
     responses=problem_responses(
-        Forbidden, PartnerNameTaken, IdempotencyInProgress, Unprocessable, IdempotencyKeyReused,
+        Forbidden,
+        PartnerNameTaken,
+        IdempotencyInProgress,
+        Unprocessable,
+        IdempotencyKeyReused,
     ),
 )
 async def create_partner(
@@ -84,7 +83,10 @@ async def create_partner(
         return replay
     partner = await service.create(repo, foundation_id, data)
     return await idempotency.respond(
-        repo.session, 201, partner_read(partner), location=f"/api/v1/partners/{partner.id}",
+        repo.session,
+        201,
+        partner_read(partner),
+        location=f"/api/v1/partners/{partner.id}",
     )
 
 
@@ -92,7 +94,7 @@ async def create_partner(
     "",
     response_model=Page[PartnerRead],
     summary="List the foundation's partner organisations, newest first",
-    dependencies=[CAN_READ],
+    dependencies=[require_scope(Scope.PARTNERS_READ)],
     responses=problem_responses(Forbidden, Unprocessable),
 )
 async def list_partners(
@@ -107,7 +109,7 @@ async def list_partners(
     "/{partner_id}",
     response_model=PartnerRead,
     summary="Read a partner organisation",
-    dependencies=[CAN_READ],
+    dependencies=[require_scope(Scope.PARTNERS_READ)],
     responses=problem_responses(Forbidden, PartnerNotFound),
 )
 async def get_partner(partner: ValidPartner) -> PartnerRead:

@@ -60,7 +60,9 @@ class PartnerCreate(BaseModel):
     description: str = Field(default="", max_length=5000)
     website: WebsiteUrl | None = None
     expertise: str | None = Field(
-        default=None, min_length=1, max_length=500,
+        default=None,
+        min_length=1,
+        max_length=500,
         description="what the partner brings, e.g. parent education, community gardening",
     )
 

@@ -24,9 +24,10 @@ def settings(url: str) -> NetworkSettings:
 @pytest.fixture
 async def app(database_url: str) -> AsyncIterator[FastAPI]:
     """The app on one rolled-back transaction."""
-    async with rolled_back(database_url) as database, running(
-        create_app(settings(database_url), database=database)
-    ) as app:
+    async with (
+        rolled_back(database_url) as database,
+        running(create_app(settings(database_url), database=database)) as app,
+    ):
         yield app
 
 

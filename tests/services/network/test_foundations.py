@@ -72,9 +72,7 @@ class TestRegisterFoundation:
         assert foundation["public_fundraising_licence"] is False
         assert foundation["website"] is None
 
-    async def test_location_points_at_the_new_foundation(
-        self, client: httpx.AsyncClient
-    ) -> None:
+    async def test_location_points_at_the_new_foundation(self, client: httpx.AsyncClient) -> None:
         response = await register(client)
         assert response.status_code == 201
         assert response.headers["location"] == f"/api/v1/foundations/{response.json()['id']}"
@@ -152,9 +150,7 @@ class TestReadFoundation:
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["type"] == "urn:fnet:problem:foundation-not-found"
 
-    async def test_malformed_id_is_a_422_naming_it(
-        self, member_client: httpx.AsyncClient
-    ) -> None:
+    async def test_malformed_id_is_a_422_naming_it(self, member_client: httpx.AsyncClient) -> None:
         response = await member_client.get("/api/v1/foundations/not-a-uuid")
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "foundation_id"
@@ -186,7 +182,7 @@ class TestListFoundations:
             if cursor is None:
                 break
 
-        one_page = (await member_client.get("/api/v1/foundations", params={"limit": "200"}))
+        one_page = await member_client.get("/api/v1/foundations", params={"limit": "200"})
         assert seen[:5] == list(reversed(made))
         assert seen == [item["id"] for item in one_page.json()["items"]]
 
@@ -262,7 +258,5 @@ class TestGatewayToken:
     async def test_token_signed_with_another_secret_is_401(self, app: FastAPI) -> None:
         forged = TokenSigner("another-secret-" + "x" * 40).sign(principal(scopes=ALL_SCOPES))
         async with client_for(app, None) as client:
-            response = await client.get(
-                "/api/v1/foundations", headers={"x-fnet-identity": forged}
-            )
+            response = await client.get("/api/v1/foundations", headers={"x-fnet-identity": forged})
         assert response.status_code == 401

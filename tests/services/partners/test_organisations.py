@@ -13,8 +13,13 @@ from tests.services.partners.factories import add_partner, create_partner
 from tests.support import client_for, principal
 
 KINDS = [
-    "social_organisation", "company", "foundation", "volunteer_group", "resident_group",
-    "government", "other",
+    "social_organisation",
+    "company",
+    "foundation",
+    "volunteer_group",
+    "resident_group",
+    "government",
+    "other",
 ]
 
 BAD_INPUT: list[tuple[dict[str, Any], str]] = [
@@ -150,8 +155,10 @@ class TestDuplicateName:
     ) -> None:
         async with client_for(committing_app, principal()) as client:
             responses = await asyncio.gather(
-                *(add_partner(client, name="大自然保护协会", kind=KINDS[i % len(KINDS)])
-                  for i in range(20))
+                *(
+                    add_partner(client, name="大自然保护协会", kind=KINDS[i % len(KINDS)])
+                    for i in range(20)
+                )
             )
             listing = await names(client)
 
