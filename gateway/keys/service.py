@@ -1,0 +1,168 @@
+"""API key rules. Never commits: the caller's session does.
+
+A key is ``fnet_<prefix>_<secret>``: ``prefix`` is 12 random base32 characters, stored and
+indexed; ``secret`` is ``secrets.token_urlsafe(32)`` (256 bits), of which only the SHA-256
+is stored. A fast hash is right here: the secret is random and long, so there is nothing to
+guess, unlike a password (those get argon2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.keys.cache import forget_everywhere
+from gateway.keys.exceptions import InvalidKeyRequest, KeyNotFound
+from gateway.keys.models import ApiKey
+from gateway.keys.repository import ApiKeyRepository
+from kit.db import utcnow
+from kit.errors import FieldProblem
+from kit.identity import ALL_SCOPES, DEFAULT_SCOPES, Principal
+
+KEY_START = "fnet_"
+PREFIX_LENGTH = 12
+PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
+_PREFIX_CHARS = frozenset(PREFIX_ALPHABET)
+_SECRET_START = len(KEY_START) + PREFIX_LENGTH + 1
+MAX_KEY_LENGTH = 256
+MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PresentedKey:
+    prefix: str
+    secret: str
+
+
+def parse_key(presented: str) -> PresentedKey | None:
+    """The parts of a presented key, or None if it cannot be one of ours."""
+    if (
+        len(presented) <= _SECRET_START
+        or len(presented) > MAX_KEY_LENGTH
+        or not presented.startswith(KEY_START)
+        or presented[_SECRET_START - 1] != "_"
+    ):
+        return None
+    prefix = presented[len(KEY_START) : _SECRET_START - 1]
+    if not _PREFIX_CHARS.issuperset(prefix):
+        return None
+    return PresentedKey(prefix, presented[_SECRET_START:])
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches(secret: str, secret_hash: str) -> bool:
+    return hmac.compare_digest(hash_secret(secret), secret_hash)
+
+
+def principal_of(key: ApiKey) -> Principal:
+    return Principal(
+        subject=f"key:{key.prefix}",
+        organisation_id=key.organisation_id,
+        scopes=frozenset(key.scopes),
+    )
+
+
+def _checked_scopes(scopes: Iterable[str]) -> list[str]:
+    chosen = sorted(set(scopes))
+    unknown = [s for s in chosen if s not in ALL_SCOPES]
+    if unknown:
+        raise InvalidKeyRequest(
+            f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(sorted(ALL_SCOPES))}",
+            errors=[
+                FieldProblem(field="scopes", message=f"unknown scope {s!r}", code="scope")
+                for s in unknown
+            ],
+        )
+    return chosen
+
+
+def _checked_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_NAME_LENGTH:
+        raise InvalidKeyRequest(
+            f"name must be 1 to {MAX_NAME_LENGTH} characters",
+            errors=[FieldProblem(field="name", message="empty or too long", code="length")],
+        )
+    return name
+
+
+async def create_key(
+    session: AsyncSession,
+    *,
+    organisation_id: uuid.UUID,
+    name: str,
+    scopes: frozenset[str] = DEFAULT_SCOPES,
+) -> tuple[ApiKey, str]:
+    """A new key for the organisation: the record and the plaintext key, which exists only
+    in this return value. Raises :class:`InvalidKeyRequest` for an empty name or an
+    unknown scope."""
+    prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(
+        prefix=prefix,
+        name=_checked_name(name),
+        organisation_id=organisation_id,
+        scopes=_checked_scopes(scopes),
+        secret_hash=hash_secret(secret),
+        created_at=utcnow(),
+    )
+    ApiKeyRepository(session).add(key)
+    await session.flush()
+    return key, f"{KEY_START}{prefix}_{secret}"
+
+
+async def list_keys(
+    session: AsyncSession, *, organisation_id: uuid.UUID | None = None
+) -> Sequence[ApiKey]:
+    """Keys newest first, revoked ones included; of one organisation, or of all."""
+    return await ApiKeyRepository(session).list(organisation_id)
+
+
+async def revoke_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey:
+    """Revoke a key (revoking it again changes nothing). Raises :class:`KeyNotFound`.
+
+    The gateway caches of this process drop the key when the session commits; gateways in
+    other processes stop accepting it within their ``key_cache_seconds``."""
+    key = await ApiKeyRepository(session).get(key_id)
+    if key is None:
+        raise KeyNotFound(f"no API key {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        await session.flush()
+    prefix = key.prefix
+
+    def _after_commit(_session: Any) -> None:
+        forget_everywhere(prefix)
+
+    event.listen(session.sync_session, "after_commit", _after_commit, once=True)
+    return key
+
+
+async def find_active(session: AsyncSession, prefix: str) -> ApiKey | None:
+    """The key with this prefix if it exists and is not revoked."""
+    key = await ApiKeyRepository(session).get_by_prefix(prefix)
+    return None if key is None or key.revoked else key
+
+
+async def authenticate(session: AsyncSession, presented: str) -> Principal | None:
+    """Who a presented key acts as; None if it is malformed, unknown, revoked or wrong.
+
+    The gateway's proxy path does the same through its cache (:mod:`gateway.auth`)."""
+    parsed = parse_key(presented)
+    if parsed is None:
+        return None
+    key = await find_active(session, parsed.prefix)
+    if key is None or not secret_matches(parsed.secret, key.secret_hash):
+        return None
+    return principal_of(key)
