@@ -1,0 +1,124 @@
+"""The gateway app. Run: ``uvicorn gateway.app:create_app --factory`` with ``FNET_GATEWAY_*``
+set (see :class:`gateway.settings.GatewaySettings`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.auth import Authenticator
+from gateway.keys.cache import KeyCache
+from gateway.openapi import ApiDocument, docs_router
+from gateway.proxy import Proxy, Upstreams
+from gateway.routes import ROUTES, RouteTable
+from gateway.settings import GatewaySettings
+from kit.context import RequestContextMiddleware
+from kit.db import Database
+from kit.errors import install_problem_handlers
+from kit.identity import TokenSigner
+from kit.logs import configure_logging
+from kit.migrations import MigrationSet, upgrade
+from kit.observability import Metrics, MetricsMiddleware, health_router
+
+MIGRATIONS = MigrationSet("gateway", Path(__file__).parent / "migrations")
+
+TITLE = "Foundation Network API"
+API_PREFIX = "/api/"
+
+
+class GatewayApp(FastAPI):
+    """A FastAPI app for the gateway's own routes (health, metrics, API docs) with the
+    proxy in front: ``/api/...`` requests go straight to ``proxy_stack`` (request context,
+    metrics, proxy; all pure ASGI) and never through FastAPI's routing and middleware,
+    which would cost every request of the public API."""
+
+    proxy_stack: ASGIApp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+            await self.proxy_stack(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+def create_app(
+    settings: GatewaySettings | None = None, *, database: Database | None = None
+) -> FastAPI:
+    """The gateway. ``database`` is given by tests (a rolled-back connection); otherwise
+    the lifespan opens one from ``settings.database_url``."""
+    settings = settings or GatewaySettings()  # read from the environment
+    signer = TokenSigner(settings.internal_token_secret.get_secret_value())
+    routes = RouteTable(
+        ROUTES,
+        {
+            "donations": settings.donations_url,
+            "partners": settings.partners_url,
+            "network": settings.network_url,
+        },
+    )
+    authenticator = Authenticator(signer, KeyCache(settings.key_cache_seconds))
+    upstreams = Upstreams(settings)
+    proxy = Proxy(routes, authenticator, upstreams, settings)
+    metrics = Metrics("gateway")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("gateway", level=settings.log_level, json=settings.json_logs)
+        if settings.migrate_on_start:
+            await asyncio.to_thread(upgrade, MIGRATIONS, settings.database_url)
+        db = database or Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.database = db
+        authenticator.database = db
+        await upstreams.open()
+        try:
+            yield
+        finally:
+            await upstreams.close()
+            authenticator.database = None
+            await db.dispose()
+
+    app = GatewayApp(
+        title=TITLE,
+        description="The only public entry of Foundation Network.",
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.authenticator = authenticator
+    app.state.upstreams = upstreams
+    install_problem_handlers(app)
+
+    def readiness(request: Request) -> list[tuple[str, Any]]:
+        return [("database", request.app.state.database.ping)]
+
+    def own_document() -> dict[str, Any]:
+        return get_openapi(title=TITLE, version=app.version, routes=app.routes)
+
+    app.include_router(health_router(readiness))
+    app.include_router(
+        docs_router(
+            ApiDocument(
+                routes,
+                upstreams,
+                authenticator.tokens,
+                own_document,
+                cache_seconds=settings.openapi_cache_seconds,
+            ),
+            TITLE,
+        )
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestContextMiddleware)
+    app.proxy_stack = RequestContextMiddleware(MetricsMiddleware(proxy, metrics=metrics))
+    return app

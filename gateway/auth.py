@@ -1,0 +1,148 @@
+"""Authentication on the proxy path: an API key in, a signed identity token out.
+
+The hot path touches no database and signs nothing: verified keys come from the
+:class:`~gateway.keys.cache.KeyCache`, and the identity token of a principal is reused
+until half its lifetime has passed (services accept it for all of it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from gateway.keys import service
+from gateway.keys.cache import CachedKey, KeyCache
+from kit.db import Database, transaction
+from kit.errors import ServiceUnavailable, Unauthorized
+from kit.identity import Principal, TokenSigner
+
+CHALLENGE = 'Bearer realm="fnet"'
+
+logger = logging.getLogger("fnet.gateway.auth")
+
+
+class MissingKey(Unauthorized):
+    slug, title = "api-key-required", "An API key is required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "send your API key as the X-API-Key header or as Authorization: Bearer <key>",
+            headers={"WWW-Authenticate": CHALLENGE},
+        )
+
+
+class InvalidKey(Unauthorized):
+    slug, title = "invalid-api-key", "The API key is not valid"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the API key is unknown, revoked or mistyped",
+            headers={"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'},
+        )
+
+
+class KeyStoreUnavailable(ServiceUnavailable):
+    def __init__(self) -> None:
+        super().__init__(
+            "the gateway cannot check API keys right now; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+
+
+def presented_key(x_api_key: bytes | None, authorization: bytes | None) -> str | None:
+    """The key from ``X-API-Key``, else from ``Authorization: Bearer``."""
+    if x_api_key:
+        return x_api_key.decode("latin-1").strip()
+    if authorization:
+        scheme, _, credentials = authorization.decode("latin-1").strip().partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return credentials.strip()
+        return ""  # another scheme, or none: a credential we cannot use
+    return None
+
+
+class IdentityTokens:
+    """Signed identity tokens per principal, renewed once half their lifetime has passed."""
+
+    def __init__(self, signer: TokenSigner, *, max_entries: int = 100_000) -> None:
+        self._signer = signer
+        self._renew_after = signer.ttl_seconds / 2
+        self._tokens: dict[Principal, tuple[str, float]] = {}
+        self._max_entries = max_entries
+
+    def token_for(self, principal: Principal) -> str:
+        now = time.monotonic()
+        cached = self._tokens.get(principal)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        token = self._signer.sign(principal)
+        if len(self._tokens) >= self._max_entries:
+            self._tokens = {p: t for p, t in self._tokens.items() if t[1] > now}
+            if len(self._tokens) >= self._max_entries:
+                self._tokens.clear()
+        self._tokens[principal] = (token, now + self._renew_after)
+        return token
+
+
+class Authenticator:
+    """Turns a presented key into the identity token forwarded to services.
+
+    ``database`` is set by the app's lifespan. Concurrent requests with the same uncached
+    key share one database read."""
+
+    def __init__(self, signer: TokenSigner, cache: KeyCache) -> None:
+        self.database: Database | None = None
+        self.cache = cache
+        self.tokens = IdentityTokens(signer)
+        self._loading: dict[str, asyncio.Future[CachedKey]] = {}
+
+    async def identity_token(self, presented: str | None) -> str:
+        """The token for the key's principal. Raises :class:`MissingKey`,
+        :class:`InvalidKey` or :class:`KeyStoreUnavailable`."""
+        if presented is None:
+            raise MissingKey
+        parsed = service.parse_key(presented)
+        if parsed is None:
+            raise InvalidKey
+        entry = self.cache.get(parsed.prefix) or await self._load(parsed.prefix)
+        if entry.principal is None or not service.secret_matches(parsed.secret, entry.secret_hash):
+            raise InvalidKey
+        return self.tokens.token_for(entry.principal)
+
+    async def _load(self, prefix: str) -> CachedKey:
+        pending = self._loading.get(prefix)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[CachedKey] = asyncio.get_running_loop().create_future()
+        self._loading[prefix] = future
+        try:
+            entry = await self._read(prefix)
+        except BaseException as exc:
+            future.set_exception(
+                exc if isinstance(exc, KeyStoreUnavailable) else KeyStoreUnavailable()
+            )
+            future.exception()  # retrieved: no "never retrieved" warning without waiters
+            raise
+        else:
+            future.set_result(entry)
+            return entry
+        finally:
+            del self._loading[prefix]
+
+    async def _read(self, prefix: str) -> CachedKey:
+        database = self.database
+        if database is None:
+            raise KeyStoreUnavailable
+        generation = self.cache.generation
+        try:
+            async with transaction(database, write=False) as session:
+                key = await service.find_active(session, prefix)
+        except Exception as exc:
+            logger.warning("cannot read API keys", exc_info=exc)
+            raise KeyStoreUnavailable from exc
+        if key is None:
+            return self.cache.put(prefix, None, "", generation=generation)
+        return self.cache.put(
+            prefix, service.principal_of(key), key.secret_hash, generation=generation
+        )
