@@ -1,0 +1,44 @@
+"""Plain async helpers that make test data."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from gateway.keys import service
+from gateway.keys.models import ApiKey
+from kit.db import Database, transaction
+from kit.identity import DEFAULT_SCOPES
+
+
+@dataclass(frozen=True)
+class Key:
+    record: ApiKey
+    plaintext: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.plaintext}
+
+    @property
+    def organisation_id(self) -> uuid.UUID:
+        return self.record.organisation_id
+
+
+async def new_key(
+    database: Database,
+    *,
+    organisation_id: uuid.UUID | None = None,
+    name: str = "partner sync job",
+    scopes: frozenset[str] = DEFAULT_SCOPES,
+) -> Key:
+    async with transaction(database, write=True) as session:
+        record, plaintext = await service.create_key(
+            session, organisation_id=organisation_id or uuid.uuid4(), name=name, scopes=scopes
+        )
+    return Key(record, plaintext)
+
+
+async def revoke(database: Database, key: Key) -> None:
+    async with transaction(database, write=True) as session:
+        await service.revoke_key(session, key.record.id)

@@ -1,0 +1,194 @@
+"""The merged API document at /openapi.json and the reference at /docs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import httpx
+
+from gateway.openapi import merge_documents
+from gateway.routes import ROUTES, RouteTable
+from tests.gateway.conftest import GatewayFactory
+from tests.gateway.servers import free_port, serving
+from tests.gateway.upstreams import fake_network_app
+
+TABLE = RouteTable(ROUTES, {"donations": "http://d", "partners": "http://p", "network": "http://n"})
+
+
+def refs_in(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [r for value in node.values() for r in refs_in(value)]
+    if isinstance(node, list):
+        return [r for item in node for r in refs_in(item)]
+    return []
+
+
+def resolves(document: dict[str, Any], ref: str) -> bool:
+    node: Any = document
+    for part in ref.removeprefix("#/").split("/"):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def assert_every_ref_resolves(document: dict[str, Any]) -> None:
+    dangling = [r for r in refs_in(document) if not resolves(document, r)]
+    assert dangling == []
+
+
+class TestMergedDocument:
+    async def test_has_the_services_paths_security_and_the_gateways_own(
+        self, gateway: httpx.AsyncClient
+    ) -> None:
+        response = await gateway.get("/openapi.json")
+        assert response.status_code == 200
+        document = response.json()
+        paths = document["paths"]
+
+        assert "/api/v1/campaigns" in paths
+        assert "/api/v1/campaigns/{campaign_id}/donations" in paths
+        assert {"/healthz", "/readyz", "/metrics"} <= set(paths)
+        assert not {"/openapi.json", "/docs"} & set(paths)
+        assert set(document["components"]["securitySchemes"]) == {"ApiKey", "BearerKey"}
+        assert document["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
+        assert document["security"] == [{"ApiKey": []}, {"BearerKey": []}]
+        assert paths["/healthz"]["get"]["security"] == []
+        assert "401" in paths["/api/v1/campaigns"]["post"]["responses"]
+        assert {"campaigns", "donations", "operations"} <= {t["name"] for t in document["tags"]}
+        assert_every_ref_resolves(document)
+
+    async def test_a_service_that_is_down_is_left_out_and_asked_again(
+        self, make_gateway: GatewayFactory
+    ) -> None:
+        port = free_port()
+        async with make_gateway(network_url=f"http://127.0.0.1:{port}") as gateway:
+            partial = (await gateway.get("/openapi.json")).json()
+            async with serving(fake_network_app(), port=port):
+                fuller = (await gateway.get("/openapi.json")).json()
+
+        assert "network" in partial["info"]["description"]
+        assert "/api/v1/foundations" not in partial["paths"]
+        assert "/api/v1/campaigns" in partial["paths"]
+        assert "/api/v1/foundations" in fuller["paths"]
+        # partners is still down, and still named; network no longer is.
+        missing = fuller["info"]["description"].split("**Incomplete copy:**")[1]
+        assert "partners" in missing
+        assert "network" not in missing
+
+    async def test_a_complete_document_is_reused(self, make_gateway: GatewayFactory) -> None:
+        network, partners = free_port(), free_port()
+        async with make_gateway(
+            network_url=f"http://127.0.0.1:{network}", partners_url=f"http://127.0.0.1:{partners}"
+        ) as gateway:
+            async with (
+                serving(fake_network_app(), port=network),
+                serving(fake_network_app(), port=partners),
+            ):
+                first = (await gateway.get("/openapi.json")).json()
+            again = (await gateway.get("/openapi.json")).json()  # every service is gone now
+        assert "Incomplete copy" not in first["info"]["description"]
+        assert again == first
+
+    async def test_clashing_schema_names_are_kept_apart(self, make_gateway: GatewayFactory) -> None:
+        async with (
+            serving(fake_network_app()) as network_url,
+            make_gateway(network_url=network_url) as gateway,
+        ):
+            document = (await gateway.get("/openapi.json")).json()
+
+        schemas = document["components"]["schemas"]
+        assert "foundation_id" in schemas["CampaignRead"]["properties"]
+        assert schemas["network_CampaignRead"] == {
+            "type": "object",
+            "properties": {"name": {"type": "string"}},
+        }
+        items = schemas["FoundationPage"]["properties"]["items"]["items"]
+        assert items == {"$ref": "#/components/schemas/network_CampaignRead"}
+        assert "/api/v1/elsewhere" not in document["paths"]
+        assert_every_ref_resolves(document)
+
+    async def test_docs_page_loads_the_merged_document(self, gateway: httpx.AsyncClient) -> None:
+        response = await gateway.get("/docs")
+        assert response.status_code == 200
+        assert "text/html" in response.headers["content-type"]
+        assert "/openapi.json" in response.text
+
+
+OWN: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "gw", "version": "1"},
+    "paths": {"/healthz": {"get": {"responses": {"200": {"description": "ok"}}}}},
+}
+
+
+def service_document(schemas: dict[str, Any], path: str = "/api/v1/campaigns") -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "s", "version": "1"},
+        "paths": {
+            path: {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Outer"}
+                                }
+                            },
+                        }
+                    }
+                }
+            }
+        },
+        "components": {"schemas": copy.deepcopy(schemas)},
+    }
+
+
+class TestMergeDocuments:
+    def test_identical_schemas_are_shared(self) -> None:
+        schemas = {"Outer": {"type": "object"}, "Money": {"type": "string"}}
+        merged = merge_documents(
+            OWN,
+            {
+                "donations": service_document(schemas),
+                "network": service_document(schemas, "/api/v1/foundations"),
+            },
+            TABLE,
+        )
+        assert set(merged["components"]["schemas"]) >= {"Outer", "Money"}
+        assert not any(name.startswith("network_") for name in merged["components"]["schemas"])
+
+    def test_a_clash_renames_the_schema_and_those_that_refer_to_it(self) -> None:
+        first = {"Outer": {"$ref": "#/components/schemas/Inner"}, "Inner": {"type": "string"}}
+        second = {"Outer": {"$ref": "#/components/schemas/Inner"}, "Inner": {"type": "integer"}}
+        merged = merge_documents(
+            OWN,
+            {
+                "donations": service_document(first),
+                "network": service_document(second, "/api/v1/foundations"),
+            },
+            TABLE,
+        )
+        schemas = merged["components"]["schemas"]
+        assert schemas["network_Inner"] == {"type": "integer"}
+        # Outer only differs through Inner, and is renamed all the same.
+        assert schemas["network_Outer"] == {"$ref": "#/components/schemas/network_Inner"}
+        operation = merged["paths"]["/api/v1/foundations"]["get"]
+        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/network_Outer"}
+        assert_every_ref_resolves(merged)
+
+    def test_paths_the_route_table_does_not_send_to_the_service_are_left_out(self) -> None:
+        document = service_document({"Outer": {}}, "/api/v1/partners")
+        merged = merge_documents(OWN, {"donations": document}, TABLE)
+        assert "/api/v1/partners" not in merged["paths"]
+
+    def test_the_inputs_are_not_changed(self) -> None:
+        document = service_document({"Outer": {"type": "object"}})
+        before = copy.deepcopy(document)
+        merge_documents(OWN, {"donations": document}, TABLE)
+        assert document == before

@@ -1,0 +1,145 @@
+"""Small stand-in services for what the real ones cannot be made to do on demand:
+echo what they received, answer slowly, stream, break mid-response."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from kit.identity import IDENTITY_HEADER, TokenVerifier
+from tests.support import TEST_SECRET
+
+PREFIX = "/api/v1/foundations"  # the route table sends these paths to "network"
+
+
+@dataclass
+class Recorder:
+    """What the stand-in saw, for the test to inspect."""
+
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    endless_stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def echo_app(recorder: Recorder | None = None, *, slow_seconds: float = 2.0) -> Starlette:
+    seen = recorder or Recorder()
+
+    async def echo(request: Request) -> Response:
+        body = await request.body()
+        record = {
+            "method": request.method,
+            "path": request.scope["path"],
+            "raw_path": request.scope["raw_path"].decode("latin-1"),
+            "query": request.scope["query_string"].decode("latin-1"),
+            "headers": [
+                [k.decode("latin-1"), v.decode("latin-1")] for k, v in request.scope["headers"]
+            ],
+            "body": body.decode("latin-1"),
+        }
+        seen.requests.append(record)
+        return JSONResponse(record, headers={"x-upstream": "echo", "keep-alive": "timeout=5"})
+
+    async def slow(request: Request) -> Response:
+        await asyncio.sleep(slow_seconds)
+        return JSONResponse({"slow": True})
+
+    async def stream(request: Request) -> Response:
+        async def parts() -> AsyncIterator[bytes]:
+            for i in range(3):
+                yield f"part {i}\n".encode()
+                await asyncio.sleep(0.01)
+
+        return StreamingResponse(parts(), media_type="text/plain")
+
+    async def broken(request: Request) -> Response:
+        async def parts() -> AsyncIterator[bytes]:
+            yield b"the beginning"
+            await asyncio.sleep(0.01)
+            raise RuntimeError("the stand-in service breaks mid-response")
+
+        return StreamingResponse(parts(), media_type="text/plain")
+
+    async def endless(request: Request) -> Response:
+        async def events() -> AsyncIterator[bytes]:
+            try:
+                while True:
+                    yield b"data: tick\n\n"
+                    await asyncio.sleep(0.02)
+            finally:
+                seen.endless_stopped.set()
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return Starlette(
+        routes=[
+            Route(f"{PREFIX}/slow", slow),
+            Route(f"{PREFIX}/stream", stream),
+            Route(f"{PREFIX}/broken", broken),
+            Route(f"{PREFIX}/endless", endless),
+            Route(PREFIX + "/{rest:path}", echo, methods=["GET", "POST", "PUT", "DELETE", "HEAD"]),
+            Route(PREFIX, echo, methods=["GET", "POST"]),
+        ]
+    )
+
+
+# A schema named like one of the donations service's, with other content: the merged
+# document must keep both.
+FAKE_NETWORK_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "fake network", "version": "1"},
+    "tags": [{"name": "foundations", "description": "The foundation directory."}],
+    "paths": {
+        PREFIX: {
+            "get": {
+                "tags": ["foundations"],
+                "summary": "List foundations",
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/FoundationPage"}
+                            }
+                        },
+                    }
+                },
+            }
+        },
+        "/api/v1/elsewhere": {"get": {"responses": {"200": {"description": "not routed"}}}},
+        "/metrics": {"get": {"responses": {"200": {"description": "not public"}}}},
+    },
+    "components": {
+        "schemas": {
+            "FoundationPage": {
+                "type": "object",
+                "properties": {
+                    "items": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/CampaignRead"},
+                    }
+                },
+            },
+            "CampaignRead": {"type": "object", "properties": {"name": {"type": "string"}}},
+        }
+    },
+}
+
+
+def fake_network_app() -> Starlette:
+    """Serves an API document, to the gateway only (like the real services)."""
+    verifier = TokenVerifier(TEST_SECRET)
+
+    async def openapi(request: Request) -> Response:
+        token = request.headers.get(IDENTITY_HEADER)
+        if token is None:
+            return JSONResponse({"detail": "gateway token required"}, status_code=401)
+        verifier.verify(token)
+        return JSONResponse(FAKE_NETWORK_DOCUMENT)
+
+    return Starlette(routes=[Route("/openapi.json", openapi)])
