@@ -13,15 +13,18 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
 import asyncpg
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from kit.db import Database, make_engine
 from kit.identity import DEFAULT_SCOPES, IDENTITY_HEADER, Principal, TokenSigner
 from kit.migrations import MigrationSet, upgrade
+from kit.settings import AppSettings
 
 POSTGRES_URL = os.environ.get("FNET_TEST_POSTGRES_URL")
 TEST_SECRET = "test-" + "k" * 40
@@ -105,6 +108,49 @@ class TestDatabases:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+class AppFactory(Protocol):
+    def __call__(self, settings: Any = ..., *, database: Database | None = ...) -> FastAPI: ...
+
+
+def service_fixtures(
+    migrations: MigrationSet, create_app: AppFactory, settings_class: type[AppSettings]
+) -> tuple[Any, Any, Any]:
+    """The ``database_url``, ``app`` and ``committing_app`` fixtures of one service's tests.
+
+    A service's ``conftest.py`` binds them to those names::
+
+        database_url, app, committing_app = service_fixtures(MIGRATIONS, create_app, Settings)
+    """
+
+    def settings(url: str) -> AppSettings:
+        return settings_class(
+            database_url=url, internal_token_secret=TEST_SECRET, json_logs=False
+        )
+
+    @pytest.fixture(name="database_url")
+    async def database_url(databases: TestDatabases, backend: str) -> str:
+        return await databases.url(migrations, backend)
+
+    @pytest.fixture(name="app")
+    async def app(database_url: str) -> AsyncIterator[FastAPI]:
+        """The app on one rolled-back transaction."""
+        async with (
+            rolled_back(database_url) as database,
+            running(create_app(settings(database_url), database=database)) as app,
+        ):
+            yield app
+
+    @pytest.fixture(name="committing_app")
+    async def committing_app(database_url: str) -> AsyncIterator[FastAPI]:
+        """The app on its own connection pool, committing for real: for concurrency tests.
+        What such a test leaves behind stays in the session's database, so it must use
+        foundations (and names) of its own."""
+        async with running(create_app(settings(database_url))) as app:
+            yield app
+
+    return database_url, app, committing_app
 
 
 @asynccontextmanager

@@ -5,20 +5,12 @@ import re
 import uuid
 from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    HttpUrl,
-    StringConstraints,
-    TypeAdapter,
-)
-from pydantic import ValidationError as PydanticValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from kit.schemas import Name, WebsiteUrl
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 _SLUG = re.compile(SLUG_PATTERN)
-_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 
 
 def _slug(value: str) -> str:
@@ -27,15 +19,6 @@ def _slug(value: str) -> str:
             "must be lowercase letters and digits, in words joined by single hyphens, "
             "e.g. shekou-community-foundation"
         )
-    return value
-
-
-def _http_url(value: str) -> str:
-    # Validated as a URL but kept as the client wrote it (HttpUrl would add a trailing "/").
-    try:
-        _HTTP_URL.validate_python(value)
-    except PydanticValidationError:
-        raise ValueError("must be an http(s) URL such as https://example.org") from None
     return value
 
 
@@ -48,13 +31,6 @@ Slug = Annotated[
         json_schema_extra={"pattern": SLUG_PATTERN},
     ),
 ]
-WebsiteUrl = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-    AfterValidator(_http_url),
-    Field(json_schema_extra={"format": "uri"}),
-]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 

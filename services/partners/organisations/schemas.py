@@ -2,41 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    HttpUrl,
-    StringConstraints,
-    TypeAdapter,
-)
-from pydantic import ValidationError as PydanticValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from kit.schemas import Name, WebsiteUrl
 from services.partners.organisations.models import PartnerKind
-
-_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
-
-
-def _http_url(value: str) -> str:
-    # Validated as a URL but kept as the client wrote it (HttpUrl would add a trailing "/").
-    try:
-        _HTTP_URL.validate_python(value)
-    except PydanticValidationError:
-        raise ValueError("must be an http(s) URL such as https://example.org") from None
-    return value
-
-
-WebsiteUrl = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-    AfterValidator(_http_url),
-    Field(json_schema_extra={"format": "uri"}),
-]
-# Names are unique per foundation; surrounding spaces must not make a second "same" name.
-PartnerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class PartnerCreate(BaseModel):
@@ -55,7 +25,7 @@ class PartnerCreate(BaseModel):
         },
     )
 
-    name: PartnerName = Field(description="unique within the foundation's partners")
+    name: Name = Field(description="unique within the foundation's partners")
     kind: PartnerKind
     description: str = Field(default="", max_length=5000)
     website: WebsiteUrl | None = None
