@@ -74,40 +74,47 @@ class TestDatabases:
         return self.urls[key]
 
     async def _create_postgres(self, prefix: str) -> str:
-        assert POSTGRES_URL
-        name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
-        admin = make_url(POSTGRES_URL)
-        conn = await asyncpg.connect(
-            host=admin.host,
-            port=admin.port,
-            user=admin.username,
-            password=admin.password,
-            database=admin.database,
-        )
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        self.created.append(name)
-        return admin.set(database=name).render_as_string(hide_password=False)
+        url = await create_postgres_database(prefix)
+        self.created.append(url)
+        return url
 
     async def drop_all(self) -> None:
-        if not self.created:
-            return
-        assert POSTGRES_URL
-        admin = make_url(POSTGRES_URL)
-        conn = await asyncpg.connect(
-            host=admin.host,
-            port=admin.port,
-            user=admin.username,
-            password=admin.password,
-            database=admin.database,
-        )
-        try:
-            for name in self.created:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await drop_postgres_databases(self.created)
+
+
+async def _admin_connection() -> asyncpg.Connection:
+    assert POSTGRES_URL, "FNET_TEST_POSTGRES_URL is not set"
+    admin = make_url(POSTGRES_URL)
+    return await asyncpg.connect(
+        host=admin.host,
+        port=admin.port,
+        user=admin.username,
+        password=admin.password,
+        database=admin.database,
+    )
+
+
+async def create_postgres_database(prefix: str) -> str:
+    """A new, empty PostgreSQL database on the test server; returns its URL."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    conn = await _admin_connection()
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    assert POSTGRES_URL
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres_databases(urls: list[str]) -> None:
+    if not urls:
+        return
+    conn = await _admin_connection()
+    try:
+        for url in urls:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 class AppFactory(Protocol):
@@ -125,9 +132,7 @@ def service_fixtures(
     """
 
     def settings(url: str) -> AppSettings:
-        return settings_class(
-            database_url=url, internal_token_secret=TEST_SECRET, json_logs=False
-        )
+        return settings_class(database_url=url, internal_token_secret=TEST_SECRET, json_logs=False)
 
     @pytest.fixture(name="database_url")
     async def database_url(databases: TestDatabases, backend: str) -> str:

@@ -8,13 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.e2e.processes import AppProcess, base_env, fnet, free_port
-from tests.support import POSTGRES_URL
+from tests.support import POSTGRES_URL, create_postgres_database, drop_postgres_databases
 
 APPS = {
     "donations": "services.donations.app:create_app",
@@ -43,54 +41,14 @@ class System:
 
 
 def _database_urls(tmp: Path) -> dict[str, str]:
+    """PostgreSQL databases when the test server is given (as in production), else SQLite."""
     if not POSTGRES_URL:
         return {name: f"sqlite+aiosqlite:///{tmp / f'{name}.db'}" for name in APPS}
-    admin = make_url(POSTGRES_URL)
-    names = {name: f"fnet_e2e_{name}_{secrets.token_hex(3)}" for name in APPS}
 
-    async def create() -> None:
-        conn = await asyncpg.connect(
-            host=admin.host,
-            port=admin.port,
-            user=admin.username,
-            password=admin.password,
-            database=admin.database,
-        )
-        try:
-            for db in names.values():
-                await conn.execute(f'CREATE DATABASE "{db}"')
-        finally:
-            await conn.close()
+    async def create() -> dict[str, str]:
+        return {name: await create_postgres_database(f"fnet_e2e_{name}") for name in APPS}
 
-    asyncio.run(create())
-    return {
-        name: admin.set(database=db).render_as_string(hide_password=False)
-        for name, db in names.items()
-    }
-
-
-def _drop(urls: dict[str, str]) -> None:
-    if not POSTGRES_URL:
-        return
-    admin = make_url(POSTGRES_URL)
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(
-            host=admin.host,
-            port=admin.port,
-            user=admin.username,
-            password=admin.password,
-            database=admin.database,
-        )
-        try:
-            for url in urls.values():
-                await conn.execute(
-                    f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'
-                )
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
+    return asyncio.run(create())
 
 
 def _create_key(env: dict[str, str], org: str, *extra: str) -> str:
@@ -133,4 +91,5 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     finally:
         for app in apps.values():
             app.stop()
-        _drop(urls)
+        if POSTGRES_URL:
+            asyncio.run(drop_postgres_databases(list(urls.values())))
