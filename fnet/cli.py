@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import uuid
 from collections.abc import Sequence
@@ -29,8 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--var",
         type=Path,
-        default=Path("var"),
-        help="folder for the embedded SQLite files (default: ./var)",
+        default=Path(os.environ.get("FNET_VAR_DIR", "var")),
+        help="folder for the embedded SQLite files (default: $FNET_VAR_DIR or ./var)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -1,5 +1,5 @@
 # Sourced by scripts/up and scripts/test: make ./.venv with the project installed.
-# Needs only Python 3.11+ on the machine.
+# Needs only Python 3.11+ on the machine. Argument: the extra to install ("" or "dev").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON=${PYTHON:-python3}
@@ -10,13 +10,11 @@ fi
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-# Re-install only when the project's declared dependencies changed.
 extra=${1:-}
-spec=.
-[ -n "$extra" ] && spec=".[$extra]"
-stamp=.venv/.fnet-installed${extra:+-$extra}
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+fresh() { [ -f "$1" ] && [ "$1" -nt pyproject.toml ]; }
+# Re-install only when the declared dependencies changed; the dev install includes the base.
+if ! fresh .venv/.fnet-installed-dev && { [ -n "$extra" ] || ! fresh .venv/.fnet-installed; }; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e "$spec"
-    touch "$stamp"
+    .venv/bin/python -m pip install --quiet -e ".${extra:+[$extra]}"
+    touch ".venv/.fnet-installed${extra:+-$extra}"
 fi

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -30,14 +29,19 @@ class Embedded:
         return f"http://127.0.0.1:{self.ports['gateway']}"
 
     def up(self) -> dict[str, Any]:
-        args = [sys.executable, "-m", "fnet.cli", "--var", str(self.var), "up", "--demo"]
+        # Exactly the README's run command, on ports of the test's own.
+        args = [str(ROOT / "scripts" / "up")]
         for name, port in self.ports.items():
             args += [f"--{name}-port", str(port)]
         credentials = self.var / "demo-credentials.json"
         loaded_before = self._loads()
         with self.output.open("ab") as out:
             self.process = subprocess.Popen(
-                args, cwd=ROOT, env=base_env(), stdout=out, stderr=subprocess.STDOUT
+                args,
+                cwd=ROOT,
+                env={**base_env(), "FNET_VAR_DIR": str(self.var)},
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         wait_until_healthy(self.gateway, timeout=60, process=self.process)
         deadline = time.monotonic() + 120
