@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from gateway.keys import service
 from gateway.keys.cache import CachedKey, KeyCache
@@ -95,7 +96,7 @@ class Authenticator:
         self.database: Database | None = None
         self.cache = cache
         self.tokens = IdentityTokens(signer)
-        self._loading: dict[str, asyncio.Future[CachedKey]] = {}
+        self._loading: dict[str, asyncio.Task[CachedKey]] = {}
 
     async def identity_token(self, presented: str | None) -> str:
         """The token for the key's principal. Raises :class:`MissingKey`,
@@ -111,24 +112,22 @@ class Authenticator:
         return self.tokens.token_for(entry.principal)
 
     async def _load(self, prefix: str) -> CachedKey:
-        pending = self._loading.get(prefix)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[CachedKey] = asyncio.get_running_loop().create_future()
-        self._loading[prefix] = future
-        try:
-            entry = await self._read(prefix)
-        except BaseException as exc:
-            future.set_exception(
-                exc if isinstance(exc, KeyStoreUnavailable) else KeyStoreUnavailable()
-            )
-            future.exception()  # retrieved: no "never retrieved" warning without waiters
-            raise
-        else:
-            future.set_result(entry)
-            return entry
-        finally:
+        # The read runs as its own task, so a client that goes away does not cancel it
+        # for the others waiting on it.
+        task = self._loading.get(prefix)
+        if task is None:
+            task = asyncio.ensure_future(self._read(prefix))
+            self._loading[prefix] = task
+            task.add_done_callback(self._loaded(prefix))
+        return await asyncio.shield(task)
+
+    def _loaded(self, prefix: str) -> Callable[[asyncio.Task[CachedKey]], None]:
+        def forget(task: asyncio.Task[CachedKey]) -> None:
             del self._loading[prefix]
+            if not task.cancelled():
+                task.exception()  # seen here, even when every waiter has gone
+
+        return forget
 
     async def _read(self, prefix: str) -> CachedKey:
         database = self.database

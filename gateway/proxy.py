@@ -431,6 +431,10 @@ class Proxy:
                 extra={"service": upstream.service, "error": repr(exc)},
             )
             raise UpstreamBroken(f"the {upstream.service} service failed mid-response") from exc
+        except BaseException:
+            # Cancelled, or the client's side failed: the connection cannot be reused.
+            response.close()
+            raise
         finally:
             if watcher is not None:
                 watcher.cancel()

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.app import create_app
 from gateway.keys.models import ApiKey
 from kit.db import Database, utcnow
 from kit.identity import IDENTITY_HEADER, Scope, TokenSigner, TokenVerifier
-from tests.gateway.conftest import GatewayFactory
+from tests.gateway.conftest import GatewayFactory, gateway_settings
 from tests.gateway.factories import Key, new_key, revoke
 from tests.gateway.upstreams import Recorder
-from tests.support import TEST_SECRET, principal
+from tests.support import TEST_SECRET, principal, running
 
 ECHO = "/api/v1/foundations/echo"
 
@@ -215,3 +218,50 @@ class TestTenancyThroughTheGateway:
             json={"title": "t", "goal": {"amount": "1", "currency": "CNY"}},
         )
         assert response.status_code == 403
+
+
+class TestKeyStoreDown:
+    async def test_keys_cannot_be_checked_is_503_and_not_ready(
+        self, tmp_path: Path, donations_url: str
+    ) -> None:
+        unreachable = f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'gateway.db'}"
+        app = create_app(gateway_settings(unreachable, donations_url=donations_url))
+        async with (
+            running(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app), base_url="http://gateway.test"
+            ) as gateway,
+        ):
+            response = await gateway.get(
+                "/api/v1/campaigns", headers={"X-API-Key": "fnet_abcdefghijkl_" + "s" * 43}
+            )
+            ready = await gateway.get("/readyz")
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"] == "1"
+        assert ready.status_code == 503
+
+
+class TestKeyCache:
+    async def test_concurrent_requests_with_a_new_key_read_the_database_once(
+        self, gateway: httpx.AsyncClient, gateway_database: Database, key: Key
+    ) -> None:
+        statements: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if "api_keys" in statement:
+                statements.append(statement)
+
+        bind = gateway_database.bind
+        assert isinstance(bind, AsyncConnection)
+        event.listen(bind.sync_connection, "before_cursor_execute", record)
+        try:
+            burst = await asyncio.gather(
+                *(gateway.get(ECHO, headers=key.headers) for _ in range(20))
+            )
+            later = await gateway.get(ECHO, headers=key.headers)
+        finally:
+            event.remove(bind.sync_connection, "before_cursor_execute", record)
+        assert {r.status_code for r in burst} == {200}
+        assert later.status_code == 200
+        assert len(statements) == 1
