@@ -347,3 +347,22 @@ class TestOverRealConnections:
                 await client.get(f"{PREFIX}/broken", headers=key.headers)
             # The gateway is unharmed.
             assert (await client.get(ECHO, headers=key.headers)).status_code == 200
+
+    async def test_large_bodies_pass_both_ways_intact(
+        self, gateway_app: AppFactory, key: Key, recorder: Recorder
+    ) -> None:
+        size = 3 * 1024 * 1024 + 17
+        upload = bytes(range(256)) * 4096  # 1 MiB, the default limit
+        async with serving(gateway_app()) as url, httpx.AsyncClient(base_url=url) as client:
+            download = await client.get(
+                f"{PREFIX}/large", params={"size": str(size)}, headers=key.headers
+            )
+            posted = await client.post(ECHO, headers=key.headers, content=upload)
+        expected = b"".join(
+            bytes([offset // 65536 % 251]) * min(65536, size - offset)
+            for offset in range(0, size, 65536)
+        )
+        assert download.status_code == 200
+        assert download.content == expected
+        assert posted.status_code == 200
+        assert recorder.requests[-1]["body"].encode("latin-1") == upload

@@ -65,6 +65,18 @@ def echo_app(recorder: Recorder | None = None, *, slow_seconds: float = 2.0) -> 
 
         return StreamingResponse(parts(), media_type="text/plain")
 
+    async def large(request: Request) -> Response:
+        size = int(request.query_params.get("size", "0"))
+
+        async def blocks() -> AsyncIterator[bytes]:
+            sent = 0
+            while sent < size:
+                block = bytes([sent // 65536 % 251]) * min(65536, size - sent)
+                sent += len(block)
+                yield block
+
+        return StreamingResponse(blocks(), media_type="application/octet-stream")
+
     async def endless(request: Request) -> Response:
         async def events() -> AsyncIterator[bytes]:
             try:
@@ -82,6 +94,7 @@ def echo_app(recorder: Recorder | None = None, *, slow_seconds: float = 2.0) -> 
             Route(f"{PREFIX}/stream", stream),
             Route(f"{PREFIX}/broken", broken),
             Route(f"{PREFIX}/endless", endless),
+            Route(f"{PREFIX}/large", large),
             Route(PREFIX + "/{rest:path}", echo, methods=["GET", "POST", "PUT", "DELETE", "HEAD"]),
             Route(PREFIX, echo, methods=["GET", "POST"]),
         ]
