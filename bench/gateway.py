@@ -19,6 +19,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,8 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
+from fnet.apps import APPS
+from gateway.keys import service as keys
 from kit.db import Database, transaction
 from kit.identity import DEFAULT_SCOPES, IDENTITY_HEADER, Principal, TokenSigner
 from kit.migrations import upgrade
@@ -56,8 +59,6 @@ class Result:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -70,7 +71,12 @@ def _ms(text: str) -> float:
 
 
 def wrk(
-    name: str, url: str, *, connections: int, seconds: int, headers: dict[str, str],
+    name: str,
+    url: str,
+    *,
+    connections: int,
+    seconds: int,
+    headers: dict[str, str],
     body: str | None = None,
 ) -> Result:
     script = ""
@@ -78,15 +84,25 @@ def wrk(
         script = f"wrk.method = 'POST'\nwrk.body = {json.dumps(body)}\n"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
-    args = ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s",
-            "--latency", "-s", lua.name]
+    args = [
+        "wrk",
+        "-t",
+        str(min(2, connections)),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--latency",
+        "-s",
+        lua.name,
+    ]
     for key, value in headers.items():
         args += ["-H", f"{key}: {value}"]
     output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     os.unlink(lua.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
         raise RuntimeError(f"{name}: {errors.group(1)} failed requests\n{output}")
@@ -100,8 +116,11 @@ class Postgres:
 
     async def _connect(self, database: str | None = None) -> asyncpg.Connection:
         return await asyncpg.connect(
-            host=self.admin.host, port=self.admin.port, user=self.admin.username,
-            password=self.admin.password, database=database or self.admin.database,
+            host=self.admin.host,
+            port=self.admin.port,
+            user=self.admin.username,
+            password=self.admin.password,
+            database=database or self.admin.database,
         )
 
     async def create(self, label: str) -> str:
@@ -137,7 +156,10 @@ class Postgres:
             while (start := time.perf_counter()) < deadline:
                 await conn.execute(
                     "INSERT INTO raw_donations (id, campaign_id, amount_minor, currency)"
-                    " VALUES ($1, $2, $3, 'CNY')", uuid.uuid4(), campaign, 8888,
+                    " VALUES ($1, $2, $3, 'CNY')",
+                    uuid.uuid4(),
+                    campaign,
+                    8888,
                 )
                 latencies.append(time.perf_counter() - start)
         finally:
@@ -155,9 +177,24 @@ class Process:
     def __init__(self, factory: str, port: int, env: dict[str, str], log: Path) -> None:
         out = log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--log-level", "warning"],
-            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                factory,
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -175,6 +212,56 @@ class Process:
         self.process.wait(timeout=15)
 
 
+async def measure(
+    pg: Postgres,
+    raw_url: str,
+    donations_url: str,
+    gateway_url: str,
+    campaign: str,
+    *,
+    token: str,
+    key_headers: dict[str, str],
+    seconds: int,
+) -> None:
+    read_path = f"/api/v1/campaigns/{campaign}/donations?limit=1"
+    for connections in (1, 64):
+        direct = wrk(
+            f"(a) direct read, {connections} conn",
+            donations_url + read_path,
+            connections=connections,
+            seconds=seconds,
+            headers={IDENTITY_HEADER: token},
+        )
+        proxied = wrk(
+            f"(b) read through gateway, {connections} conn",
+            gateway_url + read_path,
+            connections=connections,
+            seconds=seconds,
+            headers=key_headers,
+        )
+        print(direct.line())
+        print(proxied.line())
+        print(
+            f"    b/a throughput ratio: {proxied.rps / direct.rps:.2f}   "
+            f"gateway adds {proxied.p50_ms - direct.p50_ms:.3f} ms at p50"
+        )
+
+    raw = await pg.raw_insert_loop(raw_url, seconds)
+    print(raw.line())
+    body = json.dumps({"amount": {"amount": "88.88", "currency": "CNY"}})
+    for connections in (1, 64):
+        intake = wrk(
+            f"(c) donation intake via gateway, {connections} conn",
+            f"{gateway_url}/api/v1/campaigns/{campaign}/donations",
+            connections=connections,
+            seconds=seconds,
+            headers={**key_headers, "Content-Type": "application/json"},
+            body=body,
+        )
+        print(intake.line())
+        print(f"    c/raw throughput ratio: {intake.rps / raw.rps:.2f}")
+
+
 async def main(quick: bool) -> None:
     if shutil.which("wrk") is None:
         sys.exit("bench needs wrk: apt-get install wrk")
@@ -182,10 +269,10 @@ async def main(quick: bool) -> None:
     pg = Postgres()
     processes: list[Process] = []
     try:
-        urls = {name: await pg.create(name) for name in ("gateway", "donations", "partners",
-                                                        "network", "raw")}
-        from fnet.apps import APPS
-
+        urls = {
+            name: await pg.create(name)
+            for name in ("gateway", "donations", "partners", "network", "raw")
+        }
         for app in APPS:
             await asyncio.to_thread(upgrade, app.migrations, urls[app.name])
         secret = secrets.token_urlsafe(48)
@@ -199,15 +286,14 @@ async def main(quick: bool) -> None:
         env["FNET_GATEWAY_PARTNERS_URL"] = "http://127.0.0.1:9"  # unused here
         env["FNET_GATEWAY_NETWORK_URL"] = "http://127.0.0.1:9"
         logs = Path(tempfile.mkdtemp(prefix="fnet-bench-"))
-        donations = Process("services.donations.app:create_app", donations_port, env,
-                            logs / "donations.log")
+        donations = Process(
+            "services.donations.app:create_app", donations_port, env, logs / "donations.log"
+        )
         processes.append(donations)
         gateway = Process("gateway.app:create_app", gateway_port, env, logs / "gateway.log")
         processes.append(gateway)
 
         organisation = uuid.uuid4()
-        from gateway.keys import service as keys
-
         gateway_db = Database.from_url(urls["gateway"], pool_size=1)
         async with transaction(gateway_db, write=True) as session:
             _, api_key = await keys.create_key(
@@ -225,36 +311,17 @@ async def main(quick: bool) -> None:
             )
             created.raise_for_status()
         campaign = created.json()["id"]
-        read_path = f"/api/v1/campaigns/{campaign}/donations?limit=1"
 
-        results: list[Result] = []
-        for connections in (1, 64):
-            direct = wrk(
-                f"(a) direct read, {connections} conn", donations.url + read_path,
-                connections=connections, seconds=seconds, headers={IDENTITY_HEADER: token},
-            )
-            proxied = wrk(
-                f"(b) read through gateway, {connections} conn", gateway.url + read_path,
-                connections=connections, seconds=seconds, headers=key_headers,
-            )
-            results += [direct, proxied]
-            print(direct.line())
-            print(proxied.line())
-            print(f"    b/a throughput ratio: {proxied.rps / direct.rps:.2f}   "
-                  f"gateway adds {proxied.p50_ms - direct.p50_ms:.3f} ms at p50")
-
-        raw = await pg.raw_insert_loop(urls["raw"], seconds)
-        print(raw.line())
-        body = json.dumps({"amount": {"amount": "88.88", "currency": "CNY"}})
-        for connections in (1, 64):
-            intake = wrk(
-                f"(c) donation intake via gateway, {connections} conn",
-                f"{gateway.url}/api/v1/campaigns/{campaign}/donations",
-                connections=connections, seconds=seconds,
-                headers={**key_headers, "Content-Type": "application/json"}, body=body,
-            )
-            print(intake.line())
-            print(f"    c/raw throughput ratio: {intake.rps / raw.rps:.2f}")
+        await measure(
+            pg,
+            urls["raw"],
+            donations.url,
+            gateway.url,
+            campaign,
+            token=token,
+            key_headers=key_headers,
+            seconds=seconds,
+        )
     finally:
         for process in processes:
             process.stop()

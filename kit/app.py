@@ -44,6 +44,9 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
 
+# Dependencies are ``async def`` throughout, even where they await nothing: FastAPI runs a
+# plain ``def`` dependency in a worker thread, and those hops cost more than the query.
+
 
 async def _on_integrity_error(request: Request, exc: Exception) -> Response:
     # A unique constraint lost to a concurrent writer; the rules checked it beforehand, so

@@ -150,7 +150,7 @@ class Idempotency:
         )
 
 
-def idempotency(
+async def idempotency(
     request: Request,
     key: Annotated[
         str | None,

@@ -65,7 +65,7 @@ class PageParams:
         return stmt.order_by(id_column.desc()).limit(self.limit + 1)
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> PageParams:

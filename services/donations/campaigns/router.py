@@ -21,7 +21,7 @@ from services.donations.campaigns.schemas import CampaignCreate, CampaignRead
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
 
 
-def campaign_repository(session: SessionDep) -> CampaignRepository:
+async def campaign_repository(session: SessionDep) -> CampaignRepository:
     return CampaignRepository(session)
 
 

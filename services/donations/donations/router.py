@@ -27,7 +27,7 @@ from services.donations.donations.schemas import DonationCreate, DonationRead
 router = APIRouter(prefix="/api/v1/campaigns/{campaign_id}/donations", tags=["donations"])
 
 
-def donation_repository(session: SessionDep) -> DonationRepository:
+async def donation_repository(session: SessionDep) -> DonationRepository:
     return DonationRepository(session)
 
 

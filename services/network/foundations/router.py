@@ -26,7 +26,7 @@ from services.network.foundations.schemas import FoundationCreate, FoundationRea
 router = APIRouter(prefix="/api/v1/foundations", tags=["foundations"])
 
 
-def foundation_repository(session: SessionDep) -> FoundationRepository:
+async def foundation_repository(session: SessionDep) -> FoundationRepository:
     return FoundationRepository(session)
 
 

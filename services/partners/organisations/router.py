@@ -26,7 +26,7 @@ from services.partners.organisations.schemas import PartnerCreate, PartnerRead
 router = APIRouter(prefix="/api/v1/partners", tags=["partners"])
 
 
-def partner_repository(session: SessionDep) -> PartnerRepository:
+async def partner_repository(session: SessionDep) -> PartnerRepository:
     return PartnerRepository(session)
 
 
