@@ -31,7 +31,8 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 # far inside a 64-bit integer column: 10**15 minor units.
 MAX_MINOR_UNITS = 10**15
 
-_AMOUNT = re.compile(r"^-?(0|[1-9][0-9]{0,17})(\.[0-9]+)?$")
+# Matched with fullmatch: "$" alone would let a trailing newline through ("12\n").
+_AMOUNT = re.compile(r"-?(0|[1-9][0-9]{0,17})(\.[0-9]+)?")
 
 
 class MoneyError(ValueError):
@@ -51,7 +52,7 @@ def exponent(currency: str) -> int:
 
 
 def _check_format(amount: str) -> None:
-    if not _AMOUNT.match(amount):
+    if not _AMOUNT.fullmatch(amount):
         raise MoneyError(
             'must be a decimal string such as "12.50": digits, an optional point, no exponent'
         )

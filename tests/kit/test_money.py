@@ -34,7 +34,8 @@ class TestParse:
         assert parse_minor(amount, currency) == minor
 
     @pytest.mark.parametrize(
-        "amount", ["1.001", "abc", "1e20", "", ".5", "5.", "+1", "01", " 1", "1,00", "NaN", "inf"]
+        "amount",
+        ["1.001", "abc", "1e20", "", ".5", "5.", "+1", "01", " 1", "1,00", "NaN", "inf", "12\n"],
     )
     def test_invalid(self, amount: str) -> None:
         with pytest.raises(MoneyError):

@@ -18,6 +18,8 @@ BAD_AMOUNTS = [
     ("1" + "0" * 20, "amount.amount"),
     (12.5, "amount.amount"),
     (12, "amount.amount"),
+    ("12\n", "amount.amount"),
+    ("12.00\n", "amount.amount"),
 ]
 
 
