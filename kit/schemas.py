@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, HttpUrl, StringConstraints, TypeAdapter
+from pydantic import AfterValidator, AwareDatetime, Field, HttpUrl, StringConstraints, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
@@ -28,3 +29,16 @@ WebsiteUrl = Annotated[
 
 # A display name; surrounding spaces never make a second "same" name.
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    # "0001-01-01T00:00:00+05:00" is a valid aware datetime that UTC cannot hold; without
+    # this check the conversion fails where the row is written, as a 500.
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+# A point in time a client sends: with a zone offset, answered and stored in UTC.
+Timestamp = Annotated[AwareDatetime, AfterValidator(_in_utc)]

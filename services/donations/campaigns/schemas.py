@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kit.money import MoneyIn, MoneyOut
+from kit.schemas import Timestamp
 from services.donations.campaigns.models import CampaignStatus
 
 
@@ -26,8 +27,8 @@ class CampaignCreate(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     purpose: str = Field(default="", max_length=5000)
     goal: MoneyIn = Field(description="target amount; donations must use its currency")
-    starts_at: AwareDatetime | None = Field(default=None, description="defaults to now")
-    ends_at: AwareDatetime | None = None
+    starts_at: Timestamp | None = Field(default=None, description="defaults to now")
+    ends_at: Timestamp | None = None
 
 
 class CampaignRead(BaseModel):

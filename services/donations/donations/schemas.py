@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kit.money import MoneyIn, MoneyOut
+from kit.schemas import Timestamp
 
 
 class DonationCreate(BaseModel):
@@ -28,7 +29,7 @@ class DonationCreate(BaseModel):
         default=True,
         description="public reports name the donor only when this is false",
     )
-    donated_at: AwareDatetime | None = Field(default=None, description="defaults to now")
+    donated_at: Timestamp | None = Field(default=None, description="defaults to now")
 
 
 class DonationRead(BaseModel):

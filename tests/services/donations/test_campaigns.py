@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from kit.identity import TokenSigner
@@ -39,6 +40,27 @@ class TestCreateCampaign:
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "ends_at"
         assert (await client.get("/api/v1/campaigns")).json()["items"] == []
+
+    @pytest.mark.parametrize("field", ["starts_at", "ends_at"])
+    @pytest.mark.parametrize("value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
+    async def test_time_outside_utcs_range_is_422_naming_it(
+        self, client: httpx.AsyncClient, field: str, value: str
+    ) -> None:
+        response = await client.post(
+            "/api/v1/campaigns",
+            json={"title": "t", "goal": {"amount": "1", "currency": "CNY"}, field: value},
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+        assert (await client.get("/api/v1/campaigns")).json()["items"] == []
+
+    async def test_times_are_answered_in_utc(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(
+            client, starts_at="2020-01-28T09:00:00+08:00", ends_at="2020-02-28T09:00:00+08:00"
+        )
+        assert campaign["starts_at"] == "2020-01-28T01:00:00Z"
+        assert campaign["ends_at"] == "2020-02-28T01:00:00Z"
 
     async def test_needs_the_write_scope(self, app: FastAPI) -> None:
         reader = principal(scopes=frozenset({"campaigns:read"}))

@@ -48,6 +48,20 @@ class TestRecordDonation:
         listing = await client.get(f"/api/v1/campaigns/{campaign['id']}/donations")
         assert listing.json()["items"] == []
 
+    @pytest.mark.parametrize(
+        "donated_at", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"]
+    )
+    async def test_time_outside_utcs_range_is_422_naming_it(
+        self, client: httpx.AsyncClient, donated_at: str
+    ) -> None:
+        campaign = await create_campaign(client)
+        response = await donate(client, campaign["id"], "10", donated_at=donated_at)
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in response.json()["errors"]] == ["donated_at"]
+        listing = await client.get(f"/api/v1/campaigns/{campaign['id']}/donations")
+        assert listing.json()["items"] == []
+
     async def test_unknown_currency_is_422_naming_it(self, client: httpx.AsyncClient) -> None:
         campaign = await create_campaign(client)
         response = await donate(client, campaign["id"], "10", currency="ABC")
