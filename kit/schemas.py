@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, Field, HttpUrl, StringConstraints, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    TypeAdapter,
+    field_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
@@ -42,3 +52,17 @@ def _in_utc(value: dt.datetime) -> dt.datetime:
 
 # A point in time a client sends: with a zone offset, answered and stored in UTC.
 Timestamp = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+
+
+class InputModel(BaseModel):
+    """Base of every request body: unknown fields are refused, and so is a string holding
+    U+0000, which PostgreSQL cannot store (it would fail at the write, as a 503)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return value

@@ -6,11 +6,11 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 from kit.money import MoneyIn, MoneyOut
-from kit.schemas import Timestamp
+from kit.schemas import InputModel, Timestamp
 from services.donations.campaigns.models import CampaignStatus
 
 
-class CampaignCreate(BaseModel):
+class CampaignCreate(InputModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

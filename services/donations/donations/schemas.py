@@ -6,10 +6,10 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 from kit.money import MoneyIn, MoneyOut
-from kit.schemas import Timestamp
+from kit.schemas import InputModel, Timestamp
 
 
-class DonationCreate(BaseModel):
+class DonationCreate(InputModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from kit.schemas import Name, WebsiteUrl
+from kit.schemas import InputModel, Name, WebsiteUrl
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 _SLUG = re.compile(SLUG_PATTERN)
@@ -34,7 +34,7 @@ Slug = Annotated[
 Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class FoundationCreate(BaseModel):
+class FoundationCreate(InputModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

@@ -5,11 +5,11 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kit.schemas import Name, WebsiteUrl
+from kit.schemas import InputModel, Name, WebsiteUrl
 from services.partners.organisations.models import PartnerKind
 
 
-class PartnerCreate(BaseModel):
+class PartnerCreate(InputModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

@@ -41,6 +41,17 @@ class TestCreateCampaign:
         assert response.json()["errors"][0]["field"] == "ends_at"
         assert (await client.get("/api/v1/campaigns")).json()["items"] == []
 
+    @pytest.mark.parametrize("field", ["title", "purpose"])
+    async def test_nul_character_is_422_naming_the_field(
+        self, client: httpx.AsyncClient, field: str
+    ) -> None:
+        # PostgreSQL cannot store U+0000: refused up front, not a 503 at the write.
+        body = {"title": "t", "goal": {"amount": "1", "currency": "CNY"}, field: "a\x00b"}
+        response = await client.post("/api/v1/campaigns", json=body)
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+        assert (await client.get("/api/v1/campaigns")).json()["items"] == []
+
     @pytest.mark.parametrize("field", ["starts_at", "ends_at"])
     @pytest.mark.parametrize("value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
     async def test_time_outside_utcs_range_is_422_naming_it(

@@ -62,6 +62,17 @@ class TestRecordDonation:
         listing = await client.get(f"/api/v1/campaigns/{campaign['id']}/donations")
         assert listing.json()["items"] == []
 
+    async def test_nul_character_in_donor_name_is_422_naming_it(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # PostgreSQL cannot store U+0000: refused up front, not a 503 at the write.
+        campaign = await create_campaign(client)
+        response = await donate(client, campaign["id"], "10", donor_name="Li\x00Wei")
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["donor_name"]
+        listing = await client.get(f"/api/v1/campaigns/{campaign['id']}/donations")
+        assert listing.json()["items"] == []
+
     async def test_unknown_currency_is_422_naming_it(self, client: httpx.AsyncClient) -> None:
         campaign = await create_campaign(client)
         response = await donate(client, campaign["id"], "10", currency="ABC")

@@ -43,6 +43,10 @@ BAD_INPUT: list[tuple[dict[str, Any], str]] = [
     ({"website": "mailto:info@example.org"}, "website"),
     ({"website": "example.org"}, "website"),
     ({"founded": "2014"}, "founded"),
+    # PostgreSQL cannot store U+0000: refused up front, not a 503 at the write
+    ({"name": "蛇口\x00"}, "name"),
+    ({"city": "Shen\x00zhen"}, "city"),
+    ({"description": "\x00"}, "description"),
 ]
 
 

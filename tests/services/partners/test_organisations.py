@@ -37,6 +37,10 @@ BAD_INPUT: list[tuple[dict[str, Any], str]] = [
     ({"expertise": ""}, "expertise"),
     ({"expertise": "e" * 501}, "expertise"),
     ({"colour": "green"}, "colour"),
+    # PostgreSQL cannot store U+0000: refused up front, not a 503 at the write
+    ({"name": "踏实\x00玩乐"}, "name"),
+    ({"description": "\x00"}, "description"),
+    ({"expertise": "culture\x00"}, "expertise"),
 ]
 
 
