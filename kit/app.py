@@ -98,6 +98,9 @@ def create_service_app(
         description=description,
         version="1.0.0",
         lifespan=lifespan,
+        # A redirect to the slash-less path would name the service's own address, which
+        # clients behind the gateway cannot reach: a path with a trailing slash is a 404.
+        redirect_slashes=False,
         openapi_url=None,
         docs_url=None,
         redoc_url=None,

@@ -149,3 +149,25 @@ class TestGatewayToken:
             metrics = await client.get("/metrics")
         assert ready.json() == {"status": "ok", "checks": {"database": "ok"}}
         assert "fnet_http_requests_total" in metrics.text
+
+
+class TestPaths:
+    @pytest.mark.parametrize("method", ["GET", "POST"])
+    async def test_trailing_slash_is_a_404_problem_not_a_redirect(
+        self, client: httpx.AsyncClient, method: str
+    ) -> None:
+        # A redirect would send the client to the service's own address, past the gateway.
+        body = {"title": "t", "goal": {"amount": "1", "currency": "CNY"}}
+        response = await client.request(method, "/api/v1/campaigns/", json=body)
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "location" not in response.headers
+        assert (await client.get("/api/v1/campaigns")).json()["items"] == []
+
+    async def test_trailing_slash_after_an_id_is_a_404_problem(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        response = await client.get(f"/api/v1/campaigns/{campaign['id']}/")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
