@@ -35,6 +35,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:fnet:problem:"
@@ -211,6 +212,23 @@ _STATUS_PROBLEMS: dict[int, type[Problem]] = {
 }
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the request's path answers to. Starlette's own 405 names only those of
+    the first route that matched the path, and a path usually has one route per method."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed) if allowed else None
+
+
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     cls = _STATUS_PROBLEMS.get(exc.status_code)
@@ -222,11 +240,14 @@ async def _on_http(request: Request, exc: Exception) -> Response:
             status=exc.status_code,
             instance=request.url.path,
         )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            headers["Allow"] = allowed
         return Response(
             orjson.dumps(document.model_dump(exclude_none=True)),
             status_code=exc.status_code,
             media_type=PROBLEM_CONTENT_TYPE,
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )
     problem = cls(str(exc.detail) if exc.detail else None, headers=dict(exc.headers or {}))
     return problem_response(problem, request.url.path)

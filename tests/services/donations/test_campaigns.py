@@ -171,3 +171,18 @@ class TestPaths:
         response = await client.get(f"/api/v1/campaigns/{campaign['id']}/")
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
+
+    @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS"])
+    async def test_other_method_is_405_allowing_every_method_of_the_path(
+        self, client: httpx.AsyncClient, method: str
+    ) -> None:
+        campaign = await create_campaign(client)
+        for path, allowed in [
+            ("/api/v1/campaigns", "GET, POST"),
+            (f"/api/v1/campaigns/{campaign['id']}", "GET"),
+            (f"/api/v1/campaigns/{campaign['id']}/donations", "GET, POST"),
+        ]:
+            response = await client.request(method, path)
+            assert response.status_code == 405, path
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.headers["allow"] == allowed, path
