@@ -172,6 +172,18 @@ def field_problems(errors: Iterable[Any]) -> list[FieldProblem]:
     """Pydantic's error list as :class:`FieldProblem` entries, locations made dotted."""
     out = []
     for error in errors:
+        if error.get("type") == "json_invalid":
+            # Its location is ("body", <character offset>): the offset is no field's name.
+            reason = (error.get("ctx") or {}).get("error", "JSON decode error")
+            offset = error.get("loc", ())[-1]
+            out.append(
+                FieldProblem(
+                    field="body",
+                    message=f"is not valid JSON: {reason} at character {offset}",
+                    code="json_invalid",
+                )
+            )
+            continue
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
         message = str(error.get("msg", "invalid"))
         # Our own validators raise ValueError subclasses; pydantic prefixes their message.

@@ -41,6 +41,21 @@ class TestCreateCampaign:
         assert response.json()["errors"][0]["field"] == "ends_at"
         assert (await client.get("/api/v1/campaigns")).json()["items"] == []
 
+    @pytest.mark.parametrize("body", [b'{"title": ', b'{"title": "t"}}', b"title=t"])
+    async def test_body_that_is_not_json_is_422_naming_the_body(
+        self, client: httpx.AsyncClient, body: bytes
+    ) -> None:
+        response = await client.post(
+            "/api/v1/campaigns", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["detail"] == "Invalid field(s): body"
+        assert [(e["field"], e["code"]) for e in problem["errors"]] == [("body", "json_invalid")]
+        assert "not valid JSON" in problem["errors"][0]["message"]
+        assert (await client.get("/api/v1/campaigns")).json()["items"] == []
+
     @pytest.mark.parametrize("field", ["title", "purpose"])
     async def test_nul_character_is_422_naming_the_field(
         self, client: httpx.AsyncClient, field: str
