@@ -21,7 +21,13 @@ from starlette.responses import Response
 
 from kit.context import RequestContextMiddleware
 from kit.db import Database, transaction
-from kit.errors import Conflict, ServiceUnavailable, install_problem_handlers, problem_response
+from kit.errors import (
+    Conflict,
+    ServiceUnavailable,
+    document_problems,
+    install_problem_handlers,
+    problem_response,
+)
 from kit.identity import TokenVerifier, current_principal
 from kit.logs import configure_logging
 from kit.migrations import MigrationSet, upgrade
@@ -124,11 +130,13 @@ def create_service_app(
     async def openapi() -> dict[str, Any]:
         # Only the gateway reads this, to merge every service's API into one document.
         if app.openapi_schema is None:
-            app.openapi_schema = get_openapi(
-                title=app.title,
-                version=app.version,
-                description=app.description,
-                routes=app.routes,
+            app.openapi_schema = document_problems(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
             )
         return app.openapi_schema
 

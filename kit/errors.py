@@ -272,6 +272,44 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+_UNREADABLE_BODY = "The body could not be read (not UTF-8)"
+
+
+def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Make an app's OpenAPI document say what its errors really are: every problem answer
+    is ``application/problem+json`` with a ``ProblemDocument`` body. FastAPI files a
+    ``responses=`` model under ``application/json`` and adds a 422 of its own
+    (``HTTPValidationError``), which no answer of ours has ever had; and a body that is not
+    UTF-8 is a 400 no route lists. Changes ``openapi`` in place and returns it."""
+    schemas: dict[str, Any] = openapi.setdefault("components", {}).setdefault("schemas", {})
+    if "ProblemDocument" not in schemas:
+        schema = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas["ProblemDocument"] = schema
+    problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}}
+    for item in openapi.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses: dict[str, Any] = operation["responses"]
+            for status, response in responses.items():
+                if status.startswith(("4", "5")) and "content" in response:
+                    response["content"] = dict(problem)
+            if "422" in responses and responses["422"].get("description") == "Validation Error":
+                responses["422"]["description"] = Unprocessable.title
+            if "requestBody" in operation:
+                responses.setdefault(
+                    "400", {"description": _UNREADABLE_BODY, "content": dict(problem)}
+                )
+    for name in ("HTTPValidationError", "ValidationError"):  # FastAPI's, if now unused
+        schema = schemas.pop(name, None)
+        if schema is not None and f'"#/components/schemas/{name}"'.encode() in orjson.dumps(
+            openapi
+        ):
+            schemas[name] = schema
+    return openapi
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
