@@ -119,7 +119,7 @@ async def effect_counts(database: Database) -> dict[uuid.UUID, int]:
         rows = await session.execute(
             select(effects.c.event_id, func.count()).group_by(effects.c.event_id)
         )
-        return dict(rows.tuples())
+        return {row[0]: row[1] for row in rows.all()}
 
 
 async def eventually(
