@@ -7,6 +7,7 @@ the dependency that opened it, before the response is sent.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -99,9 +100,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -131,8 +130,15 @@ class Database:
     def __init__(self, bind: AsyncEngine | AsyncConnection, *, owns_engine: bool) -> None:
         self.bind = bind
         self._owns_engine = owns_engine
+        # Set when a transaction that wrote to the outbox commits (kit.events.outbox), so
+        # that the relay publishes at once instead of at its next poll.
+        self.outbox_signal = asyncio.Event()
         in_test_transaction = isinstance(bind, AsyncConnection)
-        options: dict[str, Any] = {"expire_on_commit": False, "autoflush": False}
+        options: dict[str, Any] = {
+            "expire_on_commit": False,
+            "autoflush": False,
+            "info": {"database": self},
+        }
         if in_test_transaction:
             # Tests run each case inside one outer transaction that is rolled back; a
             # request's commit then only releases a savepoint.

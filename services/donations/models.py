@@ -1,7 +1,17 @@
 """Every model of the service, imported in one place for migrations and tests."""
 
+from kit.events.inbox import dead_letters, inbox
+from kit.events.outbox import outbox
 from kit.idempotency import idempotency_keys
 from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.donations.models import Donation
 
-__all__ = ["Campaign", "CampaignStatus", "Donation", "idempotency_keys"]
+__all__ = [
+    "Campaign",
+    "CampaignStatus",
+    "Donation",
+    "dead_letters",
+    "idempotency_keys",
+    "inbox",
+    "outbox",
+]

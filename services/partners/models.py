@@ -1,6 +1,15 @@
 """Every model of the service, imported in one place for migrations and tests."""
 
+from kit.events.inbox import dead_letters, inbox
+from kit.events.outbox import outbox
 from kit.idempotency import idempotency_keys
 from services.partners.organisations.models import PartnerKind, PartnerOrganisation
 
-__all__ = ["PartnerKind", "PartnerOrganisation", "idempotency_keys"]
+__all__ = [
+    "PartnerKind",
+    "PartnerOrganisation",
+    "dead_letters",
+    "idempotency_keys",
+    "inbox",
+    "outbox",
+]
