@@ -16,6 +16,7 @@ If the first request fails, nothing of it is kept and the key can be used again.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -34,6 +35,10 @@ from kit.errors import FieldProblem, IdempotencyInProgress, IdempotencyKeyReused
 HEADER = "Idempotency-Key"
 IN_PROGRESS_WAIT_SECONDS = 10
 MAX_KEY_LENGTH = 255
+# Visible ASCII and spaces: what every client sends the same way (a header's other bytes
+# are read as Latin-1, whatever the client meant). Checked here and documented in the API.
+KEY_PATTERN = rf"^[ -~]{{1,{MAX_KEY_LENGTH}}}$"
+_KEY = re.compile(KEY_PATTERN)
 
 idempotency_keys = Table(
     "idempotency_keys",
@@ -156,14 +161,16 @@ async def idempotency(
         str | None,
         Header(
             alias=HEADER,
-            description="Any unique string (a UUID is best). A retry with the same key and body "
-            "returns the first answer instead of acting twice.",
+            description="Any unique string (a UUID is best) of 1 to 255 visible ASCII "
+            "characters. A retry with the same key and body returns the first answer instead "
+            "of acting twice.",
+            json_schema_extra={"minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
         ),
     ] = None,
 ) -> Idempotency:
-    if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()):
+    if key is not None and not _KEY.fullmatch(key):
         raise Unprocessable(
-            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters",
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters",
             errors=[FieldProblem(field=HEADER, message="invalid", code="idempotency_key")],
         )
     return Idempotency(key, request.method, request.url.path)

@@ -66,3 +66,16 @@ async def test_operations_that_validate_input_list_422_and_bodies_400(
             assert op["responses"]["422"]["content"] == PROBLEM, name
         if "requestBody" in op:
             assert op["responses"]["400"]["content"] == PROBLEM, name
+
+
+@pytest.mark.parametrize(("create_app", "settings_class"), SERVICES)
+async def test_the_idempotency_key_documents_what_is_accepted(
+    create_app: AppFactory, settings_class: type[AppSettings]
+) -> None:
+    doc = await document(create_app, settings_class)
+    for name, op in operations(doc):
+        for parameter in op.get("parameters", []):
+            if parameter["name"] == "Idempotency-Key":
+                schema = parameter["schema"]
+                assert (schema["minLength"], schema["maxLength"]) == (1, 255), name
+                assert schema["pattern"] == "^[ -~]{1,255}$", name

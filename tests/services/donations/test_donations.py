@@ -131,6 +131,25 @@ class TestIdempotency:
         read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
         assert read["donation_count"] == 1
 
+    @pytest.mark.parametrize("key", ["", "k" * 256, "\t", "caf\u00e9".encode().decode("latin-1")])
+    async def test_invalid_key_is_422_naming_it_and_stores_nothing(
+        self, client: httpx.AsyncClient, key: str
+    ) -> None:
+        campaign = await create_campaign(client)
+        response = await client.post(
+            f"/api/v1/campaigns/{campaign['id']}/donations",
+            json={"amount": {"amount": "10", "currency": "CNY"}},
+            headers=[(b"Idempotency-Key", key.encode("latin-1"))],
+        )
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["Idempotency-Key"]
+        listing = await client.get(f"/api/v1/campaigns/{campaign['id']}/donations")
+        assert listing.json()["items"] == []
+
+    async def test_longest_key_is_accepted(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        assert (await donate(client, campaign["id"], "1", key="~ " * 127 + "k")).status_code == 201
+
     async def test_same_key_other_body_is_422(self, client: httpx.AsyncClient) -> None:
         campaign = await create_campaign(client)
         await donate(client, campaign["id"], "10.50", key="k-2")
