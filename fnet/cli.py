@@ -107,7 +107,7 @@ def _up(args: argparse.Namespace) -> None:
                 )
             finally:
                 await gateway_db.dispose()
-            print(demo.describe(document, config.url(GATEWAY)), flush=True)
+            print(demo.describe(document, config.url(GATEWAY), config.var_dir), flush=True)
 
         after_start = load_demo
     embedded.run(config, after_start)

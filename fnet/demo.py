@@ -166,8 +166,8 @@ async def load(
     return document
 
 
-def describe(document: dict[str, Any], gateway_url: str) -> str:
-    lines = ["Demo data loaded. API keys (also in var/demo-credentials.json):"]
+def describe(document: dict[str, Any], gateway_url: str, var_dir: Path) -> str:
+    lines = [f"Demo data loaded. API keys (also in {var_dir / CREDENTIALS_FILE}):"]
     for slug, entry in document["foundations"].items():
         lines.append(f"  {slug:<8} foundation {entry['id']}  key {entry['api_key']}")
     key = document["foundations"]["shekou"]["api_key"]
