@@ -282,6 +282,10 @@ async def main(quick: bool) -> None:
             env[f"{app.env_prefix}INTERNAL_TOKEN_SECRET"] = secret
             env[f"{app.env_prefix}LOG_LEVEL"] = "WARNING"
         donations_port, gateway_port = free_port(), free_port()
+        # A service alone needs a real bus (the in-memory one is for `fnet up` only).
+        env["FNET_DONATIONS_BUS_URL"] = os.environ.get(
+            "FNET_BENCH_NATS_URL", "nats://127.0.0.1:4222"
+        )
         env["FNET_GATEWAY_DONATIONS_URL"] = f"http://127.0.0.1:{donations_port}"
         env["FNET_GATEWAY_PARTNERS_URL"] = "http://127.0.0.1:9"  # unused here
         env["FNET_GATEWAY_NETWORK_URL"] = "http://127.0.0.1:9"

@@ -1,7 +1,7 @@
 """The embedded default: all four apps in one process, each on its own port and SQLite file.
 
-Nothing else needs to be installed. Migrations are applied before the apps start; Ctrl-C
-(or SIGTERM) stops every server gracefully.
+Nothing else needs to be installed: the apps share one in-memory event bus. Migrations
+are applied before the apps start; Ctrl-C (or SIGTERM) stops every server gracefully.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 import uvicorn
 
 from fnet.apps import APPS, GATEWAY, AppSpec
+from kit.events import InMemoryBus
 from kit.logs import configure_logging
 from kit.migrations import upgrade
 from kit.settings import AppSettings
@@ -81,8 +82,11 @@ async def serve(
 ) -> None:
     """Run every app until a signal arrives; ``after_start`` runs once all are listening."""
     servers: list[_Server] = []
+    # One in-memory bus for the four apps: the embedded default needs no NATS.
+    bus = InMemoryBus()
     for app in APPS:
-        asgi = app.factory(settings_for(app, config))
+        settings = settings_for(app, config)
+        asgi = app.factory(settings) if app is GATEWAY else app.factory(settings, bus=bus)
         servers.append(
             _Server(
                 uvicorn.Config(
@@ -125,6 +129,7 @@ async def serve(
                 await asyncio.gather(*tasks, return_exceptions=True)
                 raise
     results = await asyncio.gather(*tasks, return_exceptions=True)
+    await bus.close()
     failures = [r for r in results if isinstance(r, BaseException)]
     if failures:
         raise failures[0]

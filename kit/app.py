@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -28,11 +28,14 @@ from kit.errors import (
     install_problem_handlers,
     problem_response,
 )
+from kit.events.bus import Bus
+from kit.events.inbox import Consumer
+from kit.events.runtime import EventsRuntime, connect_bus
 from kit.identity import TokenVerifier, current_principal
 from kit.logs import configure_logging
 from kit.migrations import MigrationSet, upgrade
 from kit.observability import Metrics, MetricsMiddleware, health_router
-from kit.settings import AppSettings
+from kit.settings import ServiceSettings
 
 logger = logging.getLogger("fnet.app")
 
@@ -79,25 +82,50 @@ def create_service_app(
     name: str,
     title: str,
     description: str,
-    settings: AppSettings,
+    settings: ServiceSettings,
     migrations: MigrationSet,
     routers: Sequence[APIRouter],
+    consumers: Callable[[Database], Sequence[Consumer]] | None = None,
     database: Database | None = None,
+    bus: Bus | None = None,
 ) -> FastAPI:
-    """A service app. ``database`` is given by tests (a rolled-back connection); otherwise
-    the lifespan opens one from ``settings.database_url``."""
+    """A service app.
+
+    Events: the lifespan runs the service's outbox relay and its ``consumers`` (built on
+    the app's database) on ``bus``, the one the embedding process shares (``fnet up``), or
+    else on the bus ``settings.bus_url`` names, which it connects and later closes; a
+    service configured for ``memory://`` and given no bus refuses to start.
+
+    ``database`` is given by tests (a rolled-back connection); otherwise the lifespan opens
+    one from ``settings.database_url``. An app on a test's connection and without a
+    ``bus`` runs no relay and no consumers (they would share the test's one connection):
+    what it emits stays in its outbox, where the test can read it.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(name, level=settings.log_level, json=settings.json_logs)
-        if settings.migrate_on_start:
-            await asyncio.to_thread(upgrade, migrations, settings.database_url)
-        db = database or Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
-        app.state.database = db
-        try:
+        app.state.events = None
+        async with AsyncExitStack() as stack:
+            the_bus = bus
+            if bus is None and database is None:
+                # First: a misconfigured bus is refused before anything else happens.
+                the_bus = await connect_bus(settings, name=name)
+                stack.push_async_callback(the_bus.close)
+            if settings.migrate_on_start:
+                await asyncio.to_thread(upgrade, migrations, settings.database_url)
+            db = database or Database.from_url(
+                settings.database_url, pool_size=settings.db_pool_size
+            )
+            stack.push_async_callback(db.dispose)
+            app.state.database = db
+            if the_bus is not None:
+                events = EventsRuntime(name, db, the_bus, consumers(db) if consumers else [])
+                await events.start()
+                stack.push_async_callback(events.stop)
+                events.instrument(app.state.metrics)
+                app.state.events = events
             yield
-        finally:
-            await db.dispose()
 
     app = FastAPI(
         title=title,
@@ -119,7 +147,11 @@ def create_service_app(
     app.add_exception_handler(DBAPIError, _on_database_error)
 
     def readiness(request: Request) -> list[tuple[str, Any]]:
-        return [("database", request.app.state.database.ping)]
+        checks: list[tuple[str, Any]] = [("database", request.app.state.database.ping)]
+        events: EventsRuntime | None = request.app.state.events
+        if events is not None:
+            checks.append(("bus", events.ping))
+        return checks
 
     app.include_router(health_router(readiness))
     guarded = [Depends(current_principal)]

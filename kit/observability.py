@@ -40,6 +40,8 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
         )
         self.app = app
+        # Called before each scrape, for numbers read from elsewhere (a database).
+        self.refreshers: list[Callable[[], Awaitable[None]]] = []
 
 
 def _route_label(scope: Scope) -> str:
@@ -124,7 +126,13 @@ def health_router(checks: Callable[[Request], Sequence[tuple[str, ReadinessCheck
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics(request: Request) -> Response:
-        registry: CollectorRegistry = request.app.state.metrics.registry
+        metrics: Metrics = request.app.state.metrics
+        for refresh in metrics.refreshers:
+            try:
+                await refresh()
+            except Exception:  # a scrape still answers, with the last known values
+                access_log.warning("metrics refresh failed", exc_info=True)
+        registry = metrics.registry
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -61,3 +61,30 @@ class AppSettings(BaseSettings):
                 "must use an async driver: postgresql+asyncpg:// or sqlite+aiosqlite://"
             )
         return value
+
+
+class ServiceSettings(AppSettings):
+    """What every service (not the gateway) reads besides :class:`AppSettings`: its bus."""
+
+    bus_url: str = Field(
+        default="memory://",
+        description="the event bus: nats://host:port (NATS JetStream), or memory:// for the "
+        "in-memory bus, which only works when one process embeds every app (fnet up)",
+    )
+    bus_stream: str = Field(
+        default="FNET",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the JetStream stream; another name keeps deployments sharing a NATS apart",
+    )
+    bus_subject_prefix: str = Field(
+        default="fnet",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="subjects are <prefix>.<event type>",
+    )
+
+    @field_validator("bus_url")
+    @classmethod
+    def _known_bus(cls, value: str) -> str:
+        if value != "memory://" and not value.startswith(("nats://", "tls://")):
+            raise ValueError("must be memory:// or nats://host:port")
+        return value

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from kit.db import Database, make_engine
+from kit.events import Bus, InMemoryBus
 from kit.identity import DEFAULT_SCOPES, IDENTITY_HEADER, Principal, TokenSigner
 from kit.migrations import MigrationSet, upgrade
 from kit.settings import AppSettings
@@ -118,7 +119,9 @@ async def drop_postgres_databases(urls: list[str]) -> None:
 
 
 class AppFactory(Protocol):
-    def __call__(self, settings: Any = ..., *, database: Database | None = ...) -> FastAPI: ...
+    def __call__(
+        self, settings: Any = ..., *, database: Database | None = ..., bus: Bus | None = ...
+    ) -> FastAPI: ...
 
 
 def service_fixtures(
@@ -151,9 +154,14 @@ def service_fixtures(
     async def committing_app(database_url: str) -> AsyncIterator[FastAPI]:
         """The app on its own connection pool, committing for real: for concurrency tests.
         What such a test leaves behind stays in the session's database, so it must use
-        foundations (and names) of its own."""
-        async with running(create_app(settings(database_url))) as app:
-            yield app
+        foundations (and names) of its own. Its relay and consumers run on an in-memory
+        bus of its own."""
+        bus = InMemoryBus()
+        try:
+            async with running(create_app(settings(database_url), bus=bus)) as app:
+                yield app
+        finally:
+            await bus.close()
 
     return database_url, app, committing_app
 

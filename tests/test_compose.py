@@ -55,12 +55,17 @@ class App:
 
 GATEWAY = App("gateway", "gateway.app:create_app", "gateway.settings:GatewaySettings")
 SERVICES = (
-    App("donations", "services.donations.app:create_app",
-        "services.donations.settings:DonationsSettings"),
-    App("partners", "services.partners.app:create_app",
-        "services.partners.settings:PartnersSettings"),
-    App("network", "services.network.app:create_app",
-        "services.network.settings:NetworkSettings"),
+    App(
+        "donations",
+        "services.donations.app:create_app",
+        "services.donations.settings:DonationsSettings",
+    ),
+    App(
+        "partners",
+        "services.partners.app:create_app",
+        "services.partners.settings:PartnersSettings",
+    ),
+    App("network", "services.network.app:create_app", "services.network.settings:NetworkSettings"),
 )
 APPS = (GATEWAY, *SERVICES)
 
@@ -116,6 +121,7 @@ def strings(node: Any) -> Iterator[str]:
 
 
 # --- Reading the files ------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
@@ -175,6 +181,7 @@ def required_fields(settings_class: type[AppSettings]) -> set[str]:
 
 # --- The file as a whole -----------------------------------------------------------------
 
+
 class TestComposeFile:
     def test_is_valid_under_the_compose_specification(self) -> None:
         result = validate(COMPOSE_FILE)
@@ -205,9 +212,18 @@ class TestComposeFile:
 def validate(path: Path) -> subprocess.CompletedProcess[str]:
     # check-jsonschema ships the Compose Specification schema, so this runs offline.
     return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-         str(path)],
-        capture_output=True, text=True, check=False, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
 
 
@@ -295,6 +311,7 @@ class TestSecrets:
 
 # --- The apps ------------------------------------------------------------------------------
 
+
 class TestApps:
     @by_service(APPS)
     def test_command_runs_the_factory_with_uvicorn(
@@ -337,8 +354,9 @@ class TestApps:
 
         assert callable(built)
         settings = load(app.settings)()
-        assert settings.internal_token_secret.get_secret_value() == (
-            variables["FNET_INTERNAL_TOKEN_SECRET"]
+        assert (
+            settings.internal_token_secret.get_secret_value()
+            == (variables["FNET_INTERNAL_TOKEN_SECRET"])
         )
         assert urlsplit(settings.database_url).hostname == "postgres"
 
@@ -379,6 +397,7 @@ class TestGateway:
 
 # --- Databases and migrations -------------------------------------------------------------
 
+
 def database_urls(services: dict[str, dict[str, Any]]) -> dict[str, str]:
     variables = sample_variables()
     return {
@@ -397,13 +416,12 @@ class TestDatabases:
         }
         assert {urlsplit(url).hostname for url in urls.values()} == {"postgres"}
 
-    def test_init_script_creates_every_database(
-        self, services: dict[str, dict[str, Any]]
-    ) -> None:
+    def test_init_script_creates_every_database(self, services: dict[str, dict[str, Any]]) -> None:
         postgres = services["postgres"]
         mounted = {
             str(volume).split(":")[0]: str(volume).split(":")[1]
-            for volume in postgres["volumes"] if str(volume).startswith(".")
+            for volume in postgres["volumes"]
+            if str(volume).startswith(".")
         }
         [(source, target)] = mounted.items()
         assert target.startswith(f"{INITDB_DIR}/")
@@ -461,6 +479,7 @@ class TestInfrastructure:
 
 # --- The image ----------------------------------------------------------------------------
 
+
 def dockerignored(name: str) -> bool:
     """Whether a top-level entry of the build context is left out: the last matching
     pattern wins, ``!`` re-includes."""
@@ -482,8 +501,11 @@ class TestImage:
         assert json.loads(cmd[-1].removeprefix("CMD ")) == services["gateway"]["command"]
 
     def test_runs_as_a_non_root_user(self) -> None:
-        users = [line.split()[1] for line in DOCKERFILE.read_text().splitlines()
-                 if line.startswith("USER ")]
+        users = [
+            line.split()[1]
+            for line in DOCKERFILE.read_text().splitlines()
+            if line.startswith("USER ")
+        ]
         assert users
         assert users[-1].split(":")[0] not in ("root", "0")
 
@@ -500,4 +522,3 @@ class TestImage:
             assert not dockerignored(package), package
         assert not dockerignored("pyproject.toml")
         assert not dockerignored(pyproject["project"]["readme"])
-

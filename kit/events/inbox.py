@@ -115,6 +115,11 @@ class Consumer:
         self.retry_cap = retry_cap
         self._handlers: dict[str, EventHandler] = {}
         self._subscription: Subscription | None = None
+        # What this process did, for /metrics.
+        self.consumed = 0
+        self.duplicates = 0
+        self.retries = 0
+        self.dead_lettered = 0
 
     def on(self, event_type: str) -> Callable[[EventHandler], EventHandler]:
         """Decorator: run the handler for every event of ``event_type``, in the
@@ -156,11 +161,12 @@ class Consumer:
             await self._dead_letter(event, exc, delivery.attempt)
             return
         try:
-            await self._apply(handler, event)
+            applied = await self._apply(handler, event)
         except Exception as exc:
             if delivery.attempt >= self.max_attempts:
                 await self._dead_letter(event, exc, delivery.attempt)
                 return
+            self.retries += 1
             delay = backoff(delivery.attempt, base=self.retry_base, cap=self.retry_cap)
             logger.warning(
                 "%s: handling %s %s failed (attempt %d); retry in %.1fs",
@@ -172,6 +178,10 @@ class Consumer:
                 exc_info=exc,
             )
             raise RetryLater(delay) from exc
+        if applied:
+            self.consumed += 1
+        else:
+            self.duplicates += 1
 
     async def _apply(self, handler: EventHandler, event: Event) -> bool:
         """Run ``handler`` with the inbox insert in one transaction; False if the event had
@@ -224,6 +234,7 @@ class Consumer:
                 )
                 .on_conflict_do_update(index_elements=["consumer", "event_id"], set_=values)
             )
+        self.dead_lettered += 1
 
     async def dead_letters(self, *, include_replayed: bool = False) -> list[DeadLetter]:
         async with transaction(self.database, write=False) as session:

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from kit.app import create_service_app
 from kit.db import Database
+from kit.events import Bus
 from kit.migrations import MigrationSet
 from services.donations.campaigns.router import router as campaigns_router
 from services.donations.donations.router import router as donations_router
@@ -17,8 +18,13 @@ MIGRATIONS = MigrationSet("donations", Path(__file__).parent / "migrations")
 
 
 def create_app(
-    settings: DonationsSettings | None = None, *, database: Database | None = None
+    settings: DonationsSettings | None = None,
+    *,
+    database: Database | None = None,
+    bus: Bus | None = None,
 ) -> FastAPI:
+    """The app; ``database`` and ``bus`` are given by tests and by ``fnet up`` (see
+    :func:`kit.app.create_service_app`)."""
     return create_service_app(
         name="donations",
         title="Foundation Network: donations",
@@ -27,4 +33,5 @@ def create_app(
         migrations=MIGRATIONS,
         routers=[campaigns_router, donations_router],
         database=database,
+        bus=bus,
     )

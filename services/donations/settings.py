@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import AppSettings
+from kit.settings import ServiceSettings
 
 
-class DonationsSettings(AppSettings):
+class DonationsSettings(ServiceSettings):
     """Read from ``FNET_DONATIONS_*`` environment variables."""
 
     model_config = SettingsConfigDict(env_prefix="FNET_DONATIONS_", extra="ignore", frozen=True)

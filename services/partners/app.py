@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from kit.app import create_service_app
 from kit.db import Database
+from kit.events import Bus
 from kit.migrations import MigrationSet
 from services.partners.organisations.router import router as organisations_router
 from services.partners.settings import PartnersSettings
@@ -16,8 +17,13 @@ MIGRATIONS = MigrationSet("partners", Path(__file__).parent / "migrations")
 
 
 def create_app(
-    settings: PartnersSettings | None = None, *, database: Database | None = None
+    settings: PartnersSettings | None = None,
+    *,
+    database: Database | None = None,
+    bus: Bus | None = None,
 ) -> FastAPI:
+    """The app; ``database`` and ``bus`` are given by tests and by ``fnet up`` (see
+    :func:`kit.app.create_service_app`)."""
     return create_service_app(
         name="partners",
         title="Foundation Network: partners",
@@ -26,4 +32,5 @@ def create_app(
         migrations=MIGRATIONS,
         routers=[organisations_router],
         database=database,
+        bus=bus,
     )

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from gateway.app import MIGRATIONS, create_app
 from gateway.settings import GatewaySettings
 from kit.db import Database
+from kit.events import InMemoryBus
 from services.donations.app import MIGRATIONS as DONATIONS_MIGRATIONS
 from services.donations.app import create_app as create_donations_app
 from services.donations.settings import DonationsSettings
@@ -29,8 +30,12 @@ async def donations_url(databases: TestDatabases, backend: str) -> AsyncIterator
     settings = DonationsSettings(
         database_url=url, internal_token_secret=TEST_SECRET, json_logs=False
     )
-    async with serving(create_donations_app(settings)) as base_url:
-        yield base_url
+    bus = InMemoryBus()  # the service's own: nothing here listens to its events
+    try:
+        async with serving(create_donations_app(settings, bus=bus)) as base_url:
+            yield base_url
+    finally:
+        await bus.close()
 
 
 @pytest.fixture(scope="session")
