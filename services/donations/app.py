@@ -12,6 +12,7 @@ from kit.events import Bus
 from kit.migrations import MigrationSet
 from services.donations.campaigns.router import router as campaigns_router
 from services.donations.donations.router import router as donations_router
+from services.donations.foundations.service import consumers as foundation_consumers
 from services.donations.settings import DonationsSettings
 
 MIGRATIONS = MigrationSet("donations", Path(__file__).parent / "migrations")
@@ -32,6 +33,7 @@ def create_app(
         settings=settings or DonationsSettings(),  # read from the environment
         migrations=MIGRATIONS,
         routers=[campaigns_router, donations_router],
+        consumers=foundation_consumers,
         database=database,
         bus=bus,
     )

@@ -10,6 +10,7 @@ from kit.app import create_service_app
 from kit.db import Database
 from kit.events import Bus
 from kit.migrations import MigrationSet
+from services.partners.foundations.service import consumers as foundation_consumers
 from services.partners.organisations.router import router as organisations_router
 from services.partners.settings import PartnersSettings
 
@@ -31,6 +32,7 @@ def create_app(
         settings=settings or PartnersSettings(),  # read from the environment
         migrations=MIGRATIONS,
         routers=[organisations_router],
+        consumers=foundation_consumers,
         database=database,
         bus=bus,
     )

@@ -21,6 +21,9 @@ class FoundationRepository:
             self.session.add(foundation)
             await self.session.flush()
 
+    async def flush(self) -> None:
+        await self.session.flush()
+
     async def get(self, foundation_id: uuid.UUID) -> Foundation | None:
         return await self.session.get(Foundation, foundation_id)
 

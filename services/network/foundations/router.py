@@ -15,13 +15,18 @@ from kit.errors import (
     problem_responses,
 )
 from kit.idempotency import IdempotencyDep
-from kit.identity import CurrentPrincipal, Scope, require_scope
+from kit.identity import CurrentPrincipal, Principal, Scope, require_scope
 from kit.pagination import Page, PageParamsDep, cut_page
 from services.network.foundations import service
 from services.network.foundations.exceptions import FoundationNotFound, FoundationSlugTaken
 from services.network.foundations.models import Foundation
 from services.network.foundations.repository import FoundationRepository
-from services.network.foundations.schemas import FoundationCreate, FoundationRead, Slug
+from services.network.foundations.schemas import (
+    FoundationCreate,
+    FoundationRead,
+    FoundationUpdate,
+    Slug,
+)
 
 router = APIRouter(prefix="/api/v1/foundations", tags=["foundations"])
 
@@ -117,3 +122,36 @@ async def list_foundations(
 )
 async def get_foundation(foundation: ValidFoundation) -> FoundationRead:
     return foundation_read(foundation)
+
+
+async def editable_foundation(
+    foundation: ValidFoundation, principal: CurrentPrincipal
+) -> Foundation:
+    """The path's foundation, if the caller may edit it: the network's operator, or the
+    foundation itself."""
+    if not (principal.has(Scope.DIRECTORY_ADMIN) or _is_itself(principal, foundation)):
+        raise Forbidden("only the network's operator or the foundation itself may edit it")
+    return foundation
+
+
+def _is_itself(principal: Principal, foundation: Foundation) -> bool:
+    return principal.organisation_id == foundation.id
+
+
+EditableFoundation = Annotated[Foundation, Depends(editable_foundation)]
+
+
+@router.patch(
+    "/{foundation_id}",
+    response_model=FoundationRead,
+    summary="Change a foundation's directory entry",
+    description="The network's operator (`directory:admin`) may edit any foundation; a "
+    "foundation may edit its own entry. Send only the fields to change; `null` clears an "
+    "optional one. The slug cannot change. Other services learn of the change by the "
+    "`network.foundation.updated` event.",
+    responses=problem_responses(Forbidden, FoundationNotFound, Unprocessable),
+)
+async def update_foundation(
+    data: FoundationUpdate, foundation: EditableFoundation, repo: FoundationRepositoryDep
+) -> FoundationRead:
+    return foundation_read(await service.update(repo, foundation, data))

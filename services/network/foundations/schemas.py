@@ -5,7 +5,16 @@ import re
 import uuid
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from kit.schemas import InputModel, Name, WebsiteUrl
 
@@ -63,6 +72,37 @@ class FoundationCreate(InputModel):
         default=False, description="holds 公募资格: may raise funds from the general public"
     )
     website: WebsiteUrl | None = None
+
+
+class FoundationUpdate(InputModel):
+    """The fields to change; those left out keep their value, ``null`` clears an optional
+    one. The slug never changes: other services and links know the foundation by it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "蛇口社区公益基金会"}]},
+    )
+
+    name: Name | None = None
+    name_en: Name | None = None
+    city: Place | None = None
+    region: Place | None = Field(default=None, description="district within the city")
+    description: str | None = Field(default=None, max_length=5000)
+    website: WebsiteUrl | None = None
+
+    @field_validator("name", "description", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields the body sends: null may not clear what every foundation has.
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> FoundationUpdate:
+        if not self.model_fields_set:
+            raise PydanticCustomError("empty", "name at least one field to change")
+        return self
 
 
 class FoundationRead(BaseModel):

@@ -6,6 +6,7 @@ nothing here filters by the caller's organisation.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 
@@ -13,11 +14,13 @@ from sqlalchemy.exc import IntegrityError
 
 from kit.db import utcnow
 from kit.errors import FieldProblem
+from kit.events import emit, new_event
+from kit.events.contracts import FoundationCreatedV1, FoundationUpdatedV1
 from kit.pagination import PageParams
 from services.network.foundations.exceptions import FoundationNotFound, FoundationSlugTaken
 from services.network.foundations.models import Foundation
 from services.network.foundations.repository import FoundationRepository
-from services.network.foundations.schemas import FoundationCreate
+from services.network.foundations.schemas import FoundationCreate, FoundationUpdate
 
 
 def _slug_taken(slug: str) -> FoundationSlugTaken:
@@ -50,6 +53,49 @@ async def create(repo: FoundationRepository, data: FoundationCreate) -> Foundati
         if await repo.slug_taken(data.slug):
             raise _slug_taken(data.slug) from None
         raise
+    # In the same transaction: the event exists exactly when the foundation does.
+    await emit(
+        repo.session,
+        new_event(
+            FoundationCreatedV1(
+                foundation_id=foundation.id,
+                slug=foundation.slug,
+                name=foundation.name,
+                name_en=foundation.name_en,
+                created_at=foundation.created_at,
+            ),
+            producer="network",
+            foundation_id=foundation.id,
+        ),
+    )
+    return foundation
+
+
+async def update(
+    repo: FoundationRepository, foundation: Foundation, data: FoundationUpdate
+) -> Foundation:
+    """Apply the fields ``data`` carries (an explicit null clears an optional one) and
+    tell the other services."""
+    for field in sorted(data.model_fields_set):
+        setattr(foundation, field, getattr(data, field))
+    # Strictly after the previous value, so read copies can keep the newest by updated_at
+    # even when two updates fall within one clock tick.
+    foundation.updated_at = max(utcnow(), foundation.updated_at + dt.timedelta(microseconds=1))
+    await repo.flush()
+    await emit(
+        repo.session,
+        new_event(
+            FoundationUpdatedV1(
+                foundation_id=foundation.id,
+                slug=foundation.slug,
+                name=foundation.name,
+                name_en=foundation.name_en,
+                updated_at=foundation.updated_at,
+            ),
+            producer="network",
+            foundation_id=foundation.id,
+        ),
+    )
     return foundation
 
 
