@@ -5,9 +5,14 @@ import uuid
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
+from kit.db import transaction
+from kit.events import Event, export_schemas
+from kit.events.outbox import outbox, row_to_event
 from kit.identity import ALL_SCOPES, Scope, TokenSigner
 from tests.services.network.factories import create_foundation, register, unique_slug
 from tests.support import client_for, principal
@@ -264,3 +269,168 @@ class TestGatewayToken:
         async with client_for(app, None) as client:
             response = await client.get("/api/v1/foundations", headers={"x-fnet-identity": forged})
         assert response.status_code == 401
+
+
+async def outbox_events(app: FastAPI, *foundation_ids: str) -> list[Event]:
+    """The outbox's events about these foundations (the session's database also holds
+    what committing tests left)."""
+    ids = [uuid.UUID(i) for i in foundation_ids]
+    async with transaction(app.state.database, write=False) as session:
+        rows = (
+            await session.execute(
+                select(outbox).where(outbox.c.foundation_id.in_(ids)).order_by(outbox.c.seq)
+            )
+        ).all()
+    return [row_to_event(row) for row in rows]
+
+
+class TestUpdateFoundation:
+    async def test_the_operator_renames_a_foundation(self, client: httpx.AsyncClient) -> None:
+        created = await create_foundation(client, slug=unique_slug())
+
+        response = await client.patch(
+            f"/api/v1/foundations/{created['id']}",
+            json={"name": "蛇口社区公益基金会", "city": "Shenzhen", "website": None},
+        )
+
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["name"] == "蛇口社区公益基金会"
+        assert body["city"] == "Shenzhen"
+        assert body["website"] is None
+        assert body["slug"] == created["slug"]
+        assert body["updated_at"] > created["updated_at"]
+        read = await client.get(f"/api/v1/foundations/{created['id']}")
+        assert read.json()["name"] == "蛇口社区公益基金会"
+
+    async def test_a_foundation_may_edit_itself(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        created = await create_foundation(client, slug=unique_slug())
+        itself = principal(organisation_id=uuid.UUID(created["id"]))
+
+        async with client_for(app, itself) as own:
+            response = await own.patch(
+                f"/api/v1/foundations/{created['id']}", json={"name_en": "Shekou CF"}
+            )
+
+        assert response.status_code == 200, response.text
+        assert response.json()["name_en"] == "Shekou CF"
+
+    async def test_another_member_may_not(
+        self, client: httpx.AsyncClient, member_client: httpx.AsyncClient
+    ) -> None:
+        created = await create_foundation(client, slug=unique_slug())
+
+        response = await member_client.patch(
+            f"/api/v1/foundations/{created['id']}", json={"name": "Not yours"}
+        )
+
+        assert response.status_code == 403
+        assert (await client.get(f"/api/v1/foundations/{created['id']}")).json()["name"] == (
+            created["name"]
+        )
+
+    async def test_an_unknown_foundation_is_404(self, client: httpx.AsyncClient) -> None:
+        response = await client.patch(f"/api/v1/foundations/{uuid.uuid4()}", json={"name": "X"})
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"name": None}, "name"),
+            ({"name": ""}, "name"),
+            ({"name": "名" * 201}, "name"),
+            ({"description": None}, "description"),
+            ({"website": "example.org"}, "website"),
+            ({"city": "c" * 101}, "city"),
+            ({"slug": "renamed"}, "slug"),
+            ({"public_fundraising_licence": True}, "public_fundraising_licence"),
+        ],
+    )
+    async def test_bad_input_is_422_and_changes_nothing(
+        self, app: FastAPI, client: httpx.AsyncClient, body: dict[str, Any], field: str
+    ) -> None:
+        created = await create_foundation(client, slug=unique_slug())
+
+        response = await client.patch(f"/api/v1/foundations/{created['id']}", json=body)
+
+        assert response.status_code == 422, response.text
+        assert field in [problem["field"] for problem in response.json()["errors"]]
+        assert (await client.get(f"/api/v1/foundations/{created['id']}")).json() == created
+        assert [e.type for e in await outbox_events(app, created["id"])] == [
+            "network.foundation.created"
+        ]
+
+    async def test_an_empty_body_is_422(self, client: httpx.AsyncClient) -> None:
+        created = await create_foundation(client, slug=unique_slug())
+        response = await client.patch(f"/api/v1/foundations/{created['id']}", json={})
+        assert response.status_code == 422
+
+
+class TestDirectoryEvents:
+    async def test_create_and_update_write_their_events_in_the_same_transaction(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        created = await create_foundation(client, slug=unique_slug(), name_en="Shekou CF")
+        updated = (
+            await client.patch(f"/api/v1/foundations/{created['id']}", json={"name": "新名"})
+        ).json()
+
+        events = await outbox_events(app, created["id"])
+
+        assert [e.type for e in events] == [
+            "network.foundation.created",
+            "network.foundation.updated",
+        ]
+        assert all(e.producer == "network" for e in events)
+        assert all(str(e.foundation_id) == created["id"] for e in events)
+        assert events[0].payload["slug"] == created["slug"]
+        assert events[0].payload["name_en"] == "Shekou CF"
+        assert events[1].payload["name"] == "新名"
+        assert events[1].payload["updated_at"] == updated["updated_at"].replace("+00:00", "Z")
+
+    async def test_the_event_carries_the_request_id(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        response = await client.post(
+            "/api/v1/foundations",
+            json={"slug": unique_slug(), "name": "武侯社区基金会"},
+            headers={"X-Request-ID": "req-events-1"},
+        )
+        [event] = await outbox_events(app, response.json()["id"])
+        assert event.request_id == "req-events-1"
+
+    async def test_a_refused_write_emits_nothing(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        slug = unique_slug()
+        created = await create_foundation(client, slug=slug)
+        async with transaction(app.state.database, write=False) as session:
+            before = await session.scalar(select(func.count()).select_from(outbox))
+
+        taken = await register(client, slug=slug, name="又一个")
+
+        assert taken.status_code == 409
+        async with transaction(app.state.database, write=False) as session:
+            assert await session.scalar(select(func.count()).select_from(outbox)) == before
+        assert len(await outbox_events(app, created["id"])) == 1
+
+    async def test_every_event_published_validates_against_its_contract(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        ids = []
+        for _ in range(3):
+            created = await create_foundation(client, slug=unique_slug(), city="Chengdu")
+            await client.patch(f"/api/v1/foundations/{created['id']}", json={"name": "改名"})
+            await client.patch(f"/api/v1/foundations/{created['id']}", json={"name_en": None})
+            ids.append(created["id"])
+
+        events = await outbox_events(app, *ids)
+
+        assert len(events) == 9
+        for event in events:
+            schema = export_schemas()[f"{event.type}.v{event.version}"]
+            jsonschema.validate(event.payload, schema)
+            event.parse()
