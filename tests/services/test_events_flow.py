@@ -61,7 +61,10 @@ MIGRATIONS: dict[str, MigrationSet] = {
     "donations": DONATIONS_MIGRATIONS,
     "partners": PARTNERS_MIGRATIONS,
 }
-COPIES = {"donations": DonationsCopy, "partners": PartnersCopy}
+COPIES: dict[str, type[DonationsCopy] | type[PartnersCopy]] = {
+    "donations": DonationsCopy,
+    "partners": PartnersCopy,
+}
 OPERATOR = principal(scopes=ALL_SCOPES)
 
 
@@ -99,8 +102,8 @@ class Flow:
     async def copies(self, service: str) -> dict[str, str]:
         model = COPIES[service]
         async with transaction(self.apps[service].state.database, write=False) as session:
-            rows = (await session.execute(select(model))).scalars().all()
-        return {str(row.foundation_id): row.name for row in rows}
+            rows = (await session.execute(select(model.foundation_id, model.name))).all()
+        return {str(foundation_id): name for foundation_id, name in rows}
 
     async def inbox_count(self, service: str) -> int:
         async with transaction(self.apps[service].state.database, write=False) as session:
@@ -112,7 +115,7 @@ class Flow:
 
 
 def _settings(name: str, url: str, **bus: str) -> Any:
-    classes = {
+    classes: dict[str, Any] = {
         "network": NetworkSettings,
         "donations": DonationsSettings,
         "partners": PartnersSettings,
@@ -122,19 +125,23 @@ def _settings(name: str, url: str, **bus: str) -> Any:
     )
 
 
-FACTORIES = {"network": network_app, "donations": donations_app, "partners": partners_app}
+FACTORIES: dict[str, Any] = {
+    "network": network_app,
+    "donations": donations_app,
+    "partners": partners_app,
+}
 
 
 @contextlib.asynccontextmanager
 async def flow(
-    urls: dict[str, str], *, bus: Bus | None = None, **bus_settings: str
+    urls: dict[str, str], *, bus: Bus | None = None, bus_settings: dict[str, str] | None = None
 ) -> AsyncIterator[Flow]:
     """The three services on their databases: sharing ``bus``, or each connecting to the
     bus its settings name."""
     async with contextlib.AsyncExitStack() as stack:
         apps = {}
         for name, url in urls.items():
-            app = FACTORIES[name](_settings(name, url, **bus_settings), bus=bus)
+            app = FACTORIES[name](_settings(name, url, **(bus_settings or {})), bus=bus)
             apps[name] = await stack.enter_async_context(running(app))
         yield Flow(apps)
 
@@ -182,7 +189,7 @@ def make_flow(request: pytest.FixtureRequest) -> FlowMaker:
         else:
             async with (
                 private_stream(NATS_URL) as stream,
-                flow(urls, **stream.settings) as running_flow,
+                flow(urls, bus_settings=stream.settings) as running_flow,
             ):
                 yield running_flow
 
@@ -333,7 +340,7 @@ class TestWiring:
         with nats_server(tmp_path) as server:
             async with (
                 private_stream(server.url) as stream,
-                flow(urls, **stream.settings) as f,
+                flow(urls, bus_settings=stream.settings) as f,
                 client_for(f.apps["network"], None) as anonymous,
             ):
                 assert (await anonymous.get("/readyz")).status_code == 200
@@ -404,7 +411,10 @@ class TestNatsOutage:
         self, urls: dict[str, str], tmp_path: Path
     ) -> None:
         with nats_server(tmp_path) as server:
-            async with private_stream(server.url) as stream, flow(urls, **stream.settings) as f:
+            async with (
+                private_stream(server.url) as stream,
+                flow(urls, bus_settings=stream.settings) as f,
+            ):
                 server.stop()
                 expected: dict[str, str] = {}
                 async with f.network() as network:
