@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
+from kit.db import Database
+from kit.events import Consumer
 from kit.migrations import MigrationSet
 from kit.settings import AppSettings
 
@@ -42,6 +44,13 @@ class AppSpec:
     def factory(self) -> Callable[..., FastAPI]:
         factory: Callable[..., FastAPI] = self._app_module().create_app
         return factory
+
+    def consumers(self, database: Database) -> Sequence[Consumer]:
+        """The app's event consumers on ``database`` (none for an app that consumes none)."""
+        build: Callable[[Database], Sequence[Consumer]] | None = getattr(
+            self._app_module(), "CONSUMERS", None
+        )
+        return build(database) if build else []
 
     @property
     def settings_class(self) -> type[AppSettings]:

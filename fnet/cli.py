@@ -1,10 +1,14 @@
-"""``fnet``: run the system, migrate databases, manage API keys.
+"""``fnet``: run the system, migrate databases, manage API keys, look after events.
 
     fnet up [--demo]                 all four apps in one process (the embedded default)
     fnet migrate [APP]               apply migrations to every app's database, or one
     fnet keys create --org ID        make an API key (printed once)
     fnet keys list [--org ID]
     fnet keys revoke KEY_ID
+    fnet events schemas              every event contract as JSON Schema
+    fnet events status               each service's outbox backlog and dead letters
+    fnet events dead-letters [APP]   events a consumer gave up on
+    fnet events replay APP ID        run a dead letter's handler again
 
 Databases: ``FNET_<APP>_DATABASE_URL`` when set, else SQLite files under ``--var``.
 """
@@ -19,7 +23,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from fnet.apps import APPS, BY_NAME, GATEWAY, NETWORK
+from fnet.apps import APPS, BY_NAME, GATEWAY, NETWORK, SERVICES
 from kit.errors import Problem
 from kit.identity import ALL_SCOPES, DEFAULT_SCOPES, Scope
 from kit.migrations import upgrade
@@ -75,6 +79,17 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--org", type=uuid.UUID)
     revoke = keys.add_parser("revoke", help="revoke a key at once")
     revoke.add_argument("key_id", type=uuid.UUID)
+
+    services = sorted(app.name for app in SERVICES)
+    events = commands.add_parser("events", help="event contracts, outboxes, dead letters")
+    events_commands = events.add_subparsers(dest="events_command", required=True)
+    events_commands.add_parser("schemas", help="print every event contract as JSON Schema")
+    events_commands.add_parser("status", help="outbox backlog and dead letters per service")
+    letters = events_commands.add_parser("dead-letters", help="list dead letters not replayed")
+    letters.add_argument("app", nargs="?", choices=services, help="default: every service")
+    replay = events_commands.add_parser("replay", help="run a dead letter's handler again")
+    replay.add_argument("app", choices=services)
+    replay.add_argument("dead_letter_id", type=uuid.UUID)
     return parser
 
 
@@ -154,12 +169,36 @@ async def _keys(args: argparse.Namespace) -> None:
         await database.dispose()
 
 
+def _events(args: argparse.Namespace) -> None:
+    from fnet import events
+
+    if args.events_command == "schemas":
+        print(events.schemas())
+        return
+    targets = [BY_NAME[args.app]] if getattr(args, "app", None) else list(SERVICES)
+    urls = {app.name: app.database_url(args.var) for app in targets}
+    for app in targets:
+        upgrade(app.migrations, urls[app.name])
+    if args.events_command == "status":
+        print(asyncio.run(events.status(targets, urls)))
+    elif args.events_command == "dead-letters":
+        print(asyncio.run(events.list_dead_letters(targets, urls)))
+    else:
+        app = BY_NAME[args.app]
+        try:
+            print(asyncio.run(events.replay(app, urls[app.name], args.dead_letter_id)))
+        except LookupError as exc:
+            sys.exit(f"fnet: {exc}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "up":
         _up(args)
     elif args.command == "migrate":
         _migrate(args)
+    elif args.command == "events":
+        _events(args)
     else:
         upgrade(GATEWAY.migrations, GATEWAY.database_url(args.var))
         try:

@@ -15,6 +15,8 @@ from services.donations.donations.router import router as donations_router
 from services.donations.foundations.service import consumers as foundation_consumers
 from services.donations.settings import DonationsSettings
 
+# The consumers of this service; `fnet events replay` builds them too.
+CONSUMERS = foundation_consumers
 MIGRATIONS = MigrationSet("donations", Path(__file__).parent / "migrations")
 
 
@@ -33,7 +35,7 @@ def create_app(
         settings=settings or DonationsSettings(),  # read from the environment
         migrations=MIGRATIONS,
         routers=[campaigns_router, donations_router],
-        consumers=foundation_consumers,
+        consumers=CONSUMERS,
         database=database,
         bus=bus,
     )

@@ -14,6 +14,8 @@ from services.partners.foundations.service import consumers as foundation_consum
 from services.partners.organisations.router import router as organisations_router
 from services.partners.settings import PartnersSettings
 
+# The consumers of this service; `fnet events replay` builds them too.
+CONSUMERS = foundation_consumers
 MIGRATIONS = MigrationSet("partners", Path(__file__).parent / "migrations")
 
 
@@ -32,7 +34,7 @@ def create_app(
         settings=settings or PartnersSettings(),  # read from the environment
         migrations=MIGRATIONS,
         routers=[organisations_router],
-        consumers=foundation_consumers,
+        consumers=CONSUMERS,
         database=database,
         bus=bus,
     )
