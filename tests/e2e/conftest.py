@@ -11,7 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kit.events import JetStreamBus
 from tests.e2e.processes import AppProcess, base_env, fnet, free_port
+from tests.kit.events.conftest import NATS_URL
 from tests.support import POSTGRES_URL, create_postgres_database, drop_postgres_databases
 
 APPS = {
@@ -51,6 +53,14 @@ def _database_urls(tmp: Path) -> dict[str, str]:
     return asyncio.run(create())
 
 
+async def _delete_stream(stream: str, prefix: str) -> None:
+    bus = await JetStreamBus.connect(NATS_URL, stream=stream, prefix=prefix)
+    try:
+        await bus.js.delete_stream(stream)
+    finally:
+        await bus.close()
+
+
 def _create_key(env: dict[str, str], org: str, *extra: str) -> str:
     out = fnet("keys", "create", "--org", org, *extra, env=env)
     match = re.search(r"^key:\s+(\S+)$", out, re.MULTILINE)
@@ -70,8 +80,14 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         env[f"{prefix}DATABASE_URL"] = urls[name]
         env[f"{prefix}INTERNAL_TOKEN_SECRET"] = secret
         env[f"{prefix}JSON_LOGS"] = "true"
+    # The services talk over the real NATS, on a stream of this run's own.
+    suffix = secrets.token_hex(4)
+    stream, subject_prefix = f"FNET_E2E_{suffix}", f"fnete2e{suffix}"
     for name in ("donations", "partners", "network"):
         env[f"FNET_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
+        env[f"FNET_{name.upper()}_BUS_URL"] = NATS_URL
+        env[f"FNET_{name.upper()}_BUS_STREAM"] = stream
+        env[f"FNET_{name.upper()}_BUS_SUBJECT_PREFIX"] = subject_prefix
     env["FNET_GATEWAY_UPSTREAM_TIMEOUT_SECONDS"] = "3"
     env["FNET_GATEWAY_KEY_CACHE_SECONDS"] = "0.5"
     fnet("migrate", env=env)
@@ -91,5 +107,6 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     finally:
         for app in apps.values():
             app.stop()
+        asyncio.run(_delete_stream(stream, subject_prefix))
         if POSTGRES_URL:
             asyncio.run(drop_postgres_databases(list(urls.values())))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from kit.db import Database, transaction
+from services.donations.foundations.models import FoundationCopy
 from tests.e2e.conftest import System
 
 pytestmark = pytest.mark.e2e
@@ -149,3 +153,35 @@ class TestUpstreamDown:
         assert partners.status_code == 200  # the other services are unaffected
         with system.client("shekou") as shekou:
             assert shekou.get("/api/v1/campaigns").status_code == 200
+
+
+async def _donations_copy_name(url: str, foundation_id: str) -> str | None:
+    database = Database.from_url(url, pool_size=1)
+    try:
+        async with transaction(database, write=False) as session:
+            copy = await session.get(FoundationCopy, uuid.UUID(foundation_id))
+            return copy.name if copy else None
+    finally:
+        await database.dispose()
+
+
+class TestEventsBetweenServices:
+    def test_a_foundation_renamed_through_the_gateway_reaches_the_donations_copy(
+        self, system: System
+    ) -> None:
+        foundation_id = system.foundations["wuhou"]
+        url = system.env["FNET_DONATIONS_DATABASE_URL"]
+        with system.client("wuhou") as wuhou:  # a foundation may rename itself
+            response = wuhou.patch(
+                f"/api/v1/foundations/{foundation_id}", json={"name": "武侯社区公益基金会"}
+            )
+        assert response.status_code == 200, response.text
+
+        deadline = time.monotonic() + 20
+        name = None
+        while time.monotonic() < deadline:
+            name = asyncio.run(_donations_copy_name(url, foundation_id))
+            if name == "武侯社区公益基金会":
+                break
+            time.sleep(0.1)
+        assert name == "武侯社区公益基金会"
