@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -66,6 +68,13 @@ class Embedded:
         return code
 
 
+def _copied(database: Path) -> set[str]:
+    """The foundation ids in a service's read copy (SQLite stores a UUID as 32 hex digits)."""
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        rows = connection.execute("SELECT foundation_id FROM foundation_copies").fetchall()
+    return {str(row[0]) for row in rows}
+
+
 @pytest.fixture
 def embedded(tmp_path: Path) -> Any:
     system = Embedded(tmp_path / "var")
@@ -105,6 +114,13 @@ def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedde
     assert len(partners["items"]) == 4
     assert docs.status_code == 200
     assert "docs" in embedded.output.read_text()
+    # The directory's events reached donations and partners over the one in-memory bus.
+    ids = {entry["id"].replace("-", "") for entry in document["foundations"].values()}
+    for service in ("donations", "partners"):
+        deadline = time.monotonic() + 20
+        while _copied(embedded.var / f"{service}.db") < ids:
+            assert time.monotonic() < deadline, f"{service} never copied the directory"
+            time.sleep(0.1)
     assert embedded.down() == 0
 
     # Loading the demo a second time adds nothing twice.

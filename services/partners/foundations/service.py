@@ -3,6 +3,9 @@ consumer's transaction (with its inbox row) does."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database
@@ -12,10 +15,20 @@ from services.partners.foundations.repository import FoundationCopyRepository
 
 CONSUMER = "partners"
 
+P = TypeVar("P", bound=BaseModel)
+
+
+def _parsed(event: Event, model: type[P]) -> P:
+    """The payload by its contract; a version this code does not know is an error (the
+    event is retried, then dead-lettered, and replayed once the service knows it)."""
+    payload = event.parse()
+    if not isinstance(payload, model):
+        raise TypeError(f"{event.type} v{event.version} is not {model.__name__}")
+    return payload
+
 
 async def foundation_created(session: AsyncSession, event: Event) -> None:
-    payload = event.parse()
-    assert isinstance(payload, FoundationCreatedV1)
+    payload = _parsed(event, FoundationCreatedV1)
     await FoundationCopyRepository(session).keep_newest(
         payload.foundation_id,
         slug=payload.slug,
@@ -25,8 +38,7 @@ async def foundation_created(session: AsyncSession, event: Event) -> None:
 
 
 async def foundation_updated(session: AsyncSession, event: Event) -> None:
-    payload = event.parse()
-    assert isinstance(payload, FoundationUpdatedV1)
+    payload = _parsed(event, FoundationUpdatedV1)
     await FoundationCopyRepository(session).keep_newest(
         payload.foundation_id,
         slug=payload.slug,
