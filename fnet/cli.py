@@ -8,7 +8,7 @@
     fnet events schemas              every event contract as JSON Schema
     fnet events status               each service's outbox backlog and dead letters
     fnet events dead-letters [APP]   events a consumer gave up on
-    fnet events replay APP ID        run a dead letter's handler again
+    fnet events replay ID [--app APP] run a dead letter's handler again
 
 Databases: ``FNET_<APP>_DATABASE_URL`` when set, else SQLite files under ``--var``.
 """
@@ -88,8 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     letters = events_commands.add_parser("dead-letters", help="list dead letters not replayed")
     letters.add_argument("app", nargs="?", choices=services, help="default: every service")
     replay = events_commands.add_parser("replay", help="run a dead letter's handler again")
-    replay.add_argument("app", choices=services)
     replay.add_argument("dead_letter_id", type=uuid.UUID)
+    replay.add_argument("--app", choices=services, help="default: whichever service has it")
     return parser
 
 
@@ -184,11 +184,16 @@ def _events(args: argparse.Namespace) -> None:
     elif args.events_command == "dead-letters":
         print(asyncio.run(events.list_dead_letters(targets, urls)))
     else:
-        app = BY_NAME[args.app]
-        try:
-            print(asyncio.run(events.replay(app, urls[app.name], args.dead_letter_id)))
-        except LookupError as exc:
-            sys.exit(f"fnet: {exc}")
+        # Dead-letter ids are unique across services, so the app can be found by trying.
+        for app in targets:
+            try:
+                print(asyncio.run(events.replay(app, urls[app.name], args.dead_letter_id)))
+                return
+            except LookupError:
+                continue
+        if len(targets) == 1:
+            sys.exit(f"fnet: {targets[0].name} has no dead letter {args.dead_letter_id}")
+        sys.exit(f"fnet: no service has a dead letter {args.dead_letter_id}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -95,7 +95,7 @@ def test_status_dead_letters_and_replay(tmp_path: Path) -> None:
     assert str(letter) in listed
     assert "database is locked" in listed
 
-    replayed = fnet("events", "replay", "donations", str(letter), env=env)
+    replayed = fnet("events", "replay", str(letter), env=env)
     assert "applied" in replayed
     assert asyncio.run(_copy_names(DONATIONS.database_url(tmp_path))) == ["武侯社区基金会"]
     assert fnet("events", "dead-letters", env=env).strip() == "no dead letters"
@@ -104,4 +104,4 @@ def test_status_dead_letters_and_replay(tmp_path: Path) -> None:
 def test_replay_of_an_unknown_id_fails_saying_so(tmp_path: Path) -> None:
     env = {**base_env(), "FNET_VAR_DIR": str(tmp_path)}
     with pytest.raises(RuntimeError, match="has no dead letter"):
-        fnet("events", "replay", "partners", str(uuid.uuid4()), env=env)
+        fnet("events", "replay", str(uuid.uuid4()), "--app", "partners", env=env)
