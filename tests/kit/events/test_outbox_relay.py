@@ -99,10 +99,11 @@ class TestRelay:
                 await emit_committed(database, *events[start : start + 3])
 
             await eventually(lambda: _count_at_least(collector, len(events)), what="every event")
+            await eventually(lambda: _all_marked_published(database), what="rows marked")
         finally:
             await relay.stop()
 
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # room for a (wrong) second delivery to show
         assert [event.id for event in collector.events] == [event.id for event in events]
         assert collector.events[0] == events[0]
         rows = await outbox_rows(database)
@@ -118,6 +119,9 @@ class TestRelay:
         relay.start()
         try:
             await eventually(lambda: _count_at_least(bus, len(events)), what="every event")
+            # Publishing precedes the commit that marks the rows; stopping the relay in
+            # between would (rightly) leave them to be published again.
+            await eventually(lambda: _all_marked_published(database), what="rows marked")
         finally:
             await relay.stop()
 
@@ -151,7 +155,8 @@ class TestRelay:
             await eventually(
                 lambda: _total_at_least(deliveries, len(events)), within=60, what="1000"
             )
-            await asyncio.sleep(0.5)
+            await eventually(lambda: _all_marked_published(database), what="rows marked")
+            await asyncio.sleep(0.5)  # room for a (wrong) second publish to show
         finally:
             for relay in relays:
                 await relay.stop()
@@ -170,6 +175,10 @@ class TestRelay:
 
 async def _count_at_least(collector: Collector | FlakyBus, n: int) -> bool:
     return len(collector.events) >= n
+
+
+async def _all_marked_published(database: Database) -> bool:
+    return all(row["published_at"] is not None for row in await outbox_rows(database))
 
 
 async def _total_at_least(counter: Counter[uuid.UUID], n: int) -> bool:
