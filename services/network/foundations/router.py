@@ -46,22 +46,6 @@ async def valid_foundation(foundation_id: uuid.UUID, repo: FoundationRepositoryD
 ValidFoundation = Annotated[Foundation, Depends(valid_foundation)]
 
 
-def foundation_read(foundation: Foundation) -> FoundationRead:
-    return FoundationRead(
-        id=foundation.id,
-        slug=foundation.slug,
-        name=foundation.name,
-        name_en=foundation.name_en,
-        city=foundation.city,
-        region=foundation.region,
-        description=foundation.description,
-        public_fundraising_licence=foundation.public_fundraising_licence,
-        website=foundation.website,
-        created_at=foundation.created_at,
-        updated_at=foundation.updated_at,
-    )
-
-
 @router.post(
     "",
     status_code=201,
@@ -91,7 +75,7 @@ async def create_foundation(
     return await idempotency.respond(
         repo.session,
         201,
-        foundation_read(foundation),
+        FoundationRead.model_validate(foundation),
         location=f"/api/v1/foundations/{foundation.id}",
     )
 
@@ -110,7 +94,9 @@ async def list_foundations(
 ) -> Page[FoundationRead]:
     rows = await service.list_page(repo, params, slug=slug)
     foundations, next_cursor = cut_page(rows, params, lambda f: f.id)
-    return Page(items=[foundation_read(f) for f in foundations], next_cursor=next_cursor)
+    return Page(
+        items=[FoundationRead.model_validate(f) for f in foundations], next_cursor=next_cursor
+    )
 
 
 @router.get(
@@ -121,7 +107,7 @@ async def list_foundations(
     responses=problem_responses(Forbidden, FoundationNotFound),
 )
 async def get_foundation(foundation: ValidFoundation) -> FoundationRead:
-    return foundation_read(foundation)
+    return FoundationRead.model_validate(foundation)
 
 
 async def editable_foundation(
@@ -154,4 +140,4 @@ EditableFoundation = Annotated[Foundation, Depends(editable_foundation)]
 async def update_foundation(
     data: FoundationUpdate, foundation: EditableFoundation, repo: FoundationRepositoryDep
 ) -> FoundationRead:
-    return foundation_read(await service.update(repo, foundation, data))
+    return FoundationRead.model_validate(await service.update(repo, foundation, data))

@@ -106,6 +106,8 @@ class FoundationUpdate(InputModel):
 
 
 class FoundationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     slug: str
     name: str

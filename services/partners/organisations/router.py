@@ -43,19 +43,6 @@ async def valid_partner(
 ValidPartner = Annotated[PartnerOrganisation, Depends(valid_partner)]
 
 
-def partner_read(partner: PartnerOrganisation) -> PartnerRead:
-    return PartnerRead(
-        id=partner.id,
-        foundation_id=partner.foundation_id,
-        name=partner.name,
-        kind=partner.kind,
-        description=partner.description,
-        website=partner.website,
-        expertise=partner.expertise,
-        created_at=partner.created_at,
-    )
-
-
 @router.post(
     "",
     status_code=201,
@@ -85,7 +72,7 @@ async def create_partner(
     return await idempotency.respond(
         repo.session,
         201,
-        partner_read(partner),
+        PartnerRead.model_validate(partner),
         location=f"/api/v1/partners/{partner.id}",
     )
 
@@ -102,7 +89,7 @@ async def list_partners(
 ) -> Page[PartnerRead]:
     rows = await service.list_page(repo, principal.organisation_id, params)
     partners, next_cursor = cut_page(rows, params, lambda p: p.id)
-    return Page(items=[partner_read(p) for p in partners], next_cursor=next_cursor)
+    return Page(items=[PartnerRead.model_validate(p) for p in partners], next_cursor=next_cursor)
 
 
 @router.get(
@@ -113,4 +100,4 @@ async def list_partners(
     responses=problem_responses(Forbidden, PartnerNotFound),
 )
 async def get_partner(partner: ValidPartner) -> PartnerRead:
-    return partner_read(partner)
+    return PartnerRead.model_validate(partner)

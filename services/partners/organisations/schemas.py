@@ -38,6 +38,8 @@ class PartnerCreate(InputModel):
 
 
 class PartnerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     foundation_id: uuid.UUID
     name: str
