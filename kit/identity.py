@@ -34,6 +34,13 @@ class Scope:
     CAMPAIGNS_READ = "campaigns:read"
     CAMPAIGNS_WRITE = "campaigns:write"
     DONATIONS_WRITE = "donations:write"
+    # Purchases, expenses and distributions spend what a campaign holds.
+    SPENDING_WRITE = "spending:write"
+    # Approving or rejecting an expense; never one's own (the service checks that too).
+    EXPENSES_APPROVE = "expenses:approve"
+    GRANTS_WRITE = "grants:write"
+    LEDGER_READ = "ledger:read"
+    DISCLOSURES_WRITE = "disclosures:write"
     PARTNERS_READ = "partners:read"
     PARTNERS_WRITE = "partners:write"
     FOUNDATIONS_READ = "foundations:read"

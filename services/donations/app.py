@@ -13,6 +13,7 @@ from kit.migrations import MigrationSet
 from services.donations.campaigns.router import router as campaigns_router
 from services.donations.donations.router import router as donations_router
 from services.donations.foundations.service import consumers as foundation_consumers
+from services.donations.ledger.router import router as ledger_router
 from services.donations.settings import DonationsSettings
 
 # The consumers of this service; `fnet events replay` builds them too.
@@ -31,10 +32,13 @@ def create_app(
     return create_service_app(
         name="donations",
         title="Foundation Network: donations",
-        description="Campaigns and the donations they raise.",
+        description=(
+            "Campaigns, money and in-kind donations, spending, supplies, grants, the "
+            "hash-chained ledger, transparency reports and disclosures."
+        ),
         settings=settings or DonationsSettings(),  # read from the environment
         migrations=MIGRATIONS,
-        routers=[campaigns_router, donations_router],
+        routers=[campaigns_router, donations_router, ledger_router],
         consumers=CONSUMERS,
         database=database,
         bus=bus,

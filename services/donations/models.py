@@ -4,14 +4,65 @@ from kit.events.inbox import dead_letters, inbox
 from kit.events.outbox import outbox
 from kit.idempotency import idempotency_keys
 from services.donations.campaigns.models import Campaign, CampaignStatus
-from services.donations.donations.models import Donation
+from services.donations.disclosures.models import Disclosure, DisclosureKind
+from services.donations.donations.models import (
+    CampaignDonor,
+    CampaignTally,
+    Channel,
+    Donation,
+    DonationImport,
+    ReceiptCounter,
+    Refund,
+)
+from services.donations.expenses.models import Expense, ExpenseStatus
 from services.donations.foundations.models import FoundationCopy
+from services.donations.grants.models import GrantPaid, GrantReceived
+from services.donations.ledger.models import (
+    Conversion,
+    JournalEntry,
+    JournalLine,
+    LedgerHead,
+    LedgerTotal,
+)
+from services.donations.supplies.models import (
+    Distribution,
+    DistributionLine,
+    InKindDonation,
+    Purchase,
+    PurchaseLine,
+    StockItem,
+    StockMovement,
+)
 
 __all__ = [
     "Campaign",
+    "CampaignDonor",
     "CampaignStatus",
+    "CampaignTally",
+    "Channel",
+    "Conversion",
+    "Disclosure",
+    "DisclosureKind",
+    "Distribution",
+    "DistributionLine",
     "Donation",
+    "DonationImport",
+    "Expense",
+    "ExpenseStatus",
     "FoundationCopy",
+    "GrantPaid",
+    "GrantReceived",
+    "InKindDonation",
+    "JournalEntry",
+    "JournalLine",
+    "LedgerHead",
+    "LedgerTotal",
+    "Purchase",
+    "PurchaseLine",
+    "ReceiptCounter",
+    "Refund",
+    "StockItem",
+    "StockMovement",
     "dead_letters",
     "idempotency_keys",
     "inbox",

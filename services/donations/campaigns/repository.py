@@ -1,20 +1,24 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
 from services.donations.campaigns.models import Campaign
-from services.donations.donations.models import Donation
+from services.donations.ledger.models import Account, EntryKind, LedgerTotal
 
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    raised_minor: int = 0
+    """A campaign's figures, from the ledger's running totals: net of refunds, per currency."""
+
+    raised: dict[str, int] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)
     donation_count: int = 0
 
 
@@ -50,17 +54,24 @@ class CampaignRepository:
         return (await self.session.execute(stmt)).scalars().all()
 
     async def totals(self, campaign_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Totals]:
-        """Raised amount and donation count per campaign, derived from the donations."""
+        """Raised (donations less refunds), cash held and donation count per campaign."""
         if not campaign_ids:
             return {}
-        stmt = (
-            select(
-                Donation.campaign_id,
-                func.coalesce(func.sum(Donation.amount_minor), 0),
-                func.count(),
-            )
-            .where(Donation.campaign_id.in_(campaign_ids))
-            .group_by(Donation.campaign_id)
+        stmt = select(LedgerTotal).where(
+            LedgerTotal.fund_id.in_(campaign_ids),
+            LedgerTotal.account.in_([Account.DONATIONS, Account.CASH]),
         )
-        rows = (await self.session.execute(stmt)).all()
-        return {row[0]: Totals(int(row[1]), int(row[2])) for row in rows}
+        raised: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        held: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        counts: dict[uuid.UUID, int] = defaultdict(int)
+        for t in (await self.session.execute(stmt)).scalars():
+            if t.account == Account.DONATIONS:
+                raised[t.fund_id][t.currency] += t.credit_minor - t.debit_minor
+                if t.kind == EntryKind.DONATION:
+                    counts[t.fund_id] += t.credit_count
+            else:
+                held[t.fund_id][t.currency] += t.debit_minor - t.credit_minor
+        return {
+            cid: Totals(dict(raised[cid]), dict(held[cid]), counts[cid])
+            for cid in set(raised) | set(held)
+        }

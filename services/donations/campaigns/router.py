@@ -38,6 +38,10 @@ async def valid_campaign(
 ValidCampaign = Annotated[Campaign, Depends(valid_campaign)]
 
 
+def money_list(amounts: dict[str, int]) -> list[MoneyOut]:
+    return [MoneyOut.from_minor(minor, currency) for currency, minor in sorted(amounts.items())]
+
+
 def campaign_read(campaign: Campaign, totals: Totals) -> CampaignRead:
     return CampaignRead(
         id=campaign.id,
@@ -46,7 +50,9 @@ def campaign_read(campaign: Campaign, totals: Totals) -> CampaignRead:
         purpose=campaign.purpose,
         status=campaign.status,
         goal=MoneyOut.of(campaign.goal),
-        raised=MoneyOut.from_minor(totals.raised_minor, campaign.currency),
+        raised=MoneyOut.from_minor(totals.raised.get(campaign.currency, 0), campaign.currency),
+        raised_by_currency=money_list(totals.raised),
+        held=money_list(totals.held),
         donation_count=totals.donation_count,
         starts_at=campaign.starts_at,
         ends_at=campaign.ends_at,

@@ -38,7 +38,11 @@ class CampaignRead(BaseModel):
     purpose: str
     status: CampaignStatus
     goal: MoneyOut
-    raised: MoneyOut = Field(description="sum of the campaign's donations")
+    raised: MoneyOut = Field(
+        description="donations less refunds, in the campaign's currency (see raised_by_currency)"
+    )
+    raised_by_currency: list[MoneyOut] = Field(description="donations less refunds, per currency")
+    held: list[MoneyOut] = Field(description="money the campaign holds now, per currency")
     donation_count: int = Field(description="number of donations (人次), not of donors")
     starts_at: dt.datetime
     ends_at: dt.datetime | None

@@ -1,10 +1,8 @@
+"""Donations of money to a campaign, and their refunds."""
+
 from __future__ import annotations
 
-from kit.errors import NotFound, Unprocessable
-
-
-class DonationCurrencyMismatch(Unprocessable):
-    slug, title = "currency-mismatch", "The donation's currency is not the campaign's"
+from kit.errors import Conflict, NotFound, Unprocessable
 
 
 class DonationInFuture(Unprocessable):
@@ -13,3 +11,11 @@ class DonationInFuture(Unprocessable):
 
 class DonationNotFound(NotFound):
     slug, title = "donation-not-found", "Donation not found"
+
+
+class DuplicateTransaction(Conflict):
+    slug, title = "duplicate-transaction", "This payment is already recorded"
+
+
+class RefundExceedsDonation(Unprocessable):
+    slug, title = "refund-exceeds-donation", "A refund cannot exceed what is left of the donation"

@@ -2,17 +2,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
-from services.donations.donations.models import Donation
+from services.donations.donations.models import (
+    CampaignDonor,
+    CampaignTally,
+    Channel,
+    Donation,
+    ReceiptCounter,
+    Refund,
+)
 
 
 class DonationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    def _insert(self) -> Any:
+        dialect = self.session.get_bind().dialect.name
+        return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
     async def add(self, donation: Donation) -> None:
         self.session.add(donation)
@@ -24,8 +37,95 @@ class DonationRepository:
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def by_external_id(
+        self, foundation_id: uuid.UUID, channel: Channel, external_id: str
+    ) -> Donation | None:
+        stmt = select(Donation).where(
+            Donation.foundation_id == foundation_id,
+            Donation.channel == channel,
+            Donation.external_id == external_id,
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def existing_external_ids(
+        self, foundation_id: uuid.UUID, channel_ids: Sequence[tuple[Channel, str]]
+    ) -> set[tuple[Channel, str]]:
+        if not channel_ids:
+            return set()
+        ids = {external_id for _, external_id in channel_ids}
+        stmt = select(Donation.channel, Donation.external_id).where(
+            Donation.foundation_id == foundation_id, Donation.external_id.in_(ids)
+        )
+        return {(r[0], str(r[1])) for r in await self.session.execute(stmt)}
+
     async def list(self, campaign_id: uuid.UUID, params: PageParams) -> Sequence[Donation]:
         stmt = params.apply(
             select(Donation).where(Donation.campaign_id == campaign_id), Donation.id
         )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def next_receipt_number(self, foundation_id: uuid.UUID, year: int) -> int:
+        """The next number of the foundation's receipts of ``year``; the counter's row lock
+        is held until commit, so numbers are never given twice and never skipped."""
+        stmt = self._insert()(ReceiptCounter).values(
+            foundation_id=foundation_id, year=year, last_number=1
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["foundation_id", "year"],
+            set_={"last_number": ReceiptCounter.last_number + 1},
+        ).returning(ReceiptCounter.last_number)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def count_donor(self, campaign_id: uuid.UUID, donor_key: str) -> None:
+        """Remember the donor; the campaign's unique-donor tally grows on a first gift."""
+        new = (
+            await self.session.execute(
+                self._insert()(CampaignDonor)
+                .values(campaign_id=campaign_id, donor_key=donor_key)
+                .on_conflict_do_nothing(index_elements=["campaign_id", "donor_key"])
+                .returning(CampaignDonor.donor_key)
+            )
+        ).first()
+        if new is None:
+            return
+        stmt = self._insert()(CampaignTally).values(campaign_id=campaign_id, unique_donors=1)
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["campaign_id"],
+                set_={"unique_donors": CampaignTally.unique_donors + 1},
+            )
+        )
+
+    async def unique_donors(self, campaign_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        if not campaign_ids:
+            return {}
+        stmt = select(CampaignTally.campaign_id, CampaignTally.unique_donors).where(
+            CampaignTally.campaign_id.in_(campaign_ids)
+        )
+        return {r[0]: int(r[1]) for r in await self.session.execute(stmt)}
+
+    async def insert(self, values: dict[str, Any]) -> None:
+        await self.session.execute(insert(Donation).values(**values))
+
+    async def take_refund(self, donation_id: uuid.UUID, amount_minor: int) -> int | None:
+        """Add to the donation's refunded amount if that stays within what was given;
+        answers the new refunded amount, or None if it would not. Locks the donation."""
+        stmt = (
+            update(Donation)
+            .where(
+                Donation.id == donation_id,
+                Donation.refunded_minor + amount_minor <= Donation.amount_minor,
+            )
+            .values(refunded_minor=Donation.refunded_minor + amount_minor)
+            .returning(Donation.refunded_minor)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else int(row[0])
+
+    async def add_refund(self, refund: Refund) -> None:
+        self.session.add(refund)
+        await self.session.flush()
+
+    async def refunds(self, donation_id: uuid.UUID) -> Sequence[Refund]:
+        stmt = select(Refund).where(Refund.donation_id == donation_id).order_by(Refund.id)
         return (await self.session.execute(stmt)).scalars().all()

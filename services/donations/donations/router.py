@@ -16,9 +16,9 @@ from services.donations.campaigns.exceptions import CampaignClosed, CampaignNotF
 from services.donations.campaigns.router import ValidCampaign
 from services.donations.donations import service
 from services.donations.donations.exceptions import (
-    DonationCurrencyMismatch,
     DonationInFuture,
     DonationNotFound,
+    DuplicateTransaction,
 )
 from services.donations.donations.models import Donation
 from services.donations.donations.repository import DonationRepository
@@ -39,9 +39,14 @@ def donation_read(donation: Donation) -> DonationRead:
         id=donation.id,
         campaign_id=donation.campaign_id,
         amount=MoneyOut.of(donation.amount),
+        refunded=MoneyOut.from_minor(donation.refunded_minor, donation.currency),
+        channel=donation.channel,
+        external_id=donation.external_id,
         donor_name=donation.donor_name,
         anonymous=donation.anonymous,
         donated_at=donation.donated_at,
+        receipt_number=donation.receipt_number,
+        entry_id=donation.entry_id,
         created_at=donation.created_at,
     )
 
@@ -58,7 +63,7 @@ def donation_read(donation: Donation) -> DonationRead:
         CampaignNotFound,
         CampaignClosed,
         IdempotencyInProgress,
-        DonationCurrencyMismatch,
+        DuplicateTransaction,
         DonationInFuture,
         IdempotencyKeyReused,
     ),

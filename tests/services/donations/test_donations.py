@@ -79,15 +79,18 @@ class TestRecordDonation:
         assert response.status_code == 422
         assert [e["field"] for e in response.json()["errors"]] == ["amount.currency"]
 
-    async def test_other_currency_than_the_campaigns_is_422(
-        self, client: httpx.AsyncClient
-    ) -> None:
+    async def test_other_currencies_are_summed_apart(self, client: httpx.AsyncClient) -> None:
         campaign = await create_campaign(client, currency="CNY")
-        response = await donate(client, campaign["id"], "10", currency="HKD")
-        assert response.status_code == 422
-        assert response.json()["type"] == "urn:fnet:problem:currency-mismatch"
+        assert (await donate(client, campaign["id"], "10", currency="HKD")).status_code == 201
+        assert (await donate(client, campaign["id"], "5.50", currency="CNY")).status_code == 201
         read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
-        assert read["donation_count"] == 0
+        assert read["raised"] == {"amount": "5.50", "currency": "CNY"}
+        assert read["raised_by_currency"] == [
+            {"amount": "5.50", "currency": "CNY"},
+            {"amount": "10.00", "currency": "HKD"},
+        ]
+        assert read["held"] == read["raised_by_currency"]
+        assert read["donation_count"] == 2
 
     async def test_campaign_that_has_ended_refuses_with_409(
         self, client: httpx.AsyncClient
@@ -168,7 +171,9 @@ class TestIdempotency:
 
     async def test_failed_request_does_not_burn_the_key(self, client: httpx.AsyncClient) -> None:
         campaign = await create_campaign(client)
-        failed = await donate(client, campaign["id"], "10", currency="HKD", key="k-3")
+        failed = await donate(
+            client, campaign["id"], "10", donated_at="2999-01-01T00:00:00Z", key="k-3"
+        )
         succeeded = await donate(client, campaign["id"], "10", key="k-3")
         assert failed.status_code == 422
         assert succeeded.status_code == 201

@@ -1,0 +1,1 @@
+"""Disclosures (信息公开): the Charity Law's calendar, and frozen, hashed report snapshots."""

@@ -1,0 +1,1 @@
+"""Expenses other than purchases of supplies, paid only after someone else approved them."""

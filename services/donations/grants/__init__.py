@@ -1,0 +1,1 @@
+"""Grants: restricted money received from other foundations, and grants paid to partners."""

@@ -1,0 +1,1 @@
+"""The ledger: an append-only, double-entry, hash-chained journal per foundation."""

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.pagination import PageParams
+from services.donations.ledger.chain import Posting
+from services.donations.ledger.models import JournalEntry, JournalLine, LedgerHead, LedgerTotal
+
+VERIFY_BATCH = 2000
+
+
+class LedgerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _insert(self) -> Any:
+        dialect = self.session.get_bind().dialect.name
+        return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    async def advance_head(self, foundation_id: uuid.UUID) -> tuple[int, str]:
+        """Lock the foundation's chain head and take the next sequence number; answers
+        (new seq, hash of the entry before it). The lock is held until commit, so the
+        foundation's postings run one after another."""
+        stmt = (
+            update(LedgerHead)
+            .where(LedgerHead.foundation_id == foundation_id)
+            .values(seq=LedgerHead.seq + 1)
+            .returning(LedgerHead.seq, LedgerHead.hash)
+        )
+        row = (await self.session.execute(stmt)).first()
+        if row is None:
+            # The foundation's first entry: make the head, then take it like any other.
+            await self.session.execute(
+                self._insert()(LedgerHead)
+                .values(foundation_id=foundation_id, seq=0, hash="0" * 64)
+                .on_conflict_do_nothing(index_elements=["foundation_id"])
+            )
+            row = (await self.session.execute(stmt)).one()
+        return int(row[0]), str(row[1])
+
+    async def set_head_hash(self, foundation_id: uuid.UUID, hash_: str) -> None:
+        await self.session.execute(
+            update(LedgerHead).where(LedgerHead.foundation_id == foundation_id).values(hash=hash_)
+        )
+
+    async def head(self, foundation_id: uuid.UUID) -> LedgerHead | None:
+        return await self.session.get(LedgerHead, foundation_id)
+
+    async def balances(
+        self, foundation_id: uuid.UUID, keys: Sequence[tuple[uuid.UUID, str, str]]
+    ) -> dict[tuple[uuid.UUID, str, str], int]:
+        """Debit-positive balances of (fund, account, currency) keys; absent keys are 0."""
+        if not keys:
+            return {}
+        funds = {k[0] for k in keys}
+        accounts = {k[1] for k in keys}
+        stmt = (
+            select(
+                LedgerTotal.fund_id,
+                LedgerTotal.account,
+                LedgerTotal.currency,
+                func.sum(LedgerTotal.debit_minor - LedgerTotal.credit_minor),
+            )
+            .where(
+                LedgerTotal.foundation_id == foundation_id,
+                LedgerTotal.fund_id.in_(funds),
+                LedgerTotal.account.in_(accounts),
+            )
+            .group_by(LedgerTotal.fund_id, LedgerTotal.account, LedgerTotal.currency)
+        )
+        found = {(r[0], r[1], r[2]): int(r[3]) for r in await self.session.execute(stmt)}
+        return {key: found.get(key, 0) for key in keys}
+
+    async def add_entry(self, entry: JournalEntry, lines: Sequence[Posting]) -> None:
+        await self.session.execute(
+            insert(JournalEntry).values(
+                id=entry.id,
+                foundation_id=entry.foundation_id,
+                seq=entry.seq,
+                kind=entry.kind,
+                fund_id=entry.fund_id,
+                source_id=entry.source_id,
+                memo=entry.memo,
+                posted_at=entry.posted_at,
+                prev_hash=entry.prev_hash,
+                hash=entry.hash,
+            )
+        )
+        await self.session.execute(
+            insert(JournalLine),
+            [
+                {
+                    "entry_id": entry.id,
+                    "position": i,
+                    "account": line.account,
+                    "fund_id": line.fund_id,
+                    "currency": line.currency,
+                    "amount_minor": line.amount_minor,
+                }
+                for i, line in enumerate(lines)
+            ],
+        )
+
+    async def add_totals(
+        self, foundation_id: uuid.UUID, kind: str, lines: Sequence[Posting]
+    ) -> None:
+        sums: dict[tuple[uuid.UUID, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        for line in lines:
+            acc = sums[(line.fund_id, line.account, line.currency)]
+            if line.amount_minor > 0:
+                acc[0] += line.amount_minor
+                acc[2] += 1
+            else:
+                acc[1] += -line.amount_minor
+                acc[3] += 1
+        stmt = self._insert()(LedgerTotal)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["foundation_id", "fund_id", "account", "kind", "currency"],
+            set_={
+                "debit_minor": LedgerTotal.debit_minor + stmt.excluded.debit_minor,
+                "credit_minor": LedgerTotal.credit_minor + stmt.excluded.credit_minor,
+                "debit_count": LedgerTotal.debit_count + stmt.excluded.debit_count,
+                "credit_count": LedgerTotal.credit_count + stmt.excluded.credit_count,
+            },
+        )
+        # Sorted, so that two postings never lock the same rows in opposite orders.
+        rows = [
+            {
+                "foundation_id": foundation_id,
+                "fund_id": fund_id,
+                "account": account,
+                "kind": kind,
+                "currency": currency,
+                "debit_minor": v[0],
+                "credit_minor": v[1],
+                "debit_count": v[2],
+                "credit_count": v[3],
+            }
+            for (fund_id, account, currency), v in sorted(
+                sums.items(), key=lambda kv: (str(kv[0][0]), kv[0][1], kv[0][2])
+            )
+        ]
+        for row in rows:
+            await self.session.execute(stmt, row)
+
+    async def totals(
+        self, foundation_id: uuid.UUID, fund_id: uuid.UUID | None = None
+    ) -> Sequence[LedgerTotal]:
+        stmt = select(LedgerTotal).where(LedgerTotal.foundation_id == foundation_id)
+        if fund_id is not None:
+            stmt = stmt.where(LedgerTotal.fund_id == fund_id)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def recomputed_totals(
+        self, foundation_id: uuid.UUID
+    ) -> dict[tuple[uuid.UUID, str, str, str], tuple[int, int, int, int]]:
+        """The totals summed from the journal lines themselves (for verification)."""
+        debit = func.sum(JournalLine.amount_minor).filter(JournalLine.amount_minor > 0)
+        credit = func.sum(-JournalLine.amount_minor).filter(JournalLine.amount_minor < 0)
+        stmt = (
+            select(
+                JournalLine.fund_id,
+                JournalLine.account,
+                JournalEntry.kind,
+                JournalLine.currency,
+                func.coalesce(debit, 0),
+                func.coalesce(credit, 0),
+                func.count().filter(JournalLine.amount_minor > 0),
+                func.count().filter(JournalLine.amount_minor < 0),
+            )
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .where(JournalEntry.foundation_id == foundation_id)
+            .group_by(
+                JournalLine.fund_id, JournalLine.account, JournalEntry.kind, JournalLine.currency
+            )
+        )
+        return {
+            (r[0], r[1], r[2], r[3]): (int(r[4]), int(r[5]), int(r[6]), int(r[7]))
+            for r in await self.session.execute(stmt)
+        }
+
+    async def chain(
+        self, foundation_id: uuid.UUID
+    ) -> AsyncIterator[tuple[JournalEntry, list[JournalLine]]]:
+        """Every entry of the foundation in chain order, with its lines, in batches."""
+        after = 0
+        while True:
+            entries = (
+                (
+                    await self.session.execute(
+                        select(JournalEntry)
+                        .where(
+                            JournalEntry.foundation_id == foundation_id, JournalEntry.seq > after
+                        )
+                        .order_by(JournalEntry.seq)
+                        .limit(VERIFY_BATCH)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not entries:
+                return
+            lines = await self.lines([e.id for e in entries])
+            for entry in entries:
+                yield entry, lines.get(entry.id, [])
+            after = entries[-1].seq
+
+    async def lines(self, entry_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[JournalLine]]:
+        if not entry_ids:
+            return {}
+        stmt = (
+            select(JournalLine)
+            .where(JournalLine.entry_id.in_(entry_ids))
+            .order_by(JournalLine.entry_id, JournalLine.position)
+        )
+        found: dict[uuid.UUID, list[JournalLine]] = defaultdict(list)
+        for line in (await self.session.execute(stmt)).scalars():
+            found[line.entry_id].append(line)
+        return found
+
+    async def list_entries(
+        self, foundation_id: uuid.UUID, params: PageParams, fund_id: uuid.UUID | None
+    ) -> Sequence[JournalEntry]:
+        stmt = select(JournalEntry).where(JournalEntry.foundation_id == foundation_id)
+        if fund_id is not None:
+            stmt = stmt.where(JournalEntry.fund_id == fund_id)
+        return (await self.session.execute(params.apply(stmt, JournalEntry.id))).scalars().all()
+
+    async def get_entry(self, foundation_id: uuid.UUID, entry_id: uuid.UUID) -> JournalEntry | None:
+        stmt = select(JournalEntry).where(
+            JournalEntry.id == entry_id, JournalEntry.foundation_id == foundation_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from kit.app import SessionDep
+from kit.errors import Forbidden, Unprocessable, problem_responses
+from kit.identity import CurrentPrincipal, Scope, require_scope
+from kit.money import MoneyOut
+from kit.pagination import Page, PageParamsDep, cut_page
+from services.donations.ledger import service
+from services.donations.ledger.exceptions import EntryNotFound
+from services.donations.ledger.models import GENESIS_HASH, JournalEntry, JournalLine
+from services.donations.ledger.repository import LedgerRepository
+from services.donations.ledger.schemas import (
+    ChainBreakRead,
+    CurrencyTotal,
+    EntryRead,
+    LineRead,
+    TrialBalanceRead,
+    TrialBalanceRow,
+    VerificationRead,
+)
+
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
+
+
+async def ledger_repository(session: SessionDep) -> LedgerRepository:
+    return LedgerRepository(session)
+
+
+LedgerRepositoryDep = Annotated[LedgerRepository, Depends(ledger_repository)]
+
+
+def line_read(line: JournalLine) -> LineRead:
+    amount = MoneyOut.from_minor(abs(line.amount_minor), line.currency)
+    return LineRead(
+        account=line.account,
+        fund_id=line.fund_id,
+        debit=amount if line.amount_minor > 0 else None,
+        credit=amount if line.amount_minor < 0 else None,
+    )
+
+
+def entry_read(entry: JournalEntry, lines: list[JournalLine]) -> EntryRead:
+    return EntryRead(
+        id=entry.id,
+        seq=entry.seq,
+        kind=entry.kind,
+        fund_id=entry.fund_id,
+        source_id=entry.source_id,
+        memo=entry.memo,
+        posted_at=entry.posted_at,
+        prev_hash=entry.prev_hash,
+        hash=entry.hash,
+        lines=[line_read(line) for line in lines],
+    )
+
+
+@router.get(
+    "/verify",
+    response_model=VerificationRead,
+    summary="Check the foundation's hash chain and running totals",
+    description=(
+        "Recomputes every entry's hash from the stored rows, in chain order, and the running "
+        "totals from the lines. `valid` is false and `breaks` says where, if any row was "
+        "changed, removed or inserted after posting."
+    ),
+    dependencies=[require_scope(Scope.LEDGER_READ)],
+    responses=problem_responses(Forbidden),
+)
+async def verify_ledger(repo: LedgerRepositoryDep, principal: CurrentPrincipal) -> VerificationRead:
+    result = await service.verify(repo, principal.organisation_id)
+    return VerificationRead(
+        valid=result.valid,
+        entries=result.entries,
+        head_seq=result.head_seq,
+        head_hash=result.head_hash,
+        breaks=[
+            ChainBreakRead(seq=b.seq, entry_id=b.entry_id, reason=b.reason) for b in result.breaks
+        ],
+    )
+
+
+@router.get(
+    "/trial-balance",
+    response_model=TrialBalanceRead,
+    summary="Debits, credits and balance of every account of every fund",
+    dependencies=[require_scope(Scope.LEDGER_READ)],
+    responses=problem_responses(Forbidden),
+)
+async def trial_balance(repo: LedgerRepositoryDep, principal: CurrentPrincipal) -> TrialBalanceRead:
+    foundation_id = principal.organisation_id
+    sums: dict[tuple[str, uuid.UUID, str], list[int]] = defaultdict(lambda: [0, 0])
+    for total in await repo.totals(foundation_id):
+        acc = sums[(total.account, total.fund_id, total.currency)]
+        acc[0] += total.debit_minor
+        acc[1] += total.credit_minor
+    per_currency: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    rows = []
+    for (account, fund_id, currency), (debit, credit) in sorted(sums.items(), key=str):
+        per_currency[currency][0] += debit
+        per_currency[currency][1] += credit
+        rows.append(
+            TrialBalanceRow(
+                account=account,
+                fund_id=fund_id,
+                debit=MoneyOut.from_minor(debit, currency),
+                credit=MoneyOut.from_minor(credit, currency),
+                balance=MoneyOut.from_minor(debit - credit, currency),
+            )
+        )
+    head = await repo.head(foundation_id)
+    return TrialBalanceRead(
+        rows=rows,
+        totals=[
+            CurrencyTotal(
+                currency=currency,
+                debit=MoneyOut.from_minor(debit, currency),
+                credit=MoneyOut.from_minor(credit, currency),
+            )
+            for currency, (debit, credit) in sorted(per_currency.items())
+        ],
+        head_seq=head.seq if head else 0,
+        head_hash=head.hash if head else GENESIS_HASH,
+    )
+
+
+@router.get(
+    "/entries",
+    response_model=Page[EntryRead],
+    summary="List journal entries, newest first",
+    dependencies=[require_scope(Scope.LEDGER_READ)],
+    responses=problem_responses(Forbidden, Unprocessable),
+)
+async def list_entries(
+    repo: LedgerRepositoryDep,
+    principal: CurrentPrincipal,
+    params: PageParamsDep,
+    fund_id: Annotated[
+        uuid.UUID | None, Query(description="only entries of this campaign or fund")
+    ] = None,
+) -> Page[EntryRead]:
+    rows = await repo.list_entries(principal.organisation_id, params, fund_id)
+    entries, next_cursor = cut_page(rows, params, lambda e: e.id)
+    lines = await repo.lines([e.id for e in entries])
+    return Page(
+        items=[entry_read(e, lines.get(e.id, [])) for e in entries], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/entries/{entry_id}",
+    response_model=EntryRead,
+    summary="Read one journal entry with its lines",
+    dependencies=[require_scope(Scope.LEDGER_READ)],
+    responses=problem_responses(Forbidden, EntryNotFound),
+)
+async def get_entry(
+    entry_id: uuid.UUID, repo: LedgerRepositoryDep, principal: CurrentPrincipal
+) -> EntryRead:
+    entry, lines = await service.get_entry(repo, principal.organisation_id, entry_id)
+    return entry_read(entry, lines)

@@ -1,0 +1,243 @@
+"""Posting to the ledger, and checking it. Never commits: the request's session does.
+
+Every money movement of the service goes through :func:`post`, which
+
+1. locks the foundation's chain head (so the foundation's postings are serial, and a
+   balance read under the lock stays true until commit),
+2. refuses a posting that would take cash or stock of a fund below zero,
+3. appends the entry and its lines with the next sequence number and the chained hash,
+4. adds the lines to the running totals.
+
+Callers post *last*, after their own checks and inserts, so that the head lock is held for
+as short a time as possible.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kit.db import utcnow
+from kit.ids import new_id
+from kit.money import format_minor
+from services.donations.ledger.chain import Posting, canonical, entry_hash
+from services.donations.ledger.exceptions import (
+    EntryNotFound,
+    InsufficientFunds,
+    InsufficientStock,
+)
+from services.donations.ledger.models import (
+    GENESIS_HASH,
+    GUARDED_ACCOUNTS,
+    Account,
+    JournalEntry,
+    JournalLine,
+    LedgerTotal,
+)
+from services.donations.ledger.repository import LedgerRepository
+
+
+class UnbalancedEntry(ValueError):
+    """A programming error: an entry whose lines do not sum to zero per currency."""
+
+
+def check_balanced(lines: Sequence[Posting]) -> None:
+    if not lines:
+        raise UnbalancedEntry("an entry needs lines")
+    sums: dict[str, int] = defaultdict(int)
+    for line in lines:
+        if line.amount_minor == 0:
+            raise UnbalancedEntry(f"zero line on {line.account}")
+        sums[line.currency] += line.amount_minor
+    unbalanced = {c: s for c, s in sums.items() if s != 0}
+    if unbalanced:
+        raise UnbalancedEntry(f"lines do not sum to zero: {unbalanced}")
+
+
+async def post(
+    repo: LedgerRepository,
+    foundation_id: uuid.UUID,
+    *,
+    kind: str,
+    fund_id: uuid.UUID,
+    source_id: uuid.UUID,
+    lines: Sequence[Posting],
+    memo: str = "",
+) -> JournalEntry:
+    """Append one balanced entry to the foundation's journal (see the module's docstring)."""
+    check_balanced(lines)
+    seq, prev_hash = await repo.advance_head(foundation_id)
+
+    outflows: dict[tuple[uuid.UUID, str, str], int] = defaultdict(int)
+    for line in lines:
+        if line.account in GUARDED_ACCOUNTS:
+            outflows[(line.fund_id, line.account, line.currency)] += line.amount_minor
+    guarded = [key for key, net in outflows.items() if net < 0]
+    if guarded:
+        held = await repo.balances(foundation_id, guarded)
+        for key in guarded:
+            fund, account, currency = key
+            if held[key] + outflows[key] < 0:
+                needed = format_minor(-outflows[key], currency)
+                has = format_minor(held[key], currency)
+                if account == Account.STOCK:
+                    raise InsufficientStock(
+                        f"the goods of fund {fund} are worth {has} {currency}; "
+                        f"this takes {needed} {currency}"
+                    )
+                raise InsufficientFunds(
+                    f"fund {fund} holds {has} {currency}; this needs {needed} {currency}"
+                )
+
+    entry = JournalEntry(
+        id=new_id(),
+        foundation_id=foundation_id,
+        seq=seq,
+        kind=kind,
+        fund_id=fund_id,
+        source_id=source_id,
+        memo=memo,
+        posted_at=utcnow(),
+        prev_hash=prev_hash,
+    )
+    entry.hash = entry_hash(prev_hash, _canonical(entry, lines))
+    await repo.add_entry(entry, lines)
+    await repo.add_totals(foundation_id, kind, lines)
+    await repo.set_head_hash(foundation_id, entry.hash)
+    return entry
+
+
+def _canonical(entry: JournalEntry, lines: Sequence[Posting]) -> bytes:
+    return canonical(
+        foundation_id=entry.foundation_id,
+        seq=entry.seq,
+        entry_id=entry.id,
+        kind=entry.kind,
+        fund_id=entry.fund_id,
+        source_id=entry.source_id,
+        memo=entry.memo,
+        posted_at=entry.posted_at,
+        lines=lines,
+    )
+
+
+def postings(lines: Sequence[JournalLine]) -> list[Posting]:
+    return [Posting(ln.account, ln.fund_id, ln.currency, ln.amount_minor) for ln in lines]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    seq: int
+    entry_id: uuid.UUID | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    entries: int
+    head_seq: int
+    head_hash: str
+    breaks: list[ChainBreak]
+
+    @property
+    def valid(self) -> bool:
+        return not self.breaks
+
+
+async def verify(repo: LedgerRepository, foundation_id: uuid.UUID) -> Verification:
+    """Walk the foundation's chain from the start: every entry balanced, numbered one after
+    the other, linked to the hash before it, and hashing to what it says; the head agrees
+    with the last entry; the running totals equal the sums of the lines. Reports the first
+    break of the chain (everything after it is suspect) and every totals mismatch."""
+    breaks: list[ChainBreak] = []
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    async for entry, lines in repo.chain(foundation_id):
+        count += 1
+        reason = _entry_problem(entry, lines, expected_seq, expected_prev)
+        if reason is not None:
+            breaks.append(ChainBreak(entry.seq, entry.id, reason))
+            break
+        expected_prev = entry.hash
+        expected_seq += 1
+    head = await repo.head(foundation_id)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    if not breaks and (head_seq, head_hash) != (expected_seq - 1, expected_prev):
+        breaks.append(ChainBreak(head_seq, None, "the chain head does not match the last entry"))
+    breaks.extend(await _totals_problems(repo, foundation_id))
+    return Verification(count, head_seq, head_hash, breaks)
+
+
+def _entry_problem(
+    entry: JournalEntry, lines: Sequence[JournalLine], seq: int, prev_hash: str
+) -> str | None:
+    if entry.seq != seq:
+        return f"expected entry number {seq}, found {entry.seq} (an entry is missing)"
+    if entry.prev_hash != prev_hash:
+        return "prev_hash is not the hash of the entry before"
+    as_postings = postings(lines)
+    try:
+        check_balanced(as_postings)
+    except UnbalancedEntry as exc:
+        return f"the entry does not balance: {exc}"
+    if entry_hash(prev_hash, _canonical(entry, as_postings)) != entry.hash:
+        return "the entry or its lines were changed after posting (hash mismatch)"
+    return None
+
+
+async def _totals_problems(repo: LedgerRepository, foundation_id: uuid.UUID) -> list[ChainBreak]:
+    from_lines = await repo.recomputed_totals(foundation_id)
+    stored: dict[tuple[uuid.UUID, str, str, str], tuple[int, int, int, int]] = {
+        (t.fund_id, t.account, t.kind, t.currency): (
+            t.debit_minor,
+            t.credit_minor,
+            t.debit_count,
+            t.credit_count,
+        )
+        for t in await repo.totals(foundation_id)
+    }
+    problems = []
+    for key in sorted(set(from_lines) | set(stored), key=str):
+        if from_lines.get(key, (0, 0, 0, 0)) != stored.get(key, (0, 0, 0, 0)):
+            fund, account, kind, currency = key
+            problems.append(
+                ChainBreak(
+                    0,
+                    None,
+                    f"running totals of {account} ({kind}, {currency}) in fund {fund} "
+                    "differ from the journal lines",
+                )
+            )
+    return problems
+
+
+async def get_entry(
+    repo: LedgerRepository, foundation_id: uuid.UUID, entry_id: uuid.UUID
+) -> tuple[JournalEntry, list[JournalLine]]:
+    entry = await repo.get_entry(foundation_id, entry_id)
+    if entry is None:
+        raise EntryNotFound(f"no journal entry {entry_id}")
+    return entry, (await repo.lines([entry.id])).get(entry.id, [])
+
+
+@dataclass(frozen=True, slots=True)
+class FundBalance:
+    """What a fund's totals say, read by reports and spending checks."""
+
+    totals: Sequence[LedgerTotal]
+
+    def balance(self, account: str, currency: str) -> int:
+        return sum(
+            t.debit_minor - t.credit_minor
+            for t in self.totals
+            if t.account == account and t.currency == currency
+        )
+
+
+async def fund_balance(
+    repo: LedgerRepository, foundation_id: uuid.UUID, fund_id: uuid.UUID
+) -> FundBalance:
+    return FundBalance(await repo.totals(foundation_id, fund_id))
