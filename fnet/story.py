@@ -146,3 +146,96 @@ SHEKOU_PARTNERS = (
         "local culture",
     ),
 )
+
+
+# --- Supplies and spending ------------------------------------------------------------
+# The article gives the quantities; the prices are plausible for February 2020 and chosen
+# so that the purchases fit inside what phase 1 raised.
+
+HOST = {
+    "name": "深圳市社会公益基金会",
+    "filing_number": "53440300MJL1234567-2020-001",  # illustrative 备案编号
+    "platform": "腾讯公益 Tencent Charity",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPurchaseLine:
+    item: str
+    unit: str
+    quantity: int
+    unit_price: str
+
+
+PHASE_1_SUPPLIER = "深圳市南山区某医疗器械有限公司 (a Nanshan medical supplier)"
+PHASE_1_PURCHASES = (
+    DemoPurchaseLine("口罩 mask", "只 piece", 2700, "4.20"),
+    DemoPurchaseLine("酒精消毒喷雾 alcohol disinfectant spray", "支 bottle", 720, "12.50"),
+)
+MASKS, SPRAYS = PHASE_1_PURCHASES
+
+# Phase 2 took the beneficiaries down from the sub-district to 24 communities. The names
+# are those of communities around Shekou, for illustration.
+COMMUNITIES = (
+    "蛇口社区",
+    "湾厦社区",
+    "渔一社区",
+    "渔二社区",
+    "东角头社区",
+    "水湾社区",
+    "四海社区",
+    "南水社区",
+    "海昌社区",
+    "雷岭社区",
+    "花果山社区",
+    "工业八路社区",
+    "大成社区",
+    "海湾社区",
+    "沿山社区",
+    "兰园社区",
+    "桃花园社区",
+    "赤湾社区",
+    "文竹园社区",
+    "深圳湾社区",
+    "招商社区",
+    "海滨社区",
+    "荔园社区",
+    "鲸山社区",
+)
+
+
+def community_shares(total: int) -> list[int]:
+    """``total`` units split across the 24 communities as evenly as whole units allow."""
+    base, extra = divmod(total, len(COMMUNITIES))
+    return [base + (1 if i < extra else 0) for i in range(len(COMMUNITIES))]
+
+
+PHASE_1_TRANSPORT = "300.00"  # delivery to the communities, an expense approved by another
+
+PHASE_2_TITLE = "社区防疫互助筹款（第二期） Epidemic mutual-aid fundraising, phase 2"
+PHASE_2_PURPOSE = (
+    "Supplies for property-management staff and security guards of residential compounds, "
+    "who carry much of the compounds' epidemic work."
+)
+PHASE_2_GOAL = "15000.00"
+PHASE_2_START = dt.datetime(2020, 2, 5, 9, 0, tzinfo=CHINA)
+PHASE_2_DONATIONS = ("200.00", "88.88", "500.00", "66.66", "1000.00", "128.00")
+
+STREAM_PLAN = {
+    "grantor": "深圳市社会公益基金会",
+    "programme": "溪流计划专项资金 Stream Plan fund",
+    "purpose": "Restricted to epidemic prevention in Shekou's communities",
+    "amount": "10000.00",
+}
+
+PHASE_2_PURCHASES = (DemoPurchaseLine("口罩 mask", "只 piece", 1000, "4.00"),)
+PHASE_2_RECIPIENTS = (
+    ("物业人员 property-management staff", "group", 600),
+    ("保安人员 security guards", "group", 400),
+)
+
+RADIO_GRANT = {
+    "partner": "妈妈幸福学习园",
+    "purpose": "Online community radio: epidemic-prevention tips (防疫小妙招) for residents",
+    "amount": "3000.00",
+}
