@@ -58,6 +58,7 @@ outbox = Table(
 )
 
 _HOOKED = "fnet.outbox.hooked"
+_INSERT = outbox.insert()
 
 
 async def emit(session: AsyncSession, event: Event) -> None:
@@ -66,21 +67,23 @@ async def emit(session: AsyncSession, event: Event) -> None:
     producer bug fails the write here rather than a consumer later."""
     model = contracts.validate_payload(event.type, event.version, event.payload)
     now = utcnow()
+    # One prebuilt statement with parameters: SQLAlchemy compiles it once, not per event.
     await session.execute(
-        outbox.insert().values(
-            id=event.id,
-            type=event.type,
-            version=event.version,
-            producer=event.producer,
-            foundation_id=event.foundation_id,
-            request_id=event.request_id,
-            traceparent=event.traceparent,
-            occurred_at=event.occurred_at,
-            payload=model.model_dump(mode="json"),
-            created_at=now,
-            attempts=0,
-            next_attempt_at=now,
-        )
+        _INSERT,
+        {
+            "id": event.id,
+            "type": event.type,
+            "version": event.version,
+            "producer": event.producer,
+            "foundation_id": event.foundation_id,
+            "request_id": event.request_id,
+            "traceparent": event.traceparent,
+            "occurred_at": event.occurred_at,
+            "payload": model.model_dump(mode="json"),
+            "created_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+        },
     )
     _wake_relay_after_commit(session)
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -19,13 +19,40 @@ from services.donations.donations.models import (
 )
 
 
+def _per_dialect(build: Callable[[Any], Any]) -> dict[str, Any]:
+    """A statement built once per dialect (its upsert syntax differs); SQLAlchemy then
+    compiles each once, not per request."""
+    return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
+
+
+_INSERT_DONATION = insert(Donation)
+_NEXT_RECEIPT = _per_dialect(
+    lambda ins: (
+        ins(ReceiptCounter)
+        .on_conflict_do_update(
+            index_elements=["foundation_id", "year"],
+            set_={"last_number": ReceiptCounter.last_number + 1},
+        )
+        .returning(ReceiptCounter.last_number)
+    )
+)
+_ADD_DONOR = _per_dialect(
+    lambda ins: (
+        ins(CampaignDonor)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "donor_key"])
+        .returning(CampaignDonor.donor_key)
+    )
+)
+_COUNT_DONOR = _per_dialect(
+    lambda ins: ins(CampaignTally).on_conflict_do_update(
+        index_elements=["campaign_id"], set_={"unique_donors": CampaignTally.unique_donors + 1}
+    )
+)
+
+
 class DonationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    def _insert(self) -> Any:
-        dialect = self.session.get_bind().dialect.name
-        return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
     async def add(self, donation: Donation) -> None:
         self.session.add(donation)
@@ -64,36 +91,24 @@ class DonationRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
     async def next_receipt_number(self, foundation_id: uuid.UUID, year: int) -> int:
         """The next number of the foundation's receipts of ``year``; the counter's row lock
         is held until commit, so numbers are never given twice and never skipped."""
-        stmt = self._insert()(ReceiptCounter).values(
-            foundation_id=foundation_id, year=year, last_number=1
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["foundation_id", "year"],
-            set_={"last_number": ReceiptCounter.last_number + 1},
-        ).returning(ReceiptCounter.last_number)
-        return int((await self.session.execute(stmt)).scalar_one())
+        params = {"foundation_id": foundation_id, "year": year, "last_number": 1}
+        result = await self.session.execute(_NEXT_RECEIPT[self._dialect()], params)
+        return int(result.scalar_one())
 
     async def count_donor(self, campaign_id: uuid.UUID, donor_key: str) -> None:
         """Remember the donor; the campaign's unique-donor tally grows on a first gift."""
-        new = (
-            await self.session.execute(
-                self._insert()(CampaignDonor)
-                .values(campaign_id=campaign_id, donor_key=donor_key)
-                .on_conflict_do_nothing(index_elements=["campaign_id", "donor_key"])
-                .returning(CampaignDonor.donor_key)
-            )
-        ).first()
-        if new is None:
+        dialect = self._dialect()
+        params = {"campaign_id": campaign_id, "donor_key": donor_key}
+        if (await self.session.execute(_ADD_DONOR[dialect], params)).first() is None:
             return
-        stmt = self._insert()(CampaignTally).values(campaign_id=campaign_id, unique_donors=1)
         await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["campaign_id"],
-                set_={"unique_donors": CampaignTally.unique_donors + 1},
-            )
+            _COUNT_DONOR[dialect], {"campaign_id": campaign_id, "unique_donors": 1}
         )
 
     async def unique_donors(self, campaign_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
@@ -105,7 +120,7 @@ class DonationRepository:
         return {r[0]: int(r[1]) for r in await self.session.execute(stmt)}
 
     async def insert(self, values: dict[str, Any]) -> None:
-        await self.session.execute(insert(Donation).values(**values))
+        await self.session.execute(_INSERT_DONATION, values)
 
     async def take_refund(self, donation_id: uuid.UUID, amount_minor: int) -> int | None:
         """Add to the donation's refunded amount if that stays within what was given;

@@ -5,15 +5,50 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
 from services.donations.ledger.chain import Posting
-from services.donations.ledger.models import JournalEntry, JournalLine, LedgerHead, LedgerTotal
+from services.donations.ledger.models import (
+    GENESIS_HASH,
+    JournalEntry,
+    JournalLine,
+    LedgerHead,
+    LedgerTotal,
+)
 
 VERIFY_BATCH = 2000
+
+# The statements of every posting, built once: SQLAlchemy then compiles each only once.
+_ADVANCE_HEAD = (
+    update(LedgerHead)
+    .where(LedgerHead.foundation_id == bindparam("f"))
+    .values(seq=LedgerHead.seq + 1)
+    .returning(LedgerHead.seq, LedgerHead.hash)
+)
+_SET_HEAD_HASH = (
+    update(LedgerHead).where(LedgerHead.foundation_id == bindparam("f")).values(hash=bindparam("h"))
+)
+_INSERT_ENTRY = insert(JournalEntry)
+_INSERT_LINES = insert(JournalLine)
+
+
+def _add_totals(dialect_insert: Any) -> Any:
+    stmt = dialect_insert(LedgerTotal)
+    return stmt.on_conflict_do_update(
+        index_elements=["foundation_id", "fund_id", "account", "kind", "currency"],
+        set_={
+            "debit_minor": LedgerTotal.debit_minor + stmt.excluded.debit_minor,
+            "credit_minor": LedgerTotal.credit_minor + stmt.excluded.credit_minor,
+            "debit_count": LedgerTotal.debit_count + stmt.excluded.debit_count,
+            "credit_count": LedgerTotal.credit_count + stmt.excluded.credit_count,
+        },
+    )
+
+
+_ADD_TOTALS = {"postgresql": _add_totals(postgresql.insert), "sqlite": _add_totals(sqlite.insert)}
 
 
 class LedgerRepository:
@@ -28,27 +63,20 @@ class LedgerRepository:
         """Lock the foundation's chain head and take the next sequence number; answers
         (new seq, hash of the entry before it). The lock is held until commit, so the
         foundation's postings run one after another."""
-        stmt = (
-            update(LedgerHead)
-            .where(LedgerHead.foundation_id == foundation_id)
-            .values(seq=LedgerHead.seq + 1)
-            .returning(LedgerHead.seq, LedgerHead.hash)
-        )
-        row = (await self.session.execute(stmt)).first()
+        params = {"f": foundation_id}
+        row = (await self.session.execute(_ADVANCE_HEAD, params)).first()
         if row is None:
             # The foundation's first entry: make the head, then take it like any other.
             await self.session.execute(
                 self._insert()(LedgerHead)
-                .values(foundation_id=foundation_id, seq=0, hash="0" * 64)
+                .values(foundation_id=foundation_id, seq=0, hash=GENESIS_HASH)
                 .on_conflict_do_nothing(index_elements=["foundation_id"])
             )
-            row = (await self.session.execute(stmt)).one()
+            row = (await self.session.execute(_ADVANCE_HEAD, params)).one()
         return int(row[0]), str(row[1])
 
     async def set_head_hash(self, foundation_id: uuid.UUID, hash_: str) -> None:
-        await self.session.execute(
-            update(LedgerHead).where(LedgerHead.foundation_id == foundation_id).values(hash=hash_)
-        )
+        await self.session.execute(_SET_HEAD_HASH, {"f": foundation_id, "h": hash_})
 
     async def head(self, foundation_id: uuid.UUID) -> LedgerHead | None:
         return await self.session.get(LedgerHead, foundation_id)
@@ -80,21 +108,22 @@ class LedgerRepository:
 
     async def add_entry(self, entry: JournalEntry, lines: Sequence[Posting]) -> None:
         await self.session.execute(
-            insert(JournalEntry).values(
-                id=entry.id,
-                foundation_id=entry.foundation_id,
-                seq=entry.seq,
-                kind=entry.kind,
-                fund_id=entry.fund_id,
-                source_id=entry.source_id,
-                memo=entry.memo,
-                posted_at=entry.posted_at,
-                prev_hash=entry.prev_hash,
-                hash=entry.hash,
-            )
+            _INSERT_ENTRY,
+            {
+                "id": entry.id,
+                "foundation_id": entry.foundation_id,
+                "seq": entry.seq,
+                "kind": entry.kind,
+                "fund_id": entry.fund_id,
+                "source_id": entry.source_id,
+                "memo": entry.memo,
+                "posted_at": entry.posted_at,
+                "prev_hash": entry.prev_hash,
+                "hash": entry.hash,
+            },
         )
         await self.session.execute(
-            insert(JournalLine),
+            _INSERT_LINES,
             [
                 {
                     "entry_id": entry.id,
@@ -120,16 +149,7 @@ class LedgerRepository:
             else:
                 acc[1] += -line.amount_minor
                 acc[3] += 1
-        stmt = self._insert()(LedgerTotal)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["foundation_id", "fund_id", "account", "kind", "currency"],
-            set_={
-                "debit_minor": LedgerTotal.debit_minor + stmt.excluded.debit_minor,
-                "credit_minor": LedgerTotal.credit_minor + stmt.excluded.credit_minor,
-                "debit_count": LedgerTotal.debit_count + stmt.excluded.debit_count,
-                "credit_count": LedgerTotal.credit_count + stmt.excluded.credit_count,
-            },
-        )
+        stmt = _ADD_TOTALS[self.session.get_bind().dialect.name]
         # Sorted, so that two postings never lock the same rows in opposite orders.
         rows = [
             {
@@ -147,7 +167,7 @@ class LedgerRepository:
                 sums.items(), key=lambda kv: (str(kv[0][0]), kv[0][1], kv[0][2])
             )
         ]
-        for row in rows:
+        for row in rows:  # one by one: an executemany of an upsert returns nothing faster
             await self.session.execute(stmt, row)
 
     async def totals(

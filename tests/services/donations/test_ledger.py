@@ -75,11 +75,21 @@ class TestPosting:
         self, client: httpx.AsyncClient, app: FastAPI
     ) -> None:
         # Anyone holding the rows can recompute the hash without our code: check the bytes.
-        await donate_many(client, ["20670.18"])
+        campaign = await donate_many(client, ["20670.18"])
         async with transaction(app.state.database, write=False) as session:
-            entry = (await session.execute(select(JournalEntry))).scalar_one()
+            entry = (
+                await session.execute(
+                    select(JournalEntry).where(JournalEntry.fund_id == uuid.UUID(campaign["id"]))
+                )
+            ).scalar_one()
             lines = (
-                (await session.execute(select(JournalLine).order_by(JournalLine.position)))
+                (
+                    await session.execute(
+                        select(JournalLine)
+                        .where(JournalLine.entry_id == entry.id)
+                        .order_by(JournalLine.position)
+                    )
+                )
                 .scalars()
                 .all()
             )
@@ -144,10 +154,12 @@ class TestVerify:
     async def test_a_changed_entry_breaks_the_chain(
         self, client: httpx.AsyncClient, app: FastAPI
     ) -> None:
-        await donate_many(client, ["10.00", "20.00"])
+        campaign = await donate_many(client, ["10.00", "20.00"])
         async with transaction(app.state.database, write=True) as session:
             await session.execute(
-                update(JournalEntry).where(JournalEntry.seq == 1).values(memo="edited")
+                update(JournalEntry)
+                .where(JournalEntry.fund_id == uuid.UUID(campaign["id"]), JournalEntry.seq == 1)
+                .values(memo="edited")
             )
         breaks = (await client.get("/api/v1/ledger/verify")).json()["breaks"]
         assert breaks[0]["seq"] == 1
@@ -171,11 +183,14 @@ class TestVerify:
     async def test_rewritten_running_totals_are_reported(
         self, client: httpx.AsyncClient, app: FastAPI
     ) -> None:
-        await donate_many(client, ["10.00"])
+        campaign = await donate_many(client, ["10.00"])
         async with transaction(app.state.database, write=True) as session:
             await session.execute(
                 update(LedgerTotal)
-                .where(LedgerTotal.account == "donations")
+                .where(
+                    LedgerTotal.fund_id == uuid.UUID(campaign["id"]),
+                    LedgerTotal.account == "donations",
+                )
                 .values(credit_minor=LedgerTotal.credit_minor + 1)
             )
         result = (await client.get("/api/v1/ledger/verify")).json()
