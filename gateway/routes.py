@@ -18,6 +18,7 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("/api/v1/campaigns", "donations"),
+    Route("/api/v1/stock", "donations"),
     Route("/api/v1/partners", "partners"),
     Route("/api/v1/foundations", "network"),
 )
