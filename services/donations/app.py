@@ -15,6 +15,7 @@ from services.donations.donations.router import router as donations_router
 from services.donations.foundations.service import consumers as foundation_consumers
 from services.donations.ledger.router import router as ledger_router
 from services.donations.settings import DonationsSettings
+from services.donations.supplies.router import router as supplies_router
 
 # The consumers of this service; `fnet events replay` builds them too.
 CONSUMERS = foundation_consumers
@@ -38,7 +39,7 @@ def create_app(
         ),
         settings=settings or DonationsSettings(),  # read from the environment
         migrations=MIGRATIONS,
-        routers=[campaigns_router, donations_router, ledger_router],
+        routers=[campaigns_router, donations_router, ledger_router, supplies_router],
         consumers=CONSUMERS,
         database=database,
         bus=bus,
