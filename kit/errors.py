@@ -17,6 +17,7 @@ Hierarchy::
     │   └── IdempotencyInProgress
     ├── PreconditionFailed (412)
     ├── PayloadTooLarge (413)
+    ├── PreconditionRequired (428)
     ├── Unprocessable (422)
     │   └── IdempotencyKeyReused
     ├── ServiceUnavailable (503)
@@ -122,6 +123,12 @@ class PayloadTooLarge(Problem):
     status, slug, title = 413, "payload-too-large", "Request body too large"
 
 
+class PreconditionRequired(Problem):
+    """RFC 6585: the change needs an ``If-Match`` naming the version it was based on."""
+
+    status, slug, title = 428, "precondition-required", "If-Match required"
+
+
 class Unprocessable(Problem):
     status, slug, title = 422, "validation-error", "The request is not valid"
 
@@ -217,6 +224,7 @@ _STATUS_PROBLEMS: dict[int, type[Problem]] = {
         Conflict,
         PreconditionFailed,
         PayloadTooLarge,
+        PreconditionRequired,
         Unprocessable,
         ServiceUnavailable,
         GatewayTimeout,
