@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from kit.errors import Conflict, NotFound, Unprocessable
+from kit.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
 
 
 class CampaignNotFound(NotFound):
@@ -13,3 +13,39 @@ class CampaignClosed(Conflict):
 
 class InvalidCampaignPeriod(Unprocessable):
     slug, title = "invalid-campaign-period", "The campaign's period is not valid"
+
+
+class UnknownFollowedCampaign(Unprocessable):
+    slug, title = "unknown-followed-campaign", "follows_id names no campaign of this foundation"
+
+
+class InvalidCoOrganiser(Unprocessable):
+    slug, title = "invalid-co-organiser", "A co-organiser is not valid"
+
+
+class CampaignAlreadyFollowed(Conflict):
+    slug, title = "campaign-already-followed", "The campaign already has a next phase"
+
+
+class TransitionNotAllowed(Conflict):
+    slug, title = "transition-not-allowed", "The campaign cannot move to that state"
+
+
+class CampaignHoldsMoney(Conflict):
+    slug, title = "campaign-holds-money", "A campaign that still holds money cannot be settled"
+
+
+class GoalFixed(Conflict):
+    slug, title = "campaign-goal-fixed", "The goal can change only while the campaign is a draft"
+
+
+class CampaignSettled(Conflict):
+    slug, title = "campaign-settled", "A settled campaign no longer changes"
+
+
+class CampaignIfMatchRequired(PreconditionRequired):
+    slug, title = "if-match-required", "Send If-Match with the campaign's ETag"
+
+
+class CampaignChanged(PreconditionFailed):
+    slug, title = "campaign-changed", "The campaign changed since the version in If-Match"

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
-from services.donations.campaigns.models import Campaign
+from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.donations.models import CampaignTally
 from services.donations.ledger.models import Account, EntryKind, LedgerTotal
 
 
@@ -20,6 +21,7 @@ class Totals:
     raised: dict[str, int] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)
     donation_count: int = 0
+    unique_donors: int = 0
 
 
 class CampaignRepository:
@@ -44,17 +46,43 @@ class CampaignRepository:
             select(Campaign)
             .where(Campaign.id == campaign_id, Campaign.foundation_id == foundation_id)
             .with_for_update(read=True)
+            # A row loaded earlier in the session would otherwise keep its stale state.
+            .execution_options(populate_existing=True)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def list(self, foundation_id: uuid.UUID, params: PageParams) -> Sequence[Campaign]:
-        stmt = params.apply(
-            select(Campaign).where(Campaign.foundation_id == foundation_id), Campaign.id
+    async def lock(self, foundation_id: uuid.UUID, campaign_id: uuid.UUID) -> Campaign | None:
+        """The campaign under an exclusive lock, for changing it: waits for the donations
+        and spends that hold its share lock, and holds off new ones until commit."""
+        stmt = (
+            select(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.foundation_id == foundation_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def follower(self, campaign_id: uuid.UUID) -> Campaign | None:
+        """The campaign that follows ``campaign_id`` as its next phase, if any."""
+        stmt = select(Campaign).where(Campaign.follows_id == campaign_id).limit(1)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def list(
+        self,
+        foundation_id: uuid.UUID,
+        params: PageParams,
+        *,
+        status: CampaignStatus | None = None,
+    ) -> Sequence[Campaign]:
+        stmt = select(Campaign).where(Campaign.foundation_id == foundation_id)
+        if status is not None:
+            stmt = stmt.where(Campaign.status == status)
+        stmt = params.apply(stmt, Campaign.id)
         return (await self.session.execute(stmt)).scalars().all()
 
     async def totals(self, campaign_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Totals]:
-        """Raised (donations less refunds), cash held and donation count per campaign."""
+        """Raised (donations less refunds), cash held, donation count and unique donors per
+        campaign; a campaign without any is left out."""
         if not campaign_ids:
             return {}
         stmt = select(LedgerTotal).where(
@@ -71,7 +99,11 @@ class CampaignRepository:
                     counts[t.fund_id] += t.credit_count
             else:
                 held[t.fund_id][t.currency] += t.debit_minor - t.credit_minor
+        donors_stmt = select(CampaignTally.campaign_id, CampaignTally.unique_donors).where(
+            CampaignTally.campaign_id.in_(campaign_ids)
+        )
+        donors = {r[0]: int(r[1]) for r in await self.session.execute(donors_stmt)}
         return {
-            cid: Totals(dict(raised[cid]), dict(held[cid]), counts[cid])
-            for cid in set(raised) | set(held)
+            cid: Totals(dict(raised[cid]), dict(held[cid]), counts[cid], donors.get(cid, 0))
+            for cid in set(raised) | set(held) | set(donors)
         }

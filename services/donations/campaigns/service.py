@@ -2,29 +2,107 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from kit.db import utcnow
 from kit.errors import FieldProblem
+from kit.money import format_minor
 from kit.pagination import PageParams
-from services.donations.campaigns.exceptions import CampaignNotFound, InvalidCampaignPeriod
-from services.donations.campaigns.models import Campaign
+from services.donations.campaigns.exceptions import (
+    CampaignAlreadyFollowed,
+    CampaignHoldsMoney,
+    CampaignNotFound,
+    CampaignSettled,
+    GoalFixed,
+    InvalidCampaignPeriod,
+    InvalidCoOrganiser,
+    TransitionNotAllowed,
+    UnknownFollowedCampaign,
+)
+from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.campaigns.repository import CampaignRepository, Totals
-from services.donations.campaigns.schemas import CampaignCreate
+from services.donations.campaigns.schemas import CampaignCreate, CampaignUpdate, CoOrganiser, Host
+
+# One step at a time: a draft never closes without having opened, and nothing leaves
+# "settled" (its final accounts are done).
+TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
+    CampaignStatus.DRAFT: frozenset({CampaignStatus.OPEN}),
+    CampaignStatus.OPEN: frozenset({CampaignStatus.CLOSED}),
+    CampaignStatus.CLOSED: frozenset({CampaignStatus.SETTLED}),
+    CampaignStatus.SETTLED: frozenset(),
+}
 
 
-async def create(
-    repo: CampaignRepository, foundation_id: uuid.UUID, data: CampaignCreate
-) -> Campaign:
-    starts_at = data.starts_at or utcnow()
-    if data.ends_at is not None and data.ends_at <= starts_at:
+def _check_period(starts_at: dt.datetime, ends_at: dt.datetime | None) -> None:
+    if ends_at is not None and ends_at <= starts_at:
         raise InvalidCampaignPeriod(
             "ends_at must be after starts_at",
             errors=[
                 FieldProblem(field="ends_at", message="must be after starts_at", code="period")
             ],
         )
+
+
+def _co_organisers(foundation_id: uuid.UUID, organisers: Sequence[CoOrganiser]) -> list[Any]:
+    for i, organiser in enumerate(organisers):
+        if organiser.foundation_id == foundation_id:
+            raise InvalidCoOrganiser(
+                "a co-organiser cannot be the campaign's own foundation",
+                errors=[
+                    FieldProblem(
+                        field=f"co_organisers.{i}.foundation_id",
+                        message="is the campaign's own foundation",
+                        code="own_foundation",
+                    )
+                ],
+            )
+    return [
+        {"name": o.name, "foundation_id": str(o.foundation_id) if o.foundation_id else None}
+        for o in organisers
+    ]
+
+
+def _set_host(campaign: Campaign, host: Host | None) -> None:
+    campaign.host_name = host.name if host else None
+    campaign.host_filing_number = host.filing_number if host else None
+    campaign.host_platform = host.platform if host else None
+
+
+async def create(
+    repo: CampaignRepository, foundation_id: uuid.UUID, data: CampaignCreate
+) -> Campaign:
+    """A new campaign, open unless ``data`` asks for a draft. Following an earlier phase
+    locks that campaign until commit, so that two requests cannot both become its next
+    phase."""
+    now = utcnow()
+    starts_at = data.starts_at or now
+    _check_period(starts_at, data.ends_at)
+    co_organisers = _co_organisers(foundation_id, data.co_organisers)
+    phase = 1
+    if data.follows_id is not None:
+        earlier = await repo.lock(foundation_id, data.follows_id)
+        if earlier is None:
+            raise UnknownFollowedCampaign(
+                f"no campaign {data.follows_id} of this foundation",
+                errors=[
+                    FieldProblem(
+                        field="follows_id",
+                        message="is not a campaign of this foundation",
+                        code="unknown",
+                    )
+                ],
+            )
+        follower = await repo.follower(earlier.id)
+        if follower is not None:
+            raise CampaignAlreadyFollowed(
+                f"campaign {earlier.id} is already followed by campaign {follower.id} "
+                f"(phase {follower.phase}); follow that one instead"
+            )
+        phase = earlier.phase + 1
+    status = CampaignStatus(data.status)
     goal = data.goal.to_money()
     campaign = Campaign(
         foundation_id=foundation_id,
@@ -32,9 +110,17 @@ async def create(
         purpose=data.purpose,
         goal_minor=goal.minor,
         currency=goal.currency,
+        status=status,
         starts_at=starts_at,
         ends_at=data.ends_at,
+        follows_id=data.follows_id,
+        phase=phase,
+        co_organisers=co_organisers,
+        opened_at=now if status is CampaignStatus.OPEN else None,
+        version=1,
+        created_at=now,
     )
+    _set_host(campaign, data.host)
     repo.add(campaign)
     await repo.session.flush()
     return campaign
@@ -50,10 +136,117 @@ async def get(
     return campaign
 
 
+async def get_held(
+    repo: CampaignRepository, foundation_id: uuid.UUID, campaign_id: uuid.UUID
+) -> Campaign:
+    """As :func:`get`, with a share lock until commit: for a write that depends on the
+    campaign's state (a donation, a spend). Such writes run side by side, but a change of
+    the campaign's state waits for them, and they for it."""
+    campaign = await repo.get_for_update(foundation_id, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(f"no campaign {campaign_id}")
+    return campaign
+
+
+async def get_locked(
+    repo: CampaignRepository, foundation_id: uuid.UUID, campaign_id: uuid.UUID
+) -> Campaign:
+    """As :func:`get`, with an exclusive lock until commit: for changing the campaign."""
+    campaign = await repo.lock(foundation_id, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(f"no campaign {campaign_id}")
+    return campaign
+
+
+async def update(repo: CampaignRepository, campaign: Campaign, data: CampaignUpdate) -> Campaign:
+    """Apply the fields ``data`` carries to a campaign locked by :func:`get_locked`; the
+    version grows if anything changed. The goal changes only while the campaign is a
+    draft (donors gave towards it), and a settled campaign changes no more."""
+    fields = data.model_fields_set
+    if campaign.status is CampaignStatus.SETTLED:
+        raise CampaignSettled(f"campaign {campaign.id} is settled; its record is final")
+    before = _editable(campaign)
+    if "goal" in fields and data.goal is not None:
+        goal = data.goal.to_money()
+        if goal != campaign.goal and campaign.status is not CampaignStatus.DRAFT:
+            raise GoalFixed(
+                f"campaign {campaign.id} is {campaign.status.value}; its goal of "
+                f"{campaign.goal} was fixed when it opened"
+            )
+        campaign.goal_minor, campaign.currency = goal.minor, goal.currency
+    starts_at = data.starts_at if "starts_at" in fields and data.starts_at else campaign.starts_at
+    ends_at = data.ends_at if "ends_at" in fields else campaign.ends_at
+    _check_period(starts_at, ends_at)
+    campaign.starts_at, campaign.ends_at = starts_at, ends_at
+    if "title" in fields and data.title is not None:
+        campaign.title = data.title
+    if "purpose" in fields and data.purpose is not None:
+        campaign.purpose = data.purpose
+    if "host" in fields:
+        _set_host(campaign, data.host)
+    if "co_organisers" in fields and data.co_organisers is not None:
+        campaign.co_organisers = _co_organisers(campaign.foundation_id, data.co_organisers)
+    if _editable(campaign) != before:
+        campaign.version += 1
+    await repo.session.flush()
+    return campaign
+
+
+def _editable(campaign: Campaign) -> tuple[Any, ...]:
+    return (
+        campaign.title,
+        campaign.purpose,
+        campaign.goal_minor,
+        campaign.currency,
+        campaign.starts_at,
+        campaign.ends_at,
+        campaign.host_name,
+        campaign.host_filing_number,
+        campaign.host_platform,
+        campaign.co_organisers,
+    )
+
+
+async def transition(repo: CampaignRepository, campaign: Campaign, to: CampaignStatus) -> Campaign:
+    """Move a campaign locked by :func:`get_locked` one step on: draft → open → closed →
+    settled, recording when. Settling needs the campaign to hold no money in any currency:
+    after it nothing may move, so money left in it would be stranded."""
+    current = campaign.status
+    if to not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "none"
+        raise TransitionNotAllowed(
+            f"campaign {campaign.id} is {current.value}; it cannot become {to.value} "
+            f"(from {current.value}: {allowed})"
+        )
+    if to is CampaignStatus.SETTLED:
+        held = (await repo.totals([campaign.id])).get(campaign.id, Totals()).held
+        left = {currency: minor for currency, minor in sorted(held.items()) if minor}
+        if left:
+            amounts = ", ".join(f"{format_minor(m, c)} {c}" for c, m in left.items())
+            raise CampaignHoldsMoney(
+                f"campaign {campaign.id} still holds {amounts}; spend or pass it on first"
+            )
+    now = utcnow()
+    campaign.status = to
+    if to is CampaignStatus.OPEN:
+        campaign.opened_at = now
+    elif to is CampaignStatus.CLOSED:
+        campaign.closed_at = now
+    else:
+        campaign.settled_at = now
+    campaign.version += 1
+    await repo.session.flush()
+    return campaign
+
+
 async def list_page(
-    repo: CampaignRepository, foundation_id: uuid.UUID, params: PageParams
+    repo: CampaignRepository,
+    foundation_id: uuid.UUID,
+    params: PageParams,
+    *,
+    status: CampaignStatus | None = None,
 ) -> Sequence[Campaign]:
-    return await repo.list(foundation_id, params)
+    return await repo.list(foundation_id, params, status=status)
 
 
 async def totals(

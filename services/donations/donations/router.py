@@ -13,7 +13,7 @@ from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep, cut_page
 from services.donations.campaigns.exceptions import CampaignClosed, CampaignNotFound
-from services.donations.campaigns.router import ValidCampaign
+from services.donations.campaigns.router import HeldCampaign, ValidCampaign
 from services.donations.donations import service
 from services.donations.donations.exceptions import (
     DonationInFuture,
@@ -70,7 +70,7 @@ def donation_read(donation: Donation) -> DonationRead:
 )
 async def record_donation(
     data: DonationCreate,
-    campaign: ValidCampaign,
+    campaign: HeldCampaign,
     repo: DonationRepositoryDep,
     principal: CurrentPrincipal,
     idempotency: IdempotencyDep,

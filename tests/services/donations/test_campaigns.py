@@ -1,14 +1,29 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from kit.identity import TokenSigner
-from tests.services.donations.factories import create_campaign
+from kit.identity import Principal, TokenSigner
+from tests.services.donations.factories import create_campaign, donate
+from tests.services.donations.factories_campaigns import (
+    edit,
+    move_to,
+    patch_campaign,
+    read_campaign,
+    transition,
+)
 from tests.support import client_for, principal
+
+HOST = {
+    "name": "深圳市社会公益基金会",
+    "filing_number": "53440300MJL1234567A2020001",
+    "platform": "Tencent Charity",
+}
 
 
 class TestCreateCampaign:
@@ -97,6 +112,247 @@ class TestCreateCampaign:
         assert response.status_code == 403
         assert response.headers["content-type"] == "application/problem+json"
 
+    async def test_new_campaign_is_phase_1_open_version_1_without_host(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+
+        assert campaign["phase"] == 1
+        assert campaign["follows_id"] is None
+        assert campaign["host"] is None
+        assert campaign["co_organisers"] == []
+        assert campaign["unique_donors"] == 0
+        assert campaign["version"] == 1
+        assert campaign["opened_at"] is not None
+        assert (campaign["closed_at"], campaign["settled_at"]) == (None, None)
+
+    async def test_draft_is_not_opened(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client, status="draft")
+        assert campaign["status"] == "draft"
+        assert campaign["opened_at"] is None
+
+    async def test_raised_under_a_host_with_co_organisers(self, client: httpx.AsyncClient) -> None:
+        partner_id = str(uuid.uuid4())
+        campaign = await create_campaign(
+            client,
+            host=HOST,
+            co_organisers=[
+                {"name": " 致敬她 partner foundation ", "foundation_id": partner_id},
+                {"name": "踏实玩乐"},
+            ],
+        )
+
+        read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
+        for answer in (campaign, read):
+            assert answer["host"] == HOST
+            assert answer["co_organisers"] == [
+                {"name": "致敬她 partner foundation", "foundation_id": partner_id},
+                {"name": "踏实玩乐", "foundation_id": None},
+            ]
+
+    async def test_host_platform_is_optional(self, client: httpx.AsyncClient) -> None:
+        host = {"name": "深圳市社会公益基金会", "filing_number": "F-1"}
+        campaign = await create_campaign(client, host=host)
+        assert campaign["host"] == {**host, "platform": None}
+
+    @pytest.mark.parametrize(
+        ("extra", "field"),
+        [
+            ({"status": "closed"}, "status"),
+            ({"status": "settled"}, "status"),
+            ({"host": {"name": "深圳市社会公益基金会"}}, "host.filing_number"),
+            ({"host": {"filing_number": "F-1"}}, "host.name"),
+            ({"host": {"name": "h", "filing_number": "  "}}, "host.filing_number"),
+            ({"host": {"name": "h", "filing_number": "F", "fee": "1"}}, "host.fee"),
+            ({"co_organisers": [{"name": "A"}, {"name": " a "}]}, "co_organisers"),
+            ({"co_organisers": [{"name": ""}]}, "co_organisers.0.name"),
+            ({"co_organisers": [{"name": f"o{i}"} for i in range(21)]}, "co_organisers"),
+            (
+                {"co_organisers": [{"name": "A", "foundation_id": "x"}]},
+                "co_organisers.0.foundation_id",
+            ),
+            ({"follows_id": "not-a-uuid"}, "follows_id"),
+        ],
+    )
+    async def test_bad_input_is_422_naming_the_field_and_stores_nothing(
+        self, client: httpx.AsyncClient, extra: dict[str, Any], field: str
+    ) -> None:
+        response = await client.post(
+            "/api/v1/campaigns",
+            json={"title": "t", "goal": {"amount": "1", "currency": "CNY"}, **extra},
+        )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+        assert (await client.get("/api/v1/campaigns")).json()["items"] == []
+
+    async def test_duplicate_co_organiser_says_which_name(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            "/api/v1/campaigns",
+            json={
+                "title": "t",
+                "goal": {"amount": "1", "currency": "CNY"},
+                "co_organisers": [{"name": "Wuhou"}, {"name": "WUHOU"}],
+            },
+        )
+        assert response.status_code == 422
+        assert "'WUHOU' appears twice" in response.json()["errors"][0]["message"]
+
+    async def test_twenty_co_organisers_are_accepted(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(
+            client, co_organisers=[{"name": f"o{i}"} for i in range(20)]
+        )
+        assert len(campaign["co_organisers"]) == 20
+
+    async def test_the_same_co_organising_foundation_twice_is_422(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        same = str(uuid.uuid4())
+        response = await client.post(
+            "/api/v1/campaigns",
+            json={
+                "title": "t",
+                "goal": {"amount": "1", "currency": "CNY"},
+                "co_organisers": [
+                    {"name": "A", "foundation_id": same},
+                    {"name": "B", "foundation_id": same},
+                ],
+            },
+        )
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["co_organisers"]
+        assert (await client.get("/api/v1/campaigns")).json()["items"] == []
+
+    async def test_own_foundation_as_co_organiser_is_422(
+        self, client: httpx.AsyncClient, foundation: Principal
+    ) -> None:
+        response = await client.post(
+            "/api/v1/campaigns",
+            json={
+                "title": "t",
+                "goal": {"amount": "1", "currency": "CNY"},
+                "co_organisers": [
+                    {"name": "A"},
+                    {"name": "us", "foundation_id": str(foundation.organisation_id)},
+                ],
+            },
+        )
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["co_organisers.1.foundation_id"]
+        assert (await client.get("/api/v1/campaigns")).json()["items"] == []
+
+    async def test_answers_its_etag(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            "/api/v1/campaigns", json={"title": "t", "goal": {"amount": "1", "currency": "CNY"}}
+        )
+        read = await client.get(response.headers["location"])
+        assert response.headers["etag"] == read.headers["etag"]
+
+    async def test_replay_answers_the_first_campaign_with_its_etag(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        body = {"title": "t", "goal": {"amount": "1", "currency": "CNY"}, "status": "draft"}
+        headers = {"Idempotency-Key": "create-1"}
+        first = await client.post("/api/v1/campaigns", json=body, headers=headers)
+        again = await client.post("/api/v1/campaigns", json=body, headers=headers)
+
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json() == first.json()
+        assert again.headers["etag"] == first.headers["etag"]
+        assert len((await client.get("/api/v1/campaigns")).json()["items"]) == 1
+
+
+class TestCampaignPhases:
+    async def test_each_phase_is_one_more_than_the_one_it_follows(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        first = await create_campaign(client)
+        second = await create_campaign(client, follows_id=first["id"], status="draft")
+        third = await create_campaign(client, follows_id=second["id"])
+
+        assert (second["phase"], second["follows_id"]) == (2, first["id"])
+        assert (third["phase"], third["follows_id"]) == (3, second["id"])
+        read = (await client.get(f"/api/v1/campaigns/{third['id']}")).json()
+        assert (read["phase"], read["follows_id"]) == (3, second["id"])
+
+    async def test_a_closed_campaign_can_be_followed(self, client: httpx.AsyncClient) -> None:
+        first = await create_campaign(client)
+        await move_to(client, first["id"], "closed", "settled")
+        assert (await create_campaign(client, follows_id=first["id"]))["phase"] == 2
+
+    async def test_unknown_campaign_is_422_naming_follows_id_and_stores_nothing(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        response = await client.post(
+            "/api/v1/campaigns",
+            json={
+                "title": "t",
+                "goal": {"amount": "1", "currency": "CNY"},
+                "follows_id": str(uuid.uuid4()),
+            },
+        )
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:fnet:problem:unknown-followed-campaign"
+        assert [e["field"] for e in response.json()["errors"]] == ["follows_id"]
+        assert (await client.get("/api/v1/campaigns")).json()["items"] == []
+
+    async def test_another_foundations_campaign_cannot_be_followed(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        theirs = await create_campaign(client)
+        async with client_for(app, principal()) as other:
+            response = await other.post(
+                "/api/v1/campaigns",
+                json={
+                    "title": "t",
+                    "goal": {"amount": "1", "currency": "CNY"},
+                    "follows_id": theirs["id"],
+                },
+            )
+            listing = (await other.get("/api/v1/campaigns")).json()
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["follows_id"]
+        assert listing["items"] == []
+
+    async def test_a_second_next_phase_is_409_naming_the_first(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        first = await create_campaign(client)
+        second = await create_campaign(client, follows_id=first["id"])
+
+        response = await client.post(
+            "/api/v1/campaigns",
+            json={
+                "title": "t",
+                "goal": {"amount": "1", "currency": "CNY"},
+                "follows_id": first["id"],
+            },
+        )
+        assert response.status_code == 409
+        assert response.json()["type"] == "urn:fnet:problem:campaign-already-followed"
+        assert second["id"] in response.json()["detail"]
+        assert len((await client.get("/api/v1/campaigns")).json()["items"]) == 2
+
+    async def test_concurrent_next_phases_make_exactly_one(self, committing_app: FastAPI) -> None:
+        async with client_for(committing_app, principal()) as client:
+            first = await create_campaign(client)
+            responses = await asyncio.gather(
+                *(
+                    client.post(
+                        "/api/v1/campaigns",
+                        json={
+                            "title": f"phase 2, try {i}",
+                            "goal": {"amount": "1", "currency": "CNY"},
+                            "follows_id": first["id"],
+                        },
+                    )
+                    for i in range(10)
+                )
+            )
+            listing = (await client.get("/api/v1/campaigns")).json()["items"]
+        assert sorted(r.status_code for r in responses) == [201] + [409] * 9
+        assert [c["follows_id"] for c in listing].count(first["id"]) == 1
+
 
 class TestReadCampaign:
     async def test_another_foundations_campaign_is_not_found(
@@ -118,6 +374,73 @@ class TestReadCampaign:
         response = await client.get("/api/v1/campaigns/not-a-uuid")
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "campaign_id"
+
+    async def test_shows_unique_donors_next_to_the_donation_count(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        for ref in ("donor-a", "donor-b", "donor-a"):
+            assert (await donate(client, campaign["id"], "10", donor_ref=ref)).status_code == 201
+
+        read = (await read_campaign(client, campaign["id"])).json()
+        assert (read["donation_count"], read["unique_donors"]) == (3, 2)
+        assert read["held"] == [{"amount": "30.00", "currency": "CNY"}]
+
+    async def test_if_none_match_with_the_current_etag_is_304_without_a_body(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        etag = (await read_campaign(client, campaign["id"])).headers["etag"]
+
+        for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+            response = await client.get(
+                f"/api/v1/campaigns/{campaign['id']}", headers={"If-None-Match": header}
+            )
+            assert response.status_code == 304, header
+            assert response.content == b""
+            assert response.headers["etag"] == etag
+
+    async def test_etag_is_stable_while_nothing_changes(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        first = await read_campaign(client, campaign["id"])
+        second = await read_campaign(client, campaign["id"])
+        assert first.headers["etag"] == second.headers["etag"]
+        assert first.headers["etag"].startswith('"1-')
+
+    @pytest.mark.parametrize("header", ['"1-0000000000000000"', '"1"', "not a tag", 'W/"x"'])
+    async def test_a_stale_or_malformed_tag_gets_the_full_answer(
+        self, client: httpx.AsyncClient, header: str
+    ) -> None:
+        campaign = await create_campaign(client)
+        response = await client.get(
+            f"/api/v1/campaigns/{campaign['id']}", headers={"If-None-Match": header}
+        )
+        assert response.status_code == 200
+        assert response.json()["id"] == campaign["id"]
+
+    async def test_a_donation_changes_the_etag(self, client: httpx.AsyncClient) -> None:
+        # The figures are part of what a client caches: a 304 must never hide a new donation.
+        campaign = await create_campaign(client)
+        etag = (await read_campaign(client, campaign["id"])).headers["etag"]
+        assert (await donate(client, campaign["id"], "10")).status_code == 201
+
+        response = await client.get(
+            f"/api/v1/campaigns/{campaign['id']}", headers={"If-None-Match": etag}
+        )
+        assert response.status_code == 200
+        assert response.headers["etag"] != etag
+        assert response.json()["donation_count"] == 1
+
+    async def test_an_edit_changes_the_etag(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        etag = (await read_campaign(client, campaign["id"])).headers["etag"]
+        assert (await edit(client, campaign["id"], {"title": "renamed"})).status_code == 200
+
+        response = await client.get(
+            f"/api/v1/campaigns/{campaign['id']}", headers={"If-None-Match": etag}
+        )
+        assert response.status_code == 200
+        assert response.headers["etag"].startswith('"2-')
 
 
 class TestListCampaigns:
@@ -142,6 +465,396 @@ class TestListCampaigns:
         response = await client.get("/api/v1/campaigns", params={"limit": "0"})
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "limit"
+
+    async def test_filters_by_status(self, client: httpx.AsyncClient) -> None:
+        draft = await create_campaign(client, status="draft")
+        open_ = await create_campaign(client)
+        closed = await create_campaign(client)
+        await move_to(client, closed["id"], "closed")
+
+        for status, expected in [("draft", draft), ("open", open_), ("closed", closed)]:
+            page = (await client.get("/api/v1/campaigns", params={"status": status})).json()
+            assert [c["id"] for c in page["items"]] == [expected["id"]], status
+        settled = await client.get("/api/v1/campaigns", params={"status": "settled"})
+        assert settled.json()["items"] == []
+        assert len((await client.get("/api/v1/campaigns")).json()["items"]) == 3
+
+    async def test_unknown_status_is_422_naming_it(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/api/v1/campaigns", params={"status": "running"})
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["status"]
+
+
+class TestUpdateCampaign:
+    async def test_changes_the_fields_sent_and_bumps_the_version(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client, purpose="masks")
+        read = await read_campaign(client, campaign["id"])
+        changes = {
+            "title": "Epidemic mutual-aid fundraising, phase 1 (extended)",
+            "ends_at": "2030-03-31T16:00:00Z",
+            "host": HOST,
+            "co_organisers": [{"name": "Wuhou Community Foundation"}],
+        }
+
+        response = await patch_campaign(
+            client, campaign["id"], changes, if_match=read.headers["etag"]
+        )
+
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert {k: body[k] for k in changes} == {
+            **changes,
+            "co_organisers": [{"name": "Wuhou Community Foundation", "foundation_id": None}],
+        }
+        assert body["purpose"] == "masks"  # not sent, kept
+        assert body["version"] == 2
+        assert response.headers["etag"].startswith('"2-')
+        again = await read_campaign(client, campaign["id"])
+        assert again.json() == body
+        assert again.headers["etag"] == response.headers["etag"]
+
+    async def test_null_clears_the_host_and_the_end(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client, host=HOST, ends_at="2030-01-01T00:00:00Z")
+        response = await edit(client, campaign["id"], {"host": None, "ends_at": None})
+        assert response.status_code == 200
+        assert (response.json()["host"], response.json()["ends_at"]) == (None, None)
+
+    async def test_the_version_number_alone_is_a_valid_if_match(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        response = await patch_campaign(client, campaign["id"], {"title": "x"}, if_match='"1"')
+        assert response.status_code == 200
+        assert response.json()["version"] == 2
+
+    async def test_donations_since_the_read_do_not_fail_the_edit(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # A busy campaign must stay editable: the figures are not what the editor changes.
+        campaign = await create_campaign(client)
+        etag = (await read_campaign(client, campaign["id"])).headers["etag"]
+        assert (await donate(client, campaign["id"], "10")).status_code == 201
+
+        response = await patch_campaign(client, campaign["id"], {"title": "x"}, if_match=etag)
+        assert response.status_code == 200
+        assert response.json()["raised"]["amount"] == "10.00"
+
+    async def test_without_if_match_is_428_and_changes_nothing(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        response = await patch_campaign(client, campaign["id"], {"title": "x"}, if_match=None)
+        assert response.status_code == 428
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:fnet:problem:if-match-required"
+        read = (await read_campaign(client, campaign["id"])).json()
+        assert (read["title"], read["version"]) == (campaign["title"], 1)
+
+    @pytest.mark.parametrize("if_match", ["stale", '"7"', 'W/"1"', "1", '"x-1"'])
+    async def test_another_version_is_412_and_changes_nothing(
+        self, client: httpx.AsyncClient, if_match: str
+    ) -> None:
+        campaign = await create_campaign(client)
+        stale = (await read_campaign(client, campaign["id"])).headers["etag"]
+        assert (await edit(client, campaign["id"], {"purpose": "first"})).status_code == 200
+        header = stale if if_match == "stale" else if_match
+
+        response = await patch_campaign(client, campaign["id"], {"title": "x"}, if_match=header)
+
+        assert response.status_code == 412
+        assert response.json()["type"] == "urn:fnet:problem:campaign-changed"
+        read = (await read_campaign(client, campaign["id"])).json()
+        assert (read["title"], read["purpose"], read["version"]) == (campaign["title"], "first", 2)
+
+    async def test_goal_changes_while_draft(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client, status="draft")
+        goal = {"amount": "30000.00", "currency": "HKD"}
+        response = await edit(client, campaign["id"], {"goal": goal})
+        assert response.status_code == 200
+        assert response.json()["goal"] == goal
+        assert response.json()["raised"] == {"amount": "0.00", "currency": "HKD"}
+
+    @pytest.mark.parametrize("states", [(), ("closed",)])
+    async def test_goal_change_once_opened_is_409_and_changes_nothing(
+        self, client: httpx.AsyncClient, states: tuple[str, ...]
+    ) -> None:
+        campaign = await create_campaign(client, goal="20000.00")
+        await move_to(client, campaign["id"], *states)
+
+        response = await edit(
+            client,
+            campaign["id"],
+            {"title": "x", "goal": {"amount": "30000.00", "currency": "CNY"}},
+        )
+
+        assert response.status_code == 409
+        assert response.json()["type"] == "urn:fnet:problem:campaign-goal-fixed"
+        read = (await read_campaign(client, campaign["id"])).json()
+        assert read["goal"]["amount"] == "20000.00"
+        assert read["title"] == campaign["title"]
+
+    async def test_resending_the_same_goal_once_open_is_no_change(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client, goal="20000")
+        response = await edit(
+            client, campaign["id"], {"goal": {"amount": "20000.00", "currency": "CNY"}}
+        )
+        assert response.status_code == 200
+        assert response.json()["version"] == 1  # nothing changed, nothing to bump
+
+    async def test_a_settled_campaign_is_409(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        await move_to(client, campaign["id"], "closed", "settled")
+        response = await edit(client, campaign["id"], {"title": "x"})
+        assert response.status_code == 409
+        assert response.json()["type"] == "urn:fnet:problem:campaign-settled"
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"ends_at": "2000-01-01T00:00:00Z"}, "ends_at"),
+            ({"starts_at": "2040-01-01T00:00:00Z"}, "ends_at"),
+            ({"title": None}, "title"),
+            ({"title": ""}, "title"),
+            ({"purpose": None}, "purpose"),
+            ({"goal": None}, "goal"),
+            ({"starts_at": None}, "starts_at"),
+            ({"co_organisers": None}, "co_organisers"),
+            ({"co_organisers": [{"name": "A"}, {"name": "a"}]}, "co_organisers"),
+            ({"host": {"name": "h"}}, "host.filing_number"),
+            ({"status": "closed"}, "status"),
+            ({"follows_id": str(uuid.uuid4())}, "follows_id"),
+            ({}, "body"),
+        ],
+    )
+    async def test_bad_input_is_422_naming_the_field_and_changes_nothing(
+        self, client: httpx.AsyncClient, body: dict[str, Any], field: str
+    ) -> None:
+        campaign = await create_campaign(client, ends_at="2030-01-01T00:00:00Z")
+        response = await edit(client, campaign["id"], body)
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+        read = (await read_campaign(client, campaign["id"])).json()
+        assert read["version"] == 1
+        assert read["ends_at"] == "2030-01-01T00:00:00Z"
+
+    async def test_another_foundations_campaign_is_404(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        async with client_for(app, principal()) as other:
+            response = await patch_campaign(other, campaign["id"], {"title": "x"}, if_match='"1"')
+        assert response.status_code == 404
+        assert response.json()["type"] == "urn:fnet:problem:campaign-not-found"
+        assert (await read_campaign(client, campaign["id"])).json()["title"] == campaign["title"]
+
+    async def test_needs_the_write_scope(
+        self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
+    ) -> None:
+        campaign = await create_campaign(client)
+        reader = principal(foundation.organisation_id, scopes=frozenset({"campaigns:read"}))
+        async with client_for(app, reader) as read_only:
+            response = await patch_campaign(
+                read_only, campaign["id"], {"title": "x"}, if_match='"1"'
+            )
+        assert response.status_code == 403
+
+
+class TestTransitionCampaign:
+    async def test_draft_opens_closes_and_settles_recording_when(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client, status="draft")
+
+        opened = await move_to(client, campaign["id"], "open")
+        closed = await move_to(client, campaign["id"], "closed")
+        settled = await move_to(client, campaign["id"], "settled")
+
+        assert (opened["status"], opened["version"]) == ("open", 2)
+        assert opened["opened_at"] is not None
+        assert opened["closed_at"] is None
+        assert (closed["status"], closed["version"]) == ("closed", 3)
+        assert closed["closed_at"] >= opened["opened_at"]
+        assert (settled["status"], settled["version"]) == ("settled", 4)
+        assert settled["settled_at"] >= closed["closed_at"]
+        assert settled["opened_at"] == opened["opened_at"]
+        assert (await read_campaign(client, campaign["id"])).json() == settled
+
+    async def test_answers_the_new_etag(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        response = await transition(client, campaign["id"], "closed")
+        assert (
+            response.headers["etag"]
+            == (await read_campaign(client, campaign["id"])).headers["etag"]
+        )
+
+    @pytest.mark.parametrize(
+        ("states", "to"),
+        [
+            ((), "draft"),
+            ((), "open"),
+            ((), "settled"),
+            (("closed",), "open"),
+            (("closed",), "closed"),
+            (("closed",), "draft"),
+            (("closed", "settled"), "open"),
+            (("closed", "settled"), "closed"),
+            (("closed", "settled"), "settled"),
+        ],
+    )
+    async def test_other_moves_are_409_naming_both_states_and_change_nothing(
+        self, client: httpx.AsyncClient, states: tuple[str, ...], to: str
+    ) -> None:
+        campaign = await create_campaign(client)
+        before = await move_to(client, campaign["id"], *states) if states else campaign
+        current = states[-1] if states else "open"
+
+        response = await transition(client, campaign["id"], to)
+
+        assert response.status_code == 409
+        assert response.json()["type"] == "urn:fnet:problem:transition-not-allowed"
+        assert f"is {current}; it cannot become {to}" in response.json()["detail"]
+        after = (await read_campaign(client, campaign["id"])).json()
+        assert (after["status"], after["version"]) == (before["status"], before["version"])
+
+    @pytest.mark.parametrize("to", ["closed", "settled"])
+    async def test_a_draft_must_open_first(self, client: httpx.AsyncClient, to: str) -> None:
+        campaign = await create_campaign(client, status="draft")
+        response = await transition(client, campaign["id"], to)
+        assert response.status_code == 409
+        assert "is draft; it cannot become" in response.json()["detail"]
+        assert (await read_campaign(client, campaign["id"])).json()["status"] == "draft"
+
+    async def test_settling_while_holding_money_is_409_naming_it(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        assert (await donate(client, campaign["id"], "100")).status_code == 201
+        assert (await donate(client, campaign["id"], "5.5", currency="HKD")).status_code == 201
+        await move_to(client, campaign["id"], "closed")
+
+        response = await transition(client, campaign["id"], "settled")
+
+        assert response.status_code == 409
+        assert response.json()["type"] == "urn:fnet:problem:campaign-holds-money"
+        assert "still holds 100.00 CNY, 5.50 HKD" in response.json()["detail"]
+        read = (await read_campaign(client, campaign["id"])).json()
+        assert (read["status"], read["settled_at"]) == ("closed", None)
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"to": "shut"}, "to"),
+            ({"to": None}, "to"),
+            ({"to": 3}, "to"),
+            ({}, "to"),
+            ({"to": "open", "at": "now"}, "at"),
+        ],
+    )
+    async def test_bad_body_is_422_naming_the_field(
+        self, client: httpx.AsyncClient, body: dict[str, Any], field: str
+    ) -> None:
+        campaign = await create_campaign(client, status="draft")
+        response = await client.post(f"/api/v1/campaigns/{campaign['id']}/transitions", json=body)
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+        assert (await read_campaign(client, campaign["id"])).json()["status"] == "draft"
+
+    async def test_if_match_is_optional_but_checked(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client, status="draft")
+        stale = (await read_campaign(client, campaign["id"])).headers["etag"]
+        assert (await edit(client, campaign["id"], {"title": "x"})).status_code == 200
+
+        refused = await transition(client, campaign["id"], "open", if_match=stale)
+        current = (await read_campaign(client, campaign["id"])).headers["etag"]
+        accepted = await transition(client, campaign["id"], "open", if_match=current)
+
+        assert refused.status_code == 412
+        assert accepted.status_code == 200
+
+    async def test_a_retry_with_the_same_key_answers_as_the_first(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        first = await transition(client, campaign["id"], "closed", key="close-1")
+        again = await transition(client, campaign["id"], "closed", key="close-1")
+
+        assert (first.status_code, again.status_code) == (200, 200)
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json() == first.json()
+        assert again.headers["etag"] == first.headers["etag"]
+
+    async def test_another_foundations_campaign_is_404(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        async with client_for(app, principal()) as other:
+            response = await transition(other, campaign["id"], "closed")
+        assert response.status_code == 404
+        assert (await read_campaign(client, campaign["id"])).json()["status"] == "open"
+
+    async def test_needs_the_write_scope(
+        self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
+    ) -> None:
+        campaign = await create_campaign(client)
+        reader = principal(foundation.organisation_id, scopes=frozenset({"campaigns:read"}))
+        async with client_for(app, reader) as read_only:
+            response = await transition(read_only, campaign["id"], "closed")
+        assert response.status_code == 403
+        assert (await read_campaign(client, campaign["id"])).json()["status"] == "open"
+
+    async def test_close_waits_for_donations_in_flight_and_none_come_after(
+        self, committing_app: FastAPI
+    ) -> None:
+        # The close's answer is read under its lock: every donation that got in is in its
+        # figures, and every one that did not was refused.
+        async with client_for(committing_app, principal()) as client:
+            campaign = await create_campaign(client)
+            donations = [donate(client, campaign["id"], "1.00") for _ in range(30)]
+            results = await asyncio.gather(
+                *donations[:15], transition(client, campaign["id"], "closed"), *donations[15:]
+            )
+            final = (await read_campaign(client, campaign["id"])).json()
+        close = results[15]
+        accepted = [r for r in results if r is not close and r.status_code == 201]
+        refused = [r for r in results if r is not close and r.status_code != 201]
+
+        assert close.status_code == 200
+        assert {r.status_code for r in refused} <= {409}
+        assert all(r.json()["type"] == "urn:fnet:problem:campaign-closed" for r in refused)
+        assert close.json()["donation_count"] == len(accepted) == final["donation_count"]
+        assert close.json()["raised"] == final["raised"]
+
+
+class TestDonationsByCampaignState:
+    @pytest.mark.parametrize(
+        ("status", "states"),
+        [("draft", ()), ("open", ("closed",)), ("open", ("closed", "settled"))],
+    )
+    async def test_donation_outside_open_is_409_and_stores_nothing(
+        self, client: httpx.AsyncClient, status: str, states: tuple[str, ...]
+    ) -> None:
+        campaign = await create_campaign(client, status=status)
+        await move_to(client, campaign["id"], *states)
+        current = states[-1] if states else status
+
+        response = await donate(client, campaign["id"], "10", key=f"to-{current}")
+
+        assert response.status_code == 409
+        assert response.json()["type"] == "urn:fnet:problem:campaign-closed"
+        assert f"is {current}" in response.json()["detail"]
+        listing = await client.get(f"/api/v1/campaigns/{campaign['id']}/donations")
+        assert listing.json()["items"] == []
+        read = (await read_campaign(client, campaign["id"])).json()
+        assert (read["donation_count"], read["held"]) == (0, [])
+
+    async def test_an_opened_draft_takes_donations(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client, status="draft")
+        await move_to(client, campaign["id"], "open")
+        assert (await donate(client, campaign["id"], "10")).status_code == 201
 
 
 class TestGatewayToken:
@@ -194,9 +907,12 @@ class TestPaths:
         campaign = await create_campaign(client)
         for path, allowed in [
             ("/api/v1/campaigns", "GET, POST"),
-            (f"/api/v1/campaigns/{campaign['id']}", "GET"),
+            (f"/api/v1/campaigns/{campaign['id']}", "GET, PATCH"),
+            (f"/api/v1/campaigns/{campaign['id']}/transitions", "POST"),
             (f"/api/v1/campaigns/{campaign['id']}/donations", "GET, POST"),
         ]:
+            if method in allowed:
+                continue
             response = await client.request(method, path)
             assert response.status_code == 405, path
             assert response.headers["content-type"] == "application/problem+json"
