@@ -26,6 +26,50 @@ def _campaign(client: httpx.Client, title: str = "Phase 1") -> dict[str, str]:
     return body
 
 
+class TestCampaignLifecycleThroughTheGateway:
+    def test_draft_edit_open_close_with_etags(self, system: System) -> None:
+        host = {"name": "深圳市社会公益基金会", "filing_number": "F-2020-1", "platform": "Tencent"}
+        with system.client("shekou") as shekou:
+            created = shekou.post(
+                "/api/v1/campaigns",
+                json={
+                    "title": "Phase 1",
+                    "goal": {"amount": "20000", "currency": "CNY"},
+                    "status": "draft",
+                    "host": host,
+                },
+            )
+            assert created.status_code == 201, created.text
+            url = f"/api/v1/campaigns/{created.json()['id']}"
+            etag = created.headers["etag"]
+            unchanged = shekou.get(url, headers={"If-None-Match": etag})
+            unguarded = shekou.patch(url, json={"title": "Phase one"})
+            edited = shekou.patch(url, json={"title": "Phase one"}, headers={"If-Match": etag})
+            stale = shekou.patch(url, json={"title": "Phase 1"}, headers={"If-Match": etag})
+            opened = shekou.post(f"{url}/transitions", json={"to": "open"})
+            donation = shekou.post(
+                f"{url}/donations", json={"amount": {"amount": "10", "currency": "CNY"}}
+            )
+            closed = shekou.post(f"{url}/transitions", json={"to": "closed"})
+            late = shekou.post(
+                f"{url}/donations", json={"amount": {"amount": "10", "currency": "CNY"}}
+            )
+            settling = shekou.post(f"{url}/transitions", json={"to": "settled"})
+
+        assert (unchanged.status_code, unchanged.content) == (304, b"")
+        assert unchanged.headers["etag"] == etag
+        assert unguarded.status_code == 428
+        assert edited.status_code == 200
+        assert edited.json()["host"] == host
+        assert stale.status_code == 412
+        assert opened.json()["status"] == "open"
+        assert donation.status_code == 201
+        assert closed.json()["donation_count"] == 1
+        assert late.status_code == 409
+        assert settling.status_code == 409
+        assert "still holds 10.00 CNY" in settling.json()["detail"]
+
+
 class TestDonationsThroughTheGateway:
     def test_campaign_donations_and_totals(self, system: System) -> None:
         with system.client("shekou") as shekou:
