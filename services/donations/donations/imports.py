@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from kit.errors import FieldProblem
 from services.donations.donations.exceptions import MalformedCsv
 from services.donations.donations.models import Channel
+from services.donations.donations.receipts import CHINA_TIME
 from services.donations.donations.schemas import DonationCreate
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -47,8 +48,6 @@ OPTIONAL_COLUMNS = (
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
-# Times written without an offset are the platforms' local time: China Standard Time.
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "UTC+08:00")
 _LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
 _HAS_TIME = re.compile(r"\d{4}-?\d{2}-?\d{2}[ T]\d{2}")
 
@@ -279,6 +278,7 @@ def _donated_at(value: str, errors: list[FieldProblem]) -> dt.datetime | None:
         if not _LOCAL_TIME.fullmatch(value):
             errors.append(bad)
             return None
+        # Written without an offset: the platforms' local time, China Standard Time.
         parsed = parsed.replace(tzinfo=CHINA_TIME)
     try:
         return parsed.astimezone(dt.UTC)

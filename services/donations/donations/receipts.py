@@ -12,9 +12,11 @@ from html import escape
 
 from services.donations.donations.schemas import ReceiptRead
 
-# Chinese foundations' donors read their local time; CNY, HKD, MOP and TWD regions all keep
-# UTC+08:00 without daylight saving, so a fixed offset is exact and needs no tz database.
-DISPLAY_ZONE = dt.timezone(dt.timedelta(hours=8), "UTC+08:00")
+# The foundations' local time: receipts are dated and numbered by it (a gift at 00:30 on
+# New Year's Day in Shenzhen belongs to the new year). The CNY, HKD, MOP and TWD regions
+# all keep UTC+08:00 without daylight saving, so a fixed offset is exact and needs no tz
+# database.
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "UTC+08:00")
 
 ANONYMOUS_DONOR = "Anonymous donor"
 
@@ -56,8 +58,13 @@ footer { margin-top: 20px; font-size: 12px; color: #55554f; }
 """
 
 
+def receipt_year(donated_at: dt.datetime) -> int:
+    """The year a donation's receipt number counts in: its year in China time."""
+    return donated_at.astimezone(CHINA_TIME).year
+
+
 def _when(moment: dt.datetime) -> str:
-    return moment.astimezone(DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M:%S (UTC+08:00)")
+    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S (UTC+08:00)")
 
 
 def _row(label: str, value: str, *, mono: bool = False) -> str:

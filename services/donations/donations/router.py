@@ -218,7 +218,10 @@ so that a retry of the upload is answered from the first upload.
     description=IMPORT_DESCRIPTION,
     dependencies=[require_scope(Scope.DONATIONS_WRITE)],
     responses={
-        200: {"description": "Nothing new: every row was a duplicate or (valid_only) invalid"},
+        200: {
+            "model": ImportRead,
+            "description": "Nothing new: every row was a duplicate or (valid_only) invalid",
+        },
         **problem_responses(
             Forbidden,
             CampaignNotFound,

@@ -17,7 +17,7 @@ from kit.money import format_minor
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignClosed
 from services.donations.campaigns.models import Campaign, CampaignStatus
-from services.donations.donations import imports
+from services.donations.donations import imports, receipts
 from services.donations.donations.exceptions import (
     CampaignSettled,
     DonationInFuture,
@@ -98,7 +98,7 @@ async def record(
             )
 
     donation_id = new_id()
-    year = donated_at.year
+    year = receipts.receipt_year(donated_at)
     number = await repo.next_receipt_number(foundation_id, year)
     await repo.count_donor(campaign.id, donor_key(foundation_id, donation_id, data))
     entry = await ledger.post(

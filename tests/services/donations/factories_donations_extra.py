@@ -50,8 +50,7 @@ DONORS = [
     "曹阳",
 ]
 HEADER = (
-    "transaction_id,amount,currency,donated_at,donor_name,anonymous,donor_contact,"
-    "donor_ref,channel"
+    "transaction_id,amount,currency,donated_at,donor_name,anonymous,donor_contact,donor_ref,channel"
 )
 
 
