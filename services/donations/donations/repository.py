@@ -91,6 +91,26 @@ class DonationRepository:
         ).returning(ReceiptCounter.last_number)
         return int((await self.session.execute(stmt)).scalar_one())
 
+    async def lock_receipt_counters(self, foundation_id: uuid.UUID, years: Sequence[int]) -> None:
+        """Take the counter rows of several years up front, in order, and hold them until
+        commit. :meth:`next_receipt_number` takes a counter before the ledger's head; a
+        transaction recording donations of several years would otherwise take a later
+        year's counter while holding the head, and deadlock with a donation of that year
+        holding the counter and waiting for the head."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return  # SQLite runs one writer at a time
+        for year in sorted(set(years)):
+            await self.session.execute(
+                self._insert()(ReceiptCounter)
+                .values(foundation_id=foundation_id, year=year, last_number=0)
+                .on_conflict_do_nothing(index_elements=["foundation_id", "year"])
+            )
+            await self.session.execute(
+                select(ReceiptCounter.year)
+                .where(ReceiptCounter.foundation_id == foundation_id, ReceiptCounter.year == year)
+                .with_for_update()
+            )
+
     async def count_donor(self, campaign_id: uuid.UUID, donor_key: str) -> None:
         """Remember the donor; the campaign's unique-donor tally grows on a first gift."""
         new = (

@@ -368,10 +368,12 @@ async def import_csv(
         created_at=now,
     )
     await repo.add_import(upload)
+    await repo.lock_receipt_counters(
+        campaign.foundation_id,
+        [receipts.receipt_year(_valid(parsed[i].data).donated_at or now) for i in to_import],
+    )
     for index in to_import:
-        data = parsed[index].data
-        assert data is not None  # only valid rows are imported
-        donation = await record(repo, campaign, data, import_id=upload.id)
+        donation = await record(repo, campaign, _valid(parsed[index].data), import_id=upload.id)
         reports[index].donation_id = donation.id
     for index, first in repeats.items():
         reports[index].donation_id = reports[first].donation_id
@@ -382,6 +384,11 @@ async def list_imports(
     repo: DonationRepository, campaign: Campaign, params: PageParams
 ) -> Sequence[DonationImport]:
     return await repo.imports(campaign.id, params)
+
+
+def _valid(data: DonationCreate | None) -> DonationCreate:
+    assert data is not None, "only valid rows are imported"
+    return data
 
 
 def _report(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -502,3 +503,30 @@ class TestListImports:
         assert latest["submitted_by"] == foundation.subject
         assert len(latest["file_sha256"]) == 64
         assert "rows" not in latest
+
+
+class TestConcurrentImports:
+    async def test_a_file_of_two_years_beside_live_donations(self, committing_app: FastAPI) -> None:
+        """Rows of 2020 and 2021 take both years' receipt counters; donations of 2021
+        arriving meanwhile must neither deadlock with the import nor skip a number."""
+        rows = [f"Y-{i},1.00,{2020 + i % 2}-06-01 12:00:00" for i in range(60)]
+        body = csv_text(rows, header="transaction_id,amount,donated_at")
+        async with client_for(committing_app, principal()) as client:
+            campaign = await create_campaign(client)
+            imported, *donated = await asyncio.gather(
+                import_csv(client, campaign["id"], body),
+                *(
+                    donate(client, campaign["id"], "2.00", donated_at="2021-03-01T00:00:00Z")
+                    for _ in range(20)
+                ),
+            )
+            listing = await client.get(
+                f"/api/v1/campaigns/{campaign['id']}/donations", params={"limit": 200}
+            )
+
+        assert imported.status_code == 201, imported.text
+        assert [d.status_code for d in donated] == [201] * 20
+        numbers = sorted(d["receipt_number"] for d in listing.json()["items"])
+        assert numbers == [f"2020-{n:06d}" for n in range(1, 31)] + [
+            f"2021-{n:06d}" for n in range(1, 51)
+        ]
