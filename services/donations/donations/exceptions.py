@@ -1,8 +1,20 @@
-"""Donations of money to a campaign, and their refunds."""
+"""Donations of money to a campaign, their refunds, receipts and imports."""
 
 from __future__ import annotations
 
-from kit.errors import Conflict, NotFound, Unprocessable
+from collections.abc import Sequence
+from typing import ClassVar
+
+from kit.errors import (
+    Conflict,
+    FieldProblem,
+    NotFound,
+    PayloadTooLarge,
+    Problem,
+    ProblemDocument,
+    Unprocessable,
+)
+from services.donations.donations.schemas import ImportRowReport
 
 
 class DonationInFuture(Unprocessable):
@@ -19,3 +31,53 @@ class DuplicateTransaction(Conflict):
 
 class RefundExceedsDonation(Unprocessable):
     slug, title = "refund-exceeds-donation", "A refund cannot exceed what is left of the donation"
+
+
+class RefundCurrencyMismatch(Unprocessable):
+    slug, title = "refund-currency-mismatch", "A refund is paid in the donation's currency"
+
+
+class CampaignSettled(Conflict):
+    slug, title = "campaign-settled", "The campaign is settled; its money no longer moves"
+
+
+class UnsupportedMediaType(Problem):
+    status, slug, title = 415, "unsupported-media-type", "The body is not of a supported type"
+
+
+class ImportTooLarge(PayloadTooLarge):
+    slug, title = "import-too-large", "The file is larger than an import may be"
+
+
+class MalformedCsv(Unprocessable):
+    """The file as a whole cannot be read: encoding, quoting, header or size in rows."""
+
+    slug, title = "malformed-csv", "The file is not a CSV file this import can read"
+
+
+class ImportProblemDocument(ProblemDocument):
+    """A problem document with the per-row report as an extension member (RFC 9457 §3.2)."""
+
+    rows: list[ImportRowReport]
+
+
+class ImportHasInvalidRows(Unprocessable):
+    """Some rows are invalid and the caller did not ask for the valid rows only: nothing was
+    stored. The answer carries the report of every row in ``rows``."""
+
+    slug, title = "import-has-invalid-rows", "Some rows of the file are not valid"
+    document_class: ClassVar[type[ImportProblemDocument]] = ImportProblemDocument
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        rows: Sequence[ImportRowReport],
+        errors: Sequence[FieldProblem] | None = None,
+    ) -> None:
+        super().__init__(detail, errors=errors)
+        self.rows = list(rows)
+
+    def document(self, instance: str | None = None) -> ProblemDocument:
+        base = super().document(instance)
+        return ImportProblemDocument(**base.model_dump(), rows=self.rows)

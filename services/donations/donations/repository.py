@@ -9,14 +9,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
+from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.donations.models import (
     CampaignDonor,
     CampaignTally,
     Channel,
     Donation,
+    DonationImport,
     ReceiptCounter,
     Refund,
 )
+from services.donations.foundations.models import FoundationCopy
+from services.donations.ledger.models import JournalEntry
+
+# Far below every backend's limit of bound parameters per statement.
+_IN_CHUNK = 500
 
 
 def _per_dialect(build: Callable[[Any], Any]) -> dict[str, Any]:
@@ -74,16 +81,24 @@ class DonationRepository:
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def existing_external_ids(
-        self, foundation_id: uuid.UUID, channel_ids: Sequence[tuple[Channel, str]]
-    ) -> set[tuple[Channel, str]]:
-        if not channel_ids:
-            return set()
-        ids = {external_id for _, external_id in channel_ids}
-        stmt = select(Donation.channel, Donation.external_id).where(
-            Donation.foundation_id == foundation_id, Donation.external_id.in_(ids)
-        )
-        return {(r[0], str(r[1])) for r in await self.session.execute(stmt)}
+    async def recorded_transactions(
+        self, foundation_id: uuid.UUID, keys: Sequence[tuple[Channel, str]]
+    ) -> dict[tuple[Channel, str], Donation]:
+        """The foundation's donations that already record these (channel, transaction id)
+        pairs, by pair."""
+        wanted = set(keys)
+        found: dict[tuple[Channel, str], Donation] = {}
+        ids = sorted({external_id for _, external_id in wanted})
+        for start in range(0, len(ids), _IN_CHUNK):
+            stmt = select(Donation).where(
+                Donation.foundation_id == foundation_id,
+                Donation.external_id.in_(ids[start : start + _IN_CHUNK]),
+            )
+            for donation in (await self.session.execute(stmt)).scalars():
+                key = (donation.channel, str(donation.external_id))
+                if key in wanted:
+                    found[key] = donation
+        return found
 
     async def list(self, campaign_id: uuid.UUID, params: PageParams) -> Sequence[Donation]:
         stmt = params.apply(
@@ -100,6 +115,26 @@ class DonationRepository:
         params = {"foundation_id": foundation_id, "year": year, "last_number": 1}
         result = await self.session.execute(_NEXT_RECEIPT[self._dialect()], params)
         return int(result.scalar_one())
+
+    async def lock_receipt_counters(self, foundation_id: uuid.UUID, years: Sequence[int]) -> None:
+        """Take the counter rows of several years up front, in order, and hold them until
+        commit. :meth:`next_receipt_number` takes a counter before the ledger's head; a
+        transaction recording donations of several years would otherwise take a later
+        year's counter while holding the head, and deadlock with a donation of that year
+        holding the counter and waiting for the head."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return  # SQLite runs one writer at a time
+        for year in sorted(set(years)):
+            await self.session.execute(
+                self._insert()(ReceiptCounter)
+                .values(foundation_id=foundation_id, year=year, last_number=0)
+                .on_conflict_do_nothing(index_elements=["foundation_id", "year"])
+            )
+            await self.session.execute(
+                select(ReceiptCounter.year)
+                .where(ReceiptCounter.foundation_id == foundation_id, ReceiptCounter.year == year)
+                .with_for_update()
+            )
 
     async def count_donor(self, campaign_id: uuid.UUID, donor_key: str) -> None:
         """Remember the donor; the campaign's unique-donor tally grows on a first gift."""
@@ -122,9 +157,16 @@ class DonationRepository:
     async def insert(self, values: dict[str, Any]) -> None:
         await self.session.execute(_INSERT_DONATION, values)
 
+    async def campaign_status_for_update(self, campaign_id: uuid.UUID) -> CampaignStatus:
+        """The campaign's status, read fresh and share-locked until commit, so that the
+        campaign cannot be settled while a refund of it is being recorded."""
+        stmt = select(Campaign.status).where(Campaign.id == campaign_id).with_for_update(read=True)
+        return CampaignStatus((await self.session.execute(stmt)).scalar_one())
+
     async def take_refund(self, donation_id: uuid.UUID, amount_minor: int) -> int | None:
         """Add to the donation's refunded amount if that stays within what was given;
-        answers the new refunded amount, or None if it would not. Locks the donation."""
+        answers the new refunded amount, or None if it would not. Locks the donation, so
+        concurrent refunds of one donation are checked one after another."""
         stmt = (
             update(Donation)
             .where(
@@ -137,10 +179,35 @@ class DonationRepository:
         row = (await self.session.execute(stmt)).first()
         return None if row is None else int(row[0])
 
+    async def refunded_minor(self, donation_id: uuid.UUID) -> int:
+        """What is refunded of the donation as committed now (not the session's copy)."""
+        stmt = select(Donation.refunded_minor).where(Donation.id == donation_id)
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def add_refund(self, refund: Refund) -> None:
         self.session.add(refund)
         await self.session.flush()
 
-    async def refunds(self, donation_id: uuid.UUID) -> Sequence[Refund]:
-        stmt = select(Refund).where(Refund.donation_id == donation_id).order_by(Refund.id)
+    async def refunds(self, donation_id: uuid.UUID, params: PageParams) -> Sequence[Refund]:
+        stmt = params.apply(select(Refund).where(Refund.donation_id == donation_id), Refund.id)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def foundation_name(self, foundation_id: uuid.UUID) -> str | None:
+        """The foundation's name from the directory's read copy, if it has arrived."""
+        stmt = select(FoundationCopy.name).where(FoundationCopy.foundation_id == foundation_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def entry_hash(self, entry_id: uuid.UUID) -> str:
+        stmt = select(JournalEntry.hash).where(JournalEntry.id == entry_id)
+        return str((await self.session.execute(stmt)).scalar_one())
+
+    async def add_import(self, record: DonationImport) -> None:
+        self.session.add(record)
+        await self.session.flush()
+
+    async def imports(self, campaign_id: uuid.UUID, params: PageParams) -> Sequence[DonationImport]:
+        stmt = params.apply(
+            select(DonationImport).where(DonationImport.campaign_id == campaign_id),
+            DonationImport.id,
+        )
         return (await self.session.execute(stmt)).scalars().all()

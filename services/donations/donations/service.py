@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from kit.db import utcnow
 from kit.errors import FieldProblem
@@ -15,15 +16,25 @@ from kit.ids import new_id
 from kit.money import format_minor
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignClosed
-from services.donations.campaigns.models import Campaign
+from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.donations import imports, receipts
 from services.donations.donations.exceptions import (
+    CampaignSettled,
     DonationInFuture,
     DonationNotFound,
     DuplicateTransaction,
+    ImportHasInvalidRows,
+    RefundCurrencyMismatch,
+    RefundExceedsDonation,
 )
-from services.donations.donations.models import Channel, Donation
+from services.donations.donations.models import Channel, Donation, DonationImport, Refund
 from services.donations.donations.repository import DonationRepository
-from services.donations.donations.schemas import DonationCreate
+from services.donations.donations.schemas import (
+    DonationCreate,
+    ImportRowReport,
+    ImportRowStatus,
+    RefundCreate,
+)
 from services.donations.ledger import service as ledger
 from services.donations.ledger.chain import Posting
 from services.donations.ledger.models import Account, EntryKind
@@ -87,7 +98,7 @@ async def record(
             )
 
     donation_id = new_id()
-    year = donated_at.year
+    year = receipts.receipt_year(donated_at)
     number = await repo.next_receipt_number(foundation_id, year)
     await repo.count_donor(campaign.id, donor_key(foundation_id, donation_id, data))
     entry = await ledger.post(
@@ -153,4 +164,254 @@ async def get(repo: DonationRepository, campaign: Campaign, donation_id: uuid.UU
     return donation
 
 
-__all__ = ["Channel", "get", "list_page", "record"]
+async def refund(
+    repo: DonationRepository, campaign: Campaign, donation_id: uuid.UUID, data: RefundCreate
+) -> Refund:
+    """Give back all or part of a donation: never more than is left of it (checked under
+    the donation's row lock, so concurrent refunds cannot together exceed it), never once
+    the campaign is settled, and never money the campaign has already spent (the ledger
+    refuses to take its cash below zero: ``InsufficientFunds``, 409). The refund is a new
+    ledger entry (the campaign's donation income debited, its cash credited); the donation
+    itself only counts what was refunded."""
+    donation = await get(repo, campaign, donation_id)
+    amount = data.amount.to_money()
+    if amount.currency != donation.currency:
+        raise RefundCurrencyMismatch(
+            f"donation {donation.id} was given in {donation.currency}; "
+            f"it is refunded in {donation.currency}, not {amount.currency}",
+            errors=[
+                FieldProblem(
+                    field="amount.currency",
+                    message=f"must be {donation.currency}, the donation's currency",
+                    code="currency_mismatch",
+                )
+            ],
+        )
+    if await repo.campaign_status_for_update(campaign.id) is CampaignStatus.SETTLED:
+        raise CampaignSettled(
+            f"campaign {campaign.id} is settled: its accounts are final and no refund of it "
+            "can be recorded"
+        )
+    if await repo.take_refund(donation.id, amount.minor) is None:
+        refunded = await repo.refunded_minor(donation.id)
+        left = format_minor(donation.amount_minor - refunded, donation.currency)
+        raise RefundExceedsDonation(
+            f"{left} {donation.currency} is left to refund of donation {donation.id} "
+            f"({donation.amount} given, {format_minor(refunded, donation.currency)} "
+            f"{donation.currency} refunded); this refund asks for {amount}",
+            errors=[
+                FieldProblem(
+                    field="amount.amount",
+                    message=f"exceeds the {left} {donation.currency} left to refund",
+                    code="exceeds_donation",
+                )
+            ],
+        )
+    refund_id = new_id()
+    entry = await ledger.post(
+        LedgerRepository(repo.session),
+        campaign.foundation_id,
+        kind=EntryKind.REFUND,
+        fund_id=campaign.id,
+        source_id=refund_id,
+        lines=[
+            Posting(Account.DONATIONS, campaign.id, amount.currency, amount.minor),
+            Posting(Account.CASH, campaign.id, amount.currency, -amount.minor),
+        ],
+        memo=f"refund of donation {donation.id}",
+    )
+    refund = Refund(
+        id=refund_id,
+        donation_id=donation.id,
+        campaign_id=campaign.id,
+        foundation_id=campaign.foundation_id,
+        amount_minor=amount.minor,
+        currency=amount.currency,
+        reason=data.reason,
+        entry_id=entry.id,
+        created_at=utcnow(),
+    )
+    await repo.add_refund(refund)
+    return refund
+
+
+async def list_refunds(
+    repo: DonationRepository, campaign: Campaign, donation_id: uuid.UUID, params: PageParams
+) -> Sequence[Refund]:
+    donation = await get(repo, campaign, donation_id)
+    return await repo.refunds(donation.id, params)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a receipt shows besides the donation and its campaign."""
+
+    donation: Donation
+    campaign: Campaign
+    foundation_name: str | None
+    entry_hash: str
+    issued_at: dt.datetime
+
+
+async def receipt(repo: DonationRepository, campaign: Campaign, donation_id: uuid.UUID) -> Receipt:
+    donation = await get(repo, campaign, donation_id)
+    return Receipt(
+        donation=donation,
+        campaign=campaign,
+        foundation_name=await repo.foundation_name(campaign.foundation_id),
+        entry_hash=await repo.entry_hash(donation.entry_id),
+        issued_at=utcnow(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    record: DonationImport
+    rows: list[ImportRowReport]
+
+
+# The first few row problems are repeated in the problem document's ``errors``; ``rows``
+# has them all.
+_MAX_LISTED_ERRORS = 100
+
+
+async def import_csv(
+    repo: DonationRepository,
+    campaign: Campaign,
+    body: bytes,
+    *,
+    valid_only: bool,
+    submitted_by: str,
+) -> ImportResult:
+    """Import a host platform's CSV export (format: :mod:`.imports`) into ``campaign``.
+
+    Every row is checked first. A row whose (channel, transaction id) the foundation has
+    already recorded, or that an earlier row of the file repeats, is a duplicate and is not
+    stored again, so importing a file twice adds nothing. If any row is invalid and not
+    ``valid_only``, nothing is stored (:class:`ImportHasInvalidRows`, with the report).
+    Otherwise each new row is recorded exactly as a single donation is (:func:`record`:
+    receipt number, donor tally, ledger entry, event), and the upload is kept as a
+    :class:`DonationImport`. Holds the foundation's ledger lock until commit."""
+    now = utcnow()
+    if not campaign.accepts_donations_at(now):
+        raise CampaignClosed(
+            f"campaign {campaign.id} is {campaign.status.value}"
+            + (" and has ended" if campaign.ends_at and campaign.ends_at <= now else "")
+            + "; donations are imported only while it is open"
+        )
+    parsed = imports.parse_rows(
+        imports.decode(body), default_currency=campaign.currency, latest=now + CLOCK_SKEW
+    )
+    keys = [(r.data.channel, str(r.data.external_id)) for r in parsed if r.data is not None]
+    recorded = await repo.recorded_transactions(campaign.foundation_id, keys)
+
+    reports: list[ImportRowReport] = []
+    first_row: dict[tuple[Channel, str], int] = {}  # key -> index of the row importing it
+    repeats: dict[int, int] = {}  # index of a repeating row -> index of the first
+    to_import: list[int] = []
+    for index, row in enumerate(parsed):
+        if row.data is None:
+            reports.append(_report(row.line, ImportRowStatus.INVALID, row.errors))
+            continue
+        key = (row.data.channel, str(row.data.external_id))
+        earlier = recorded.get(key)
+        if earlier is not None:
+            where = (
+                "" if earlier.campaign_id == campaign.id else f" of campaign {earlier.campaign_id}"
+            )
+            message = (
+                f"{key[0].value} transaction {key[1]!r} is already recorded as donation "
+                f"{earlier.id}{where}"
+            )
+            reports.append(
+                _report(row.line, ImportRowStatus.DUPLICATE, [_duplicate(message)], earlier.id)
+            )
+        elif key in first_row:
+            repeats[index] = first_row[key]
+            first_line = parsed[first_row[key]].line
+            message = f"repeats line {first_line} ({key[0].value} transaction {key[1]!r})"
+            reports.append(_report(row.line, ImportRowStatus.DUPLICATE, [_duplicate(message)]))
+        else:
+            first_row[key] = index
+            to_import.append(index)
+            reports.append(_report(row.line, ImportRowStatus.IMPORTED, []))
+
+    invalid = sum(1 for r in reports if r.status is ImportRowStatus.INVALID)
+    if invalid and not valid_only:
+        listed = [
+            FieldProblem(field=e.field, message=f"line {r.row}: {e.message}", code=e.code)
+            for r in reports
+            if r.status is ImportRowStatus.INVALID
+            for e in r.errors
+        ]
+        for report in reports:
+            if report.status is ImportRowStatus.IMPORTED:
+                report.status = ImportRowStatus.VALID
+        raise ImportHasInvalidRows(
+            f"{invalid} of {len(parsed)} rows are not valid, so nothing was stored; correct "
+            "them, or send valid_only=true to import the valid rows only (see rows)",
+            rows=reports,
+            errors=listed[:_MAX_LISTED_ERRORS],
+        )
+
+    upload = DonationImport(
+        id=new_id(),
+        campaign_id=campaign.id,
+        foundation_id=campaign.foundation_id,
+        file_sha256=hashlib.sha256(body).hexdigest(),
+        valid_only=valid_only,
+        rows=len(parsed),
+        imported=len(to_import),
+        duplicates=len(parsed) - len(to_import) - invalid,
+        invalid=invalid,
+        submitted_by=submitted_by,
+        created_at=now,
+    )
+    await repo.add_import(upload)
+    await repo.lock_receipt_counters(
+        campaign.foundation_id,
+        [receipts.receipt_year(_valid(parsed[i].data).donated_at or now) for i in to_import],
+    )
+    for index in to_import:
+        donation = await record(repo, campaign, _valid(parsed[index].data), import_id=upload.id)
+        reports[index].donation_id = donation.id
+    for index, first in repeats.items():
+        reports[index].donation_id = reports[first].donation_id
+    return ImportResult(upload, reports)
+
+
+async def list_imports(
+    repo: DonationRepository, campaign: Campaign, params: PageParams
+) -> Sequence[DonationImport]:
+    return await repo.imports(campaign.id, params)
+
+
+def _valid(data: DonationCreate | None) -> DonationCreate:
+    assert data is not None, "only valid rows are imported"
+    return data
+
+
+def _report(
+    line: int,
+    status: ImportRowStatus,
+    errors: list[FieldProblem],
+    donation_id: uuid.UUID | None = None,
+) -> ImportRowReport:
+    return ImportRowReport(row=line, status=status, errors=errors, donation_id=donation_id)
+
+
+def _duplicate(message: str) -> FieldProblem:
+    return FieldProblem(field="transaction_id", message=message, code="duplicate")
+
+
+__all__ = [
+    "Channel",
+    "get",
+    "import_csv",
+    "list_imports",
+    "list_page",
+    "list_refunds",
+    "receipt",
+    "record",
+    "refund",
+]
