@@ -18,6 +18,9 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("/api/v1/campaigns", "donations"),
+    Route("/api/v1/expenses", "donations"),
+    Route("/api/v1/grants", "donations"),
+    Route("/api/v1/ledger", "donations"),
     Route("/api/v1/partners", "partners"),
     Route("/api/v1/foundations", "network"),
 )
