@@ -4,6 +4,7 @@ campaign holds, also when many arrive at once."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -30,10 +31,10 @@ SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
 @pytest.fixture
-async def approver(app: FastAPI, foundation: Principal) -> httpx.AsyncClient:
+async def approver(app: FastAPI, foundation: Principal) -> AsyncIterator[httpx.AsyncClient]:
     """A colleague of ``foundation`` who approves what it submits."""
     async with client_for(app, colleague(foundation)) as client:
-        yield client  # type: ignore[misc]
+        yield client
 
 
 class TestSubmitExpense:
@@ -310,9 +311,7 @@ class TestPayExpense:
         entry = (await client.get(f"/api/v1/ledger/entries/{expense['entry_id']}")).json()
         assert entry["kind"] == "expense"
         assert entry["source_id"] == expense_id
-        assert [
-            (line["account"], line["debit"], line["credit"]) for line in entry["lines"]
-        ] == [
+        assert [(line["account"], line["debit"], line["credit"]) for line in entry["lines"]] == [
             ("expense:transport", {"amount": "860.00", "currency": "CNY"}, None),
             ("cash", None, {"amount": "860.00", "currency": "CNY"}),
         ]
@@ -471,9 +470,9 @@ class TestConcurrency:
             )
             statuses = sorted(r.status_code for r in responses)
             assert statuses == [200] * 10 + [409] * 90
-            assert {
-                r.json()["type"] for r in responses if r.status_code == 409
-            } == {"urn:fnet:problem:insufficient-funds"}
+            assert {r.json()["type"] for r in responses if r.status_code == 409} == {
+                "urn:fnet:problem:insufficient-funds"
+            }
 
             approved = [i for i, r in zip(ids, responses, strict=True) if r.status_code == 200]
             paid = await asyncio.gather(
@@ -520,7 +519,7 @@ class TestConcurrency:
                 )
                 codes = [approved.status_code, rejected.status_code, again.status_code]
                 assert sorted(codes) == [200, 409, 409]
-                winner = [r for r in (approved, rejected, again) if r.status_code == 200][0]
+                winner = next(r for r in (approved, rejected, again) if r.status_code == 200)
                 final = await get_expense(client, campaign["id"], expense_id)
                 assert final == winner.json()
                 assert final["version"] == 2
