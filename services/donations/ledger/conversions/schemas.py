@@ -68,7 +68,7 @@ class ConversionCreate(InputModel):
         json_schema_extra={"pattern": r"^[0-9]+(\.[0-9]{1,12})?$", "examples": ["0.9123"]},
     )
     rate_source: Name = Field(description="who published the rate, e.g. a central bank or a bank")
-    rate_date: dt.date = Field(strict=True, description="the date the rate is for")
+    rate_date: dt.date = Field(description="the date the rate is for, e.g. 2020-02-03")
 
     @field_validator("to_currency")
     @classmethod
@@ -83,6 +83,14 @@ class ConversionCreate(InputModel):
     @classmethod
     def _rate(cls, value: str) -> str:
         return check_rate(value)
+
+    @field_validator("rate_date", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: object) -> object:
+        # Lax parsing would read a number as a Unix time; a date is written YYYY-MM-DD.
+        if not isinstance(value, str):
+            raise ValueError("must be a date written YYYY-MM-DD")
+        return value
 
 
 class ConversionRead(BaseModel):
