@@ -174,7 +174,8 @@ async def submit_expense(
     description=(
         "Only someone other than the submitter may approve (409 `self-approval`), and only "
         "if the campaign holds the amount beyond its approved expenses not yet paid (409 "
-        "`insufficient-funds`), so that every approved expense can be paid."
+        "`insufficient-funds`), so that every approved expense can be paid. The body (a "
+        "`note`) is optional."
     ),
     dependencies=[require_scope(Scope.EXPENSES_APPROVE)],
     responses=problem_responses(
@@ -184,7 +185,7 @@ async def submit_expense(
 async def approve_expense(
     *,
     expense_id: uuid.UUID,
-    data: ExpenseDecision,
+    data: ExpenseDecision | None = None,
     campaign: ValidCampaign,
     repo: ExpenseRepositoryDep,
     principal: CurrentPrincipal,
@@ -199,7 +200,7 @@ async def approve_expense(
         campaign,
         expense_id,
         approver=principal.subject,
-        note=data.note,
+        note=data.note if data is not None else "",
         precondition=precondition,
     )
     return await changed(idempotency, repo, 200, expense)

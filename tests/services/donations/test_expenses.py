@@ -173,6 +173,17 @@ class TestApproveExpense:
         assert response.headers["etag"] == '"2"'
         assert await get_expense(client, campaign["id"], expense_id) == expense
 
+    async def test_the_note_is_optional(
+        self, client: httpx.AsyncClient, approver: httpx.AsyncClient
+    ) -> None:
+        campaign = await funded_campaign(client)
+        expense_id = await submitted(client, campaign["id"])
+        response = await approver.post(
+            f"/api/v1/campaigns/{campaign['id']}/expenses/{expense_id}/approve"
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["decision_note"] == ""
+
     async def test_self_approval_is_409_and_changes_nothing(
         self, client: httpx.AsyncClient
     ) -> None:
