@@ -12,7 +12,10 @@ from kit.events import Bus
 from kit.migrations import MigrationSet
 from services.donations.campaigns.router import router as campaigns_router
 from services.donations.donations.router import router as donations_router
+from services.donations.expenses.router import router as expenses_router
 from services.donations.foundations.service import consumers as foundation_consumers
+from services.donations.grants.router import router as grants_router
+from services.donations.ledger.conversions.router import router as conversions_router
 from services.donations.ledger.router import router as ledger_router
 from services.donations.settings import DonationsSettings
 from services.donations.supplies.router import router as supplies_router
@@ -39,7 +42,15 @@ def create_app(
         ),
         settings=settings or DonationsSettings(),  # read from the environment
         migrations=MIGRATIONS,
-        routers=[campaigns_router, donations_router, ledger_router, supplies_router],
+        routers=[
+            campaigns_router,
+            donations_router,
+            ledger_router,
+            supplies_router,
+            expenses_router,
+            grants_router,
+            conversions_router,
+        ],
         consumers=CONSUMERS,
         database=database,
         bus=bus,

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from kit.app import create_service_app
 from kit.db import Database
-from kit.events import Bus
+from kit.events import Bus, Consumer
 from kit.migrations import MigrationSet
 from services.partners.foundations.service import consumers as foundation_consumers
+from services.partners.grants.router import router as grants_router
+from services.partners.grants.service import handle_grant_events
 from services.partners.organisations.router import router as organisations_router
 from services.partners.settings import PartnersSettings
 
+
+def consumers(database: Database) -> Sequence[Consumer]:
+    """The service's one consumer ("partners", its durable subscription), with the
+    directory's handlers and the grants' on it."""
+    found = list(foundation_consumers(database))
+    for consumer in found:
+        handle_grant_events(consumer)
+    return found
+
+
 # The consumers of this service; `fnet events replay` builds them too.
-CONSUMERS = foundation_consumers
+CONSUMERS = consumers
 MIGRATIONS = MigrationSet("partners", Path(__file__).parent / "migrations")
 
 
@@ -33,7 +46,7 @@ def create_app(
         description="The partner organisations a foundation works with.",
         settings=settings or PartnersSettings(),  # read from the environment
         migrations=MIGRATIONS,
-        routers=[organisations_router],
+        routers=[organisations_router, grants_router],
         consumers=CONSUMERS,
         database=database,
         bus=bus,

@@ -49,3 +49,11 @@ class CampaignIfMatchRequired(PreconditionRequired):
 
 class CampaignChanged(PreconditionFailed):
     slug, title = "campaign-changed", "The campaign changed since the version in If-Match"
+
+
+class CampaignNotSpendable(Conflict):
+    slug, title = "campaign-not-spendable", "The campaign's money cannot be spent now"
+
+
+class SpendInOtherCurrency(Unprocessable):
+    slug, title = "spend-in-other-currency", "A spend must be in the campaign's currency"

@@ -1,0 +1,266 @@
+"""Expense rules. Never commits: the request's session does.
+
+An expense is submitted, then approved by someone other than its submitter (or rejected),
+then paid. Approval reserves the money: a campaign approves only what it holds beyond the
+expenses it has approved and not yet paid, so an approved expense can be paid unless other
+spending (a purchase, a grant) took the money meanwhile; the payment is checked again by the
+ledger, which never lets a fund's cash go below zero.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kit.db import utcnow
+from kit.errors import FieldProblem, PreconditionFailed
+from kit.money import Money, format_minor
+from kit.pagination import PageParams
+from services.donations.campaigns.exceptions import CampaignNotSpendable, SpendInOtherCurrency
+from services.donations.campaigns.models import Campaign
+from services.donations.expenses.exceptions import (
+    ExpenseAlreadyDecided,
+    ExpenseNotApproved,
+    ExpenseNotFound,
+    SelfApproval,
+)
+from services.donations.expenses.models import Expense, ExpenseStatus
+from services.donations.expenses.repository import ExpenseRepository
+from services.donations.expenses.schemas import ExpenseCreate
+from services.donations.ledger import service as ledger
+from services.donations.ledger.chain import Posting
+from services.donations.ledger.exceptions import InsufficientFunds
+from services.donations.ledger.models import Account, EntryKind, expense_account
+from services.donations.ledger.repository import LedgerRepository
+
+
+def etag(expense: Expense) -> str:
+    """The expense's entity tag: its version, quoted."""
+    return f'"{expense.version}"'
+
+
+@dataclass(frozen=True, slots=True)
+class IfMatch:
+    """An ``If-Match`` header: ``*`` or the entity tags the client's copy may have."""
+
+    tags: frozenset[str]
+    any: bool = False
+
+    @classmethod
+    def parse(cls, header: str) -> IfMatch:
+        # Lenient on the form (W/ prefixes, missing quotes): what matters is the version.
+        tags = [t.strip() for t in header.split(",") if t.strip()]
+        if "*" in tags:
+            return cls(frozenset(), any=True)
+        return cls(frozenset(f'"{t.removeprefix("W/").strip(chr(34))}"' for t in tags))
+
+    def allows(self, tag: str) -> bool:
+        return self.any or tag in self.tags
+
+
+def require_spendable(campaign: Campaign) -> None:
+    """Spending only while the campaign is open or closed; never a draft's or a settled one's."""
+    if not campaign.may_spend:
+        raise CampaignNotSpendable(
+            f"campaign {campaign.id} is {campaign.status.value}; its money is spent only "
+            "while it is open or closed"
+        )
+
+
+def require_campaign_currency(campaign: Campaign, amount: Money, field: str) -> None:
+    """A campaign spends in its own currency (convert other money first)."""
+    if amount.currency != campaign.currency:
+        raise SpendInOtherCurrency(
+            f"campaign {campaign.id} spends {campaign.currency}; this is {amount.currency}",
+            errors=[
+                FieldProblem(
+                    field=field,
+                    message=f"a spend in another currency: the campaign spends "
+                    f"{campaign.currency} (convert the money first)",
+                    code="currency",
+                )
+            ],
+        )
+
+
+async def submit(
+    repo: ExpenseRepository, campaign: Campaign, data: ExpenseCreate, submitted_by: str
+) -> Expense:
+    amount = data.amount.to_money()
+    require_campaign_currency(campaign, amount, "amount.currency")
+    require_spendable(campaign)
+    expense = Expense(
+        foundation_id=campaign.foundation_id,
+        campaign_id=campaign.id,
+        fund_id=campaign.id,
+        category=data.category,
+        payee=data.payee,
+        description=data.description,
+        amount_minor=amount.minor,
+        currency=amount.currency,
+        evidence_ref=data.evidence.ref if data.evidence else None,
+        evidence_sha256=data.evidence.sha256 if data.evidence else None,
+        status=ExpenseStatus.SUBMITTED,
+        submitted_by=submitted_by,
+        decision_note="",
+        version=1,
+        created_at=utcnow(),
+    )
+    await repo.add(expense)
+    return expense
+
+
+async def _locked(
+    repo: ExpenseRepository,
+    campaign: Campaign,
+    expense_id: uuid.UUID,
+    precondition: IfMatch | None,
+) -> Expense:
+    expense = await repo.get_for_update(campaign.id, expense_id)
+    if expense is None:
+        raise ExpenseNotFound(f"no expense {expense_id} in campaign {campaign.id}")
+    if precondition is not None and not precondition.allows(etag(expense)):
+        raise PreconditionFailed(
+            f"expense {expense.id} is at version {expense.version} (ETag {etag(expense)}); "
+            "read it again before deciding"
+        )
+    return expense
+
+
+def _require_submitted(expense: Expense) -> None:
+    if expense.status is not ExpenseStatus.SUBMITTED:
+        raise ExpenseAlreadyDecided(
+            f"expense {expense.id} is {expense.status.value}"
+            + (f" (by {expense.decided_by})" if expense.decided_by else "")
+            + "; only a submitted expense can be approved or rejected"
+        )
+
+
+def _decide(expense: Expense, status: ExpenseStatus, by: str, note: str) -> None:
+    expense.status = status
+    expense.decided_by = by
+    expense.decided_at = utcnow()
+    expense.decision_note = note
+    expense.version += 1
+
+
+async def approve(
+    repo: ExpenseRepository,
+    campaign: Campaign,
+    expense_id: uuid.UUID,
+    *,
+    approver: str,
+    note: str,
+    precondition: IfMatch | None = None,
+) -> Expense:
+    """Approve a submitted expense, if ``approver`` did not submit it and the campaign holds
+    its amount beyond the approved expenses not yet paid."""
+    # The campaign's lock first: approvals of its expenses are serial, each sees the
+    # others' reservations, and two approvals can never reserve the same money.
+    campaign = await repo.lock_campaign(campaign, exclusive=True)
+    expense = await _locked(repo, campaign, expense_id, precondition)
+    _require_submitted(expense)
+    if expense.submitted_by == approver:
+        raise SelfApproval(
+            f"expense {expense.id} was submitted by {approver}; someone else must approve it"
+        )
+    require_spendable(campaign)
+    currency = expense.currency
+    key = (campaign.id, Account.CASH.value, currency)
+    held = (await LedgerRepository(repo.session).balances(campaign.foundation_id, [key]))[key]
+    reserved = await repo.reserved(campaign.id, currency)
+    if held - reserved < expense.amount_minor:
+        raise InsufficientFunds(
+            f"campaign {campaign.id} holds {format_minor(held, currency)} {currency}, of which "
+            f"{format_minor(reserved, currency)} {currency} is reserved by approved expenses "
+            f"not yet paid; this expense needs {format_minor(expense.amount_minor, currency)} "
+            f"{currency}"
+        )
+    _decide(expense, ExpenseStatus.APPROVED, approver, note)
+    await repo.session.flush()
+    return expense
+
+
+async def reject(
+    repo: ExpenseRepository,
+    campaign: Campaign,
+    expense_id: uuid.UUID,
+    *,
+    by: str,
+    note: str,
+    precondition: IfMatch | None = None,
+) -> Expense:
+    """Reject a submitted expense. The submitter may reject (withdraw) their own."""
+    expense = await _locked(repo, campaign, expense_id, precondition)
+    _require_submitted(expense)
+    _decide(expense, ExpenseStatus.REJECTED, by, note)
+    await repo.session.flush()
+    return expense
+
+
+async def pay(
+    repo: ExpenseRepository,
+    campaign: Campaign,
+    expense_id: uuid.UUID,
+    precondition: IfMatch | None = None,
+) -> Expense:
+    """Pay an approved expense: the campaign's cash goes to the expense category's account.
+    Raises :class:`InsufficientFunds` if the campaign no longer holds the amount."""
+    # A share lock: payments run side by side, but not while the campaign is being settled.
+    campaign = await repo.lock_campaign(campaign, exclusive=False)
+    expense = await _locked(repo, campaign, expense_id, precondition)
+    if expense.status is not ExpenseStatus.APPROVED:
+        raise ExpenseNotApproved(
+            f"expense {expense.id} is {expense.status.value}; only an approved expense is paid"
+        )
+    require_spendable(campaign)
+    entry = await ledger.post(
+        LedgerRepository(repo.session),
+        campaign.foundation_id,
+        kind=EntryKind.EXPENSE,
+        fund_id=campaign.id,
+        source_id=expense.id,
+        lines=[
+            Posting(
+                expense_account(expense.category),
+                campaign.id,
+                expense.currency,
+                expense.amount_minor,
+            ),
+            Posting(Account.CASH, campaign.id, expense.currency, -expense.amount_minor),
+        ],
+        memo=f"expense: {expense.category}",
+    )
+    expense.status = ExpenseStatus.PAID
+    expense.paid_at = entry.posted_at
+    expense.entry_id = entry.id
+    expense.version += 1
+    await repo.session.flush()
+    return expense
+
+
+async def get(repo: ExpenseRepository, campaign: Campaign, expense_id: uuid.UUID) -> Expense:
+    expense = await repo.get(campaign.id, expense_id)
+    if expense is None:
+        raise ExpenseNotFound(f"no expense {expense_id} in campaign {campaign.id}")
+    return expense
+
+
+async def list_page(
+    repo: ExpenseRepository,
+    campaign: Campaign,
+    params: PageParams,
+    status: ExpenseStatus | None = None,
+) -> Sequence[Expense]:
+    return await repo.list_for_campaign(campaign.id, params, status)
+
+
+async def queue(
+    repo: ExpenseRepository,
+    foundation_id: uuid.UUID,
+    params: PageParams,
+    status: ExpenseStatus | None = None,
+) -> Sequence[Expense]:
+    """The foundation's expenses across its campaigns, e.g. those waiting for approval."""
+    return await repo.list_for_foundation(foundation_id, params, status)

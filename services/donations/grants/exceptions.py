@@ -1,0 +1,18 @@
+"""Grants: restricted grants received from other foundations, and grants paid to partner
+organisations."""
+
+from __future__ import annotations
+
+from kit.errors import NotFound, Unprocessable
+
+
+class GrantNotFound(NotFound):
+    slug, title = "grant-not-found", "Grant not found"
+
+
+class UnknownCampaign(Unprocessable):
+    slug, title = "unknown-campaign", "The foundation has no such campaign"
+
+
+class DatedInFuture(Unprocessable):
+    slug, title = "dated-in-future", "A grant cannot be dated in the future"

@@ -1,0 +1,202 @@
+"""Grant rules. Never commits: the request's session does.
+
+A grant received is income of a fund: of a campaign (restricted: its money is spent only
+through that campaign, like the campaign's donations) or of the foundation's unrestricted
+fund. A grant paid spends a fund's cash on a partner organisation, known here only by its
+id, and tells the partners service (``donations.grant.paid``) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from kit.db import utcnow
+from kit.errors import FieldProblem
+from kit.events import emit, new_event
+from kit.events.contracts import GrantPaidV1
+from kit.ids import new_id
+from kit.money import format_minor
+from kit.pagination import PageParams
+from services.donations.campaigns.exceptions import CampaignSettled
+from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.expenses.service import require_campaign_currency, require_spendable
+from services.donations.grants.exceptions import DatedInFuture, GrantNotFound, UnknownCampaign
+from services.donations.grants.models import GrantPaid, GrantReceived
+from services.donations.grants.repository import GrantRepository
+from services.donations.grants.schemas import GrantPaidCreate, GrantReceivedCreate
+from services.donations.ledger import service as ledger
+from services.donations.ledger.chain import Posting
+from services.donations.ledger.models import Account, EntryKind
+from services.donations.ledger.repository import LedgerRepository
+
+# Clocks of a partner's system and ours may disagree a little.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def _when(value: dt.datetime | None, field: str, now: dt.datetime) -> dt.datetime:
+    if value is None:
+        return now
+    if value > now + CLOCK_SKEW:
+        raise DatedInFuture(
+            errors=[FieldProblem(field=field, message="is in the future", code="future")]
+        )
+    return value
+
+
+async def _campaign(
+    repo: GrantRepository, foundation_id: uuid.UUID, campaign_id: uuid.UUID
+) -> Campaign:
+    # A body field, not the path: an unknown campaign is a bad value (422), not a 404.
+    campaign = await repo.campaign_for_update(foundation_id, campaign_id)
+    if campaign is None:
+        raise UnknownCampaign(
+            f"the foundation has no campaign {campaign_id}",
+            errors=[FieldProblem(field="campaign_id", message="no such campaign", code="unknown")],
+        )
+    return campaign
+
+
+async def receive(
+    repo: GrantRepository, foundation_id: uuid.UUID, data: GrantReceivedCreate
+) -> GrantReceived:
+    """Record a grant received: cash in, credited to the campaign's restricted fund or to
+    the unrestricted fund. A settled campaign takes nothing more (409)."""
+    amount = data.amount.to_money()
+    now = utcnow()
+    received_at = _when(data.received_at, "received_at", now)
+    fund_id = foundation_id
+    if data.campaign_id is not None:
+        campaign = await _campaign(repo, foundation_id, data.campaign_id)
+        if campaign.status is CampaignStatus.SETTLED:
+            raise CampaignSettled(
+                f"campaign {campaign.id} is settled; credit the grant to another campaign or "
+                "to the unrestricted fund"
+            )
+        fund_id = campaign.id
+    grant_id = new_id()
+    entry = await ledger.post(
+        LedgerRepository(repo.session),
+        foundation_id,
+        kind=EntryKind.GRANT_RECEIVED,
+        fund_id=fund_id,
+        source_id=grant_id,
+        lines=[
+            Posting(Account.CASH, fund_id, amount.currency, amount.minor),
+            Posting(Account.GRANTS_RECEIVED, fund_id, amount.currency, -amount.minor),
+        ],
+        memo=f"grant from {data.grantor}" + (f" ({data.programme})" if data.programme else ""),
+    )
+    grant = GrantReceived(
+        id=grant_id,
+        foundation_id=foundation_id,
+        campaign_id=data.campaign_id,
+        fund_id=fund_id,
+        grantor=data.grantor,
+        programme=data.programme,
+        purpose=data.purpose,
+        amount_minor=amount.minor,
+        currency=amount.currency,
+        received_at=received_at,
+        entry_id=entry.id,
+        created_at=now,
+    )
+    await repo.add_received(grant)
+    return grant
+
+
+async def pay(repo: GrantRepository, foundation_id: uuid.UUID, data: GrantPaidCreate) -> GrantPaid:
+    """Pay a grant to a partner organisation from a campaign (in its currency, while it may
+    spend) or from the unrestricted fund. Raises ``InsufficientFunds`` if the fund does not
+    hold the amount; emits ``donations.grant.paid``."""
+    amount = data.amount.to_money()
+    now = utcnow()
+    paid_at = _when(data.paid_at, "paid_at", now)
+    fund_id = foundation_id
+    if data.campaign_id is not None:
+        campaign = await _campaign(repo, foundation_id, data.campaign_id)
+        require_campaign_currency(campaign, amount, "amount.currency")
+        require_spendable(campaign)
+        fund_id = campaign.id
+    grant_id = new_id()
+    await emit(
+        repo.session,
+        new_event(
+            GrantPaidV1(
+                grant_id=grant_id,
+                partner_organisation_id=data.partner_organisation_id,
+                campaign_id=data.campaign_id,
+                amount=format_minor(amount.minor, amount.currency),
+                currency=amount.currency,
+                purpose=data.purpose,
+                paid_at=paid_at,
+            ),
+            producer="donations",
+            foundation_id=foundation_id,
+        ),
+    )
+    entry = await ledger.post(
+        LedgerRepository(repo.session),
+        foundation_id,
+        kind=EntryKind.GRANT_PAID,
+        fund_id=fund_id,
+        source_id=grant_id,
+        lines=[
+            Posting(Account.GRANTS_PAID, fund_id, amount.currency, amount.minor),
+            Posting(Account.CASH, fund_id, amount.currency, -amount.minor),
+        ],
+        memo=f"grant to partner organisation {data.partner_organisation_id}",
+    )
+    grant = GrantPaid(
+        id=grant_id,
+        foundation_id=foundation_id,
+        campaign_id=data.campaign_id,
+        fund_id=fund_id,
+        partner_organisation_id=data.partner_organisation_id,
+        purpose=data.purpose,
+        amount_minor=amount.minor,
+        currency=amount.currency,
+        paid_at=paid_at,
+        entry_id=entry.id,
+        created_at=now,
+    )
+    await repo.add_paid(grant)
+    return grant
+
+
+async def get_received(
+    repo: GrantRepository, foundation_id: uuid.UUID, grant_id: uuid.UUID
+) -> GrantReceived:
+    grant = await repo.get_received(foundation_id, grant_id)
+    if grant is None:
+        raise GrantNotFound(f"no grant received {grant_id}")
+    return grant
+
+
+async def get_paid(
+    repo: GrantRepository, foundation_id: uuid.UUID, grant_id: uuid.UUID
+) -> GrantPaid:
+    grant = await repo.get_paid(foundation_id, grant_id)
+    if grant is None:
+        raise GrantNotFound(f"no grant paid {grant_id}")
+    return grant
+
+
+async def list_received(
+    repo: GrantRepository,
+    foundation_id: uuid.UUID,
+    params: PageParams,
+    campaign_id: uuid.UUID | None = None,
+) -> Sequence[GrantReceived]:
+    return await repo.list_received(foundation_id, params, campaign_id)
+
+
+async def list_paid(
+    repo: GrantRepository,
+    foundation_id: uuid.UUID,
+    params: PageParams,
+    campaign_id: uuid.UUID | None = None,
+    partner_organisation_id: uuid.UUID | None = None,
+) -> Sequence[GrantPaid]:
+    return await repo.list_paid(foundation_id, params, campaign_id, partner_organisation_id)
