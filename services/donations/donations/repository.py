@@ -122,11 +122,11 @@ class DonationRepository:
         transaction recording donations of several years would otherwise take a later
         year's counter while holding the head, and deadlock with a donation of that year
         holding the counter and waiting for the head."""
-        if self.session.get_bind().dialect.name != "postgresql":
+        if self._dialect() != "postgresql":
             return  # SQLite runs one writer at a time
         for year in sorted(set(years)):
             await self.session.execute(
-                self._insert()(ReceiptCounter)
+                postgresql.insert(ReceiptCounter)
                 .values(foundation_id=foundation_id, year=year, last_number=0)
                 .on_conflict_do_nothing(index_elements=["foundation_id", "year"])
             )
