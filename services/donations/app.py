@@ -11,9 +11,12 @@ from kit.db import Database
 from kit.events import Bus
 from kit.migrations import MigrationSet
 from services.donations.campaigns.router import router as campaigns_router
+from services.donations.disclosures.router import public_router as public_disclosures_router
+from services.donations.disclosures.router import router as disclosures_router
 from services.donations.donations.router import router as donations_router
 from services.donations.foundations.service import consumers as foundation_consumers
 from services.donations.ledger.router import router as ledger_router
+from services.donations.reports.router import router as reports_router
 from services.donations.settings import DonationsSettings
 
 # The consumers of this service; `fnet events replay` builds them too.
@@ -38,7 +41,9 @@ def create_app(
         ),
         settings=settings or DonationsSettings(),  # read from the environment
         migrations=MIGRATIONS,
-        routers=[campaigns_router, donations_router, ledger_router],
+        routers=[campaigns_router, donations_router, ledger_router, disclosures_router],
+        # Answered without the gateway's identity token: what anyone may read.
+        public_routers=[reports_router, public_disclosures_router],
         consumers=CONSUMERS,
         database=database,
         bus=bus,
