@@ -258,7 +258,7 @@ async def build(
 
 def canonical_json(document: Any) -> bytes:
     """Compact, key-sorted JSON in UTF-8: the bytes a disclosure's ``report_sha256`` is
-    the SHA-256 of (``docs/disclosures.md`` spells it out for outside verifiers)."""
+    the SHA-256 of (``docs/transparency.md`` spells it out for outside verifiers)."""
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
