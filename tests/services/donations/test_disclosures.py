@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -485,3 +487,35 @@ class TestRead:
             response = await anyone.get(f"/api/v1/disclosures/{uuid.uuid4()}")
         assert response.status_code == 404
         assert response.json()["type"] == "urn:fnet:problem:disclosure-not-found"
+
+
+class TestConcurrency:
+    async def test_each_snapshot_is_the_ledger_at_its_head_while_donations_pour_in(
+        self, committing_app: FastAPI
+    ) -> None:
+        async with client_for(committing_app, principal()) as client:
+            start = now() - dt.timedelta(hours=1)
+            campaign = await create_campaign(client, starts_at=start.isoformat())
+            cid = campaign["id"]
+            # Periods end at distinct past instants, so that no two are "the same period".
+            ends = [start + dt.timedelta(minutes=i + 1) for i in range(4)]
+            results = await asyncio.gather(
+                *(donate(client, cid, f"{i + 1}.00", key=f"c-{i}") for i in range(20)),
+                *(
+                    publish(client, cid, key=f"p-{i}", kind="periodic", period_end=e.isoformat())
+                    for i, e in enumerate(ends)
+                ),
+            )
+            assert {r.status_code for r in results} == {201}, [r.text for r in results]
+            entries = (
+                await client.get("/api/v1/ledger/entries", params={"fund_id": cid, "limit": 200})
+            ).json()["items"]
+
+        amounts = {e["seq"]: e["lines"][0]["debit"]["amount"] for e in entries}
+        for disclosure in (r.json() for r in results[20:]):
+            seq = disclosure["ledger_seq"]
+            expected = sum((Decimal(a) for s, a in amounts.items() if s <= seq), Decimal(0))
+            [raised] = disclosure["report"]["raised"]
+            assert Decimal(raised["net"]["amount"]) == expected
+            assert disclosure["report"]["donation_count"] == len([s for s in amounts if s <= seq])
+            assert disclosure["report"]["ledger"]["seq"] == seq
