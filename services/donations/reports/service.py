@@ -122,7 +122,9 @@ def _fold(totals: Sequence[TotalRow]) -> _Figures:
 
 
 def _money(amounts: dict[str, int]) -> list[MoneyOut]:
-    return [MoneyOut.from_minor(m, c) for c, m in sorted(amounts.items()) if m != 0]
+    """Per currency, for each currency the fund ever moved on the account (a balance that
+    came back to zero says so, rather than vanishing)."""
+    return [MoneyOut.from_minor(m, c) for c, m in sorted(amounts.items())]
 
 
 def _facts(campaign: Campaign, foundation_name: str | None) -> CampaignFacts:
@@ -228,7 +230,6 @@ async def build(
         expenses=[
             ExpenseRead(category=category, amount=MoneyOut.from_minor(minor, currency))
             for (category, currency), minor in sorted(f.expenses.items())
-            if minor != 0
         ],
         grants_paid=_money(f.grants_paid),
         conversions=[

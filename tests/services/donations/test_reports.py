@@ -105,6 +105,16 @@ class TestReport:
         assert report["balance"] == {"cash": [], "stock": [], "stock_value": []}
         assert report["ledger"] == {"seq": 0, "hash": "0" * 64}
 
+    async def test_money_spent_to_the_last_fen_shows_as_zero(
+        self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
+    ) -> None:
+        campaign = await create_campaign(client)
+        await donate(client, campaign["id"], "10.00")
+        await Goods(app, foundation.organisation_id, campaign["id"]).expense("printing", 1000)
+        report = (await public_report(app, campaign["id"])).json()
+        assert report["balance"]["cash"] == [money("0.00")]
+        assert report["expenses"] == [{"category": "printing", "amount": money("10.00")}]
+
     async def test_donation_count_counts_donations_and_unique_donors_count_donors(
         self, app: FastAPI, client: httpx.AsyncClient
     ) -> None:
