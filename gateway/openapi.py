@@ -62,7 +62,9 @@ donations, their partners, and the networks that join them.
 **Authentication.** Every `/api/` call needs an API key, sent as `X-API-Key: fnet_...` or
 as `Authorization: Bearer fnet_...`. A key acts for one organisation and carries scopes;
 data of other organisations is invisible (their records answer 404). A missing, unknown or
-revoked key is answered with 401.
+revoked key is answered with 401. The exceptions are what is published for everyone: a
+campaign's transparency report and its disclosures are read (`GET`) without a key, and
+the same for every caller (a key sent with them is not looked at).
 
 **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`,
 `detail`, and `errors` naming each invalid field. Besides those each operation lists, any
@@ -213,7 +215,10 @@ def _merge_service(
         for method, operation in merged["paths"][path].items():
             if method not in _HTTP_METHODS or not isinstance(operation, dict):
                 continue
-            operation.setdefault("responses", {}).setdefault("401", _UNAUTHORIZED)
+            if routes.documents_public(method, path):
+                operation["security"] = []
+            else:
+                operation.setdefault("responses", {}).setdefault("401", _UNAUTHORIZED)
             for tag in operation.get("tags", []):
                 tags.setdefault(
                     tag, {"name": tag, "description": f"Served by the {service} service."}

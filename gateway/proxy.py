@@ -6,6 +6,8 @@ the architecture notes): no Starlette request objects, no buffering. A request i
 1. matched to a service by the route table (unknown path: 404);
 2. authenticated by its API key (no key or a bad one: 401), which yields the identity
    token forwarded in ``X-Fnet-Identity``, in place of anything the client sent there;
+   a GET of a public read (``routes.PUBLIC_READS``) needs no key, and any key sent is
+   not checked: it goes on with no identity at all;
 3. forwarded with its body streamed (over ``max_request_bytes``: 413), without hop-by-hop
    headers or the client's credentials, and with ``X-Request-ID`` and ``traceparent``;
 4. answered with the service's response streamed back.
@@ -216,8 +218,10 @@ class _ClientHeaders:
                 copied.append((name.decode("latin-1"), value.decode("latin-1")))
         return headers
 
-    def forwarded(self, scope: Scope, token: str, length: int | None) -> list[tuple[str, str]]:
-        """The headers sent to the service."""
+    def forwarded(
+        self, scope: Scope, token: str | None, length: int | None
+    ) -> list[tuple[str, str]]:
+        """The headers sent to the service; no identity header without a ``token``."""
         headers = self.copied
         if self.connection is not None:
             # Connection may name further headers that are for this hop only.
@@ -228,7 +232,8 @@ class _ClientHeaders:
         if length is not None:
             headers.append(("content-length", str(length)))
         headers.extend(outgoing_headers().items())
-        headers.append((IDENTITY_HEADER, token))
+        if token is not None:
+            headers.append((IDENTITY_HEADER, token))
         client = scope.get("client")
         if client:
             prior = self.forwarded_for.decode("latin-1") if self.forwarded_for else ""
@@ -315,8 +320,12 @@ class Proxy:
         path: str = scope["path"]
         client = _ClientHeaders.read(scope["headers"])
         try:
-            token = await self.authenticator.identity_token(
-                presented_key(client.api_key, client.authorization)
+            token = (
+                None
+                if self.routes.is_public(scope["method"], path)
+                else await self.authenticator.identity_token(
+                    presented_key(client.api_key, client.authorization)
+                )
             )
             length = self._body_length(client)
         except Problem as refusal:

@@ -1,4 +1,5 @@
-"""The route table: which service answers which public path.
+"""The route table: which service answers which public path, and which paths anyone may
+read without a key.
 
 Services serve the same ``/api/v1/...`` paths as the gateway, so a path is forwarded
 unchanged. A table entry matches its prefix exactly or followed by ``/``.
@@ -6,6 +7,7 @@ unchanged. A table entry matches its prefix exactly or followed by ``/``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -27,6 +29,36 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/foundations", "network"),
 )
 
+# GET requests of these paths pass without an API key, and reach the service with no
+# identity: what is published for everyone (a campaign's transparency report, its
+# disclosures). A ``{name}`` segment stands for one id (a UUID in hex, with or without
+# hyphens); nothing else matches it, so ``/report/`` or ``/report/../x`` stays closed.
+# The service must serve each of them from a public router (``kit.app``), or it will
+# refuse the request for want of an identity.
+PUBLIC_READS: tuple[str, ...] = (
+    "/api/v1/campaigns/{campaign_id}/report",
+    "/api/v1/campaigns/{campaign_id}/report/donations",
+    "/api/v1/campaigns/{campaign_id}/disclosures",
+    "/api/v1/disclosures/{disclosure_id}",
+)
+
+_ID_SEGMENT = "[0-9A-Fa-f-]{32,36}"
+_TEMPLATE_SEGMENT = r"\{[^/{}]+\}"
+
+
+def _paths_pattern(templates: Iterable[str], parameter: str) -> re.Pattern[str]:
+    """One regular expression matching any of ``templates`` (use ``fullmatch``), with
+    each ``{name}`` segment replaced by ``parameter``."""
+    alternatives = [
+        "/".join(
+            parameter if segment.startswith("{") and segment.endswith("}") else re.escape(segment)
+            for segment in template.split("/")
+        )
+        for template in templates
+    ]
+    return re.compile("(?:" + "|".join(alternatives) + ")")
+
+
 # The services, in the order the API document lists them.
 SERVICES: tuple[str, ...] = tuple(dict.fromkeys(route.service for route in ROUTES))
 
@@ -41,7 +73,12 @@ class Upstream:
 
 
 class RouteTable:
-    def __init__(self, routes: Iterable[Route], base_urls: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        routes: Iterable[Route],
+        base_urls: Mapping[str, str],
+        public_reads: Iterable[str] = PUBLIC_READS,
+    ) -> None:
         self.upstreams = tuple(
             Upstream(route.prefix, route.service, base_urls[route.service].rstrip("/"))
             for route in routes
@@ -49,6 +86,10 @@ class RouteTable:
         # (prefix, prefix + "/", upstream): a few startswith calls beat anything cleverer
         # at this size.
         self._entries = tuple((u.prefix, u.prefix + "/", u) for u in self.upstreams)
+        public = tuple(public_reads)
+        # Compiled once: the check on the proxy path is one fullmatch, and only for GETs.
+        self._public_paths = _paths_pattern(public, _ID_SEGMENT)
+        self._public_templates = _paths_pattern(public, _TEMPLATE_SEGMENT)
 
     def match(self, path: str) -> Upstream | None:
         for prefix, with_slash, upstream in self._entries:
@@ -60,3 +101,13 @@ class RouteTable:
         """Whether ``path`` reaches ``service`` through the gateway."""
         upstream = self.match(path)
         return upstream is not None and upstream.service == service
+
+    def is_public(self, method: str, path: str) -> bool:
+        """Whether a request needs no key: a GET of one of the public reads. ``path`` is
+        the decoded path, the one the service routes on too, so an encoded slash cannot
+        make the gateway and the service see different paths."""
+        return method == "GET" and self._public_paths.fullmatch(path) is not None
+
+    def documents_public(self, method: str, path_template: str) -> bool:
+        """Whether an API document's operation (``/api/v1/x/{id}``) is a public read."""
+        return method == "get" and self._public_templates.fullmatch(path_template) is not None

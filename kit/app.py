@@ -2,7 +2,8 @@
 
 :func:`create_service_app` wires the lifespan (database, optional migrations), problem+json
 errors, request context, metrics, health routes, and the gateway-token requirement on
-every domain route. Dependencies for the request's session live here too.
+every domain route except those of ``public_routers``. Dependencies for the request's
+session live here too.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def create_service_app(
     settings: ServiceSettings,
     migrations: MigrationSet,
     routers: Sequence[APIRouter],
+    public_routers: Sequence[APIRouter] = (),
     consumers: Callable[[Database], Sequence[Consumer]] | None = None,
     database: Database | None = None,
     bus: Bus | None = None,
@@ -100,6 +102,13 @@ def create_service_app(
     one from ``settings.database_url``. An app on a test's connection and without a
     ``bus`` runs no relay and no consumers (they would share the test's one connection):
     what it emits stays in its outbox, where the test can read it.
+
+    Every route of ``routers`` requires the gateway's identity token (401 without it).
+    ``public_routers`` are for what anyone may read (a campaign's transparency report):
+    their routes neither need nor read an identity, so they must not depend on
+    :data:`kit.identity.CurrentPrincipal` (that would require the token again) and must
+    answer only what is public. The gateway lets such paths through without a key only
+    if its own allow-list (``gateway/routes.py``) names them too.
     """
 
     @asynccontextmanager
@@ -157,6 +166,8 @@ def create_service_app(
     guarded = [Depends(current_principal)]
     for router in routers:
         app.include_router(router, dependencies=guarded)
+    for router in public_routers:
+        app.include_router(router)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
     async def openapi() -> dict[str, Any]:

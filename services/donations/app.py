@@ -11,12 +11,15 @@ from kit.db import Database
 from kit.events import Bus
 from kit.migrations import MigrationSet
 from services.donations.campaigns.router import router as campaigns_router
+from services.donations.disclosures.router import public_router as public_disclosures_router
+from services.donations.disclosures.router import router as disclosures_router
 from services.donations.donations.router import router as donations_router
 from services.donations.expenses.router import router as expenses_router
 from services.donations.foundations.service import consumers as foundation_consumers
 from services.donations.grants.router import router as grants_router
 from services.donations.ledger.conversions.router import router as conversions_router
 from services.donations.ledger.router import router as ledger_router
+from services.donations.reports.router import router as reports_router
 from services.donations.settings import DonationsSettings
 from services.donations.supplies.router import router as supplies_router
 
@@ -50,7 +53,10 @@ def create_app(
             expenses_router,
             grants_router,
             conversions_router,
+            disclosures_router,
         ],
+        # Answered without the gateway's identity token: what anyone may read.
+        public_routers=[reports_router, public_disclosures_router],
         consumers=CONSUMERS,
         database=database,
         bus=bus,

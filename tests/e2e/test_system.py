@@ -134,6 +134,23 @@ class TestDonationsThroughTheGateway:
 
 
 class TestAccess:
+    def test_the_transparency_report_is_public(self, system: System) -> None:
+        with system.client("shekou") as shekou:
+            campaign = _campaign(shekou, "Public phase")
+            donated = shekou.post(
+                f"/api/v1/campaigns/{campaign['id']}/donations",
+                json={"amount": {"amount": "165.00", "currency": "CNY"}, "donor_name": "王小明"},
+            )
+            assert donated.status_code == 201, donated.text
+        with system.client(None) as anyone:
+            report = anyone.get(f"/api/v1/campaigns/{campaign['id']}/report")
+            donations = anyone.get(f"/api/v1/campaigns/{campaign['id']}/report/donations")
+            private = anyone.get(f"/api/v1/campaigns/{campaign['id']}")
+        assert report.status_code == 200, report.text
+        assert report.json()["raised"][0]["net"] == {"amount": "165.00", "currency": "CNY"}
+        assert [d["donor"] for d in donations.json()["items"]] == ["王**"]
+        assert private.status_code == 401
+
     def test_no_key_is_401(self, system: System) -> None:
         with system.client(None) as anonymous:
             response = anonymous.get("/api/v1/campaigns")

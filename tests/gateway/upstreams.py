@@ -97,6 +97,8 @@ def echo_app(recorder: Recorder | None = None, *, slow_seconds: float = 2.0) -> 
             Route(f"{PREFIX}/large", large),
             Route(PREFIX + "/{rest:path}", echo, methods=["GET", "POST", "PUT", "DELETE", "HEAD"]),
             Route(PREFIX, echo, methods=["GET", "POST"]),
+            # Any other API path, for tests that send another service's paths here.
+            Route("/api/{rest:path}", echo, methods=["GET", "POST"]),
         ]
     )
 

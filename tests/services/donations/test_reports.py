@@ -1,0 +1,517 @@
+"""The public transparency report and the public donation list."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from kit.identity import Principal
+from services.donations.campaigns.models import CampaignStatus
+from services.donations.reports import service as reports_service
+from services.donations.supplies.models import RecipientKind
+from tests.services.donations.factories import create_campaign, donate
+from tests.services.donations.factories_reports import (
+    Goods,
+    public_client,
+    set_campaign,
+    trial_balance,
+)
+from tests.support import client_for, principal
+
+CONTACT = "13800138000"
+
+
+def report_path(campaign_id: str) -> str:
+    return f"/api/v1/campaigns/{campaign_id}/report"
+
+
+async def public_report(app: FastAPI, campaign_id: str, **params: str) -> httpx.Response:
+    async with public_client(app) as anyone:
+        return await anyone.get(report_path(campaign_id), params=params)
+
+
+def money(amount: str, currency: str = "CNY") -> dict[str, str]:
+    return {"amount": amount, "currency": currency}
+
+
+def parse_csv(response: httpx.Response) -> list[dict[str, str]]:
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+class TestReport:
+    async def test_needs_no_identity_and_its_money_equals_the_ledger(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        for amount in ("100.00", "88.88", "0.01"):
+            assert (await donate(client, campaign["id"], amount)).status_code == 201
+        assert (await donate(client, campaign["id"], "50.00", currency="HKD")).status_code == 201
+
+        response = await public_report(app, campaign["id"])
+        assert response.status_code == 200, response.text
+        report = response.json()
+        ledger = await trial_balance(client, campaign["id"])
+
+        assert report["raised"] == [
+            {
+                "currency": "CNY",
+                "gross": money("188.89"),
+                "refunds": money("0.00"),
+                "net": money("188.89"),
+            },
+            {
+                "currency": "HKD",
+                "gross": money("50.00", "HKD"),
+                "refunds": money("0.00", "HKD"),
+                "net": money("50.00", "HKD"),
+            },
+        ]
+        for currency in ("CNY", "HKD"):
+            [net] = [r["net"] for r in report["raised"] if r["currency"] == currency]
+            assert net == ledger[("donations", currency)]["credit"]
+        assert report["balance"]["cash"] == [
+            ledger[("cash", "CNY")]["balance"],
+            ledger[("cash", "HKD")]["balance"],
+        ]
+        assert report["donation_count"] == 4
+        assert report["ledger"] == {
+            "seq": ledger[("head", "")]["seq"],
+            "hash": ledger[("head", "")]["hash"],
+        }
+
+    async def test_an_empty_campaign_reports_zero_in_its_currency(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client, currency="HKD", goal="100.00")
+        report = (await public_report(app, campaign["id"])).json()
+        assert report["raised"] == [
+            {
+                "currency": "HKD",
+                "gross": money("0.00", "HKD"),
+                "refunds": money("0.00", "HKD"),
+                "net": money("0.00", "HKD"),
+            }
+        ]
+        assert report["donation_count"] == report["unique_donors"] == 0
+        assert report["balance"] == {"cash": [], "stock": [], "stock_value": []}
+        assert report["ledger"] == {"seq": 0, "hash": "0" * 64}
+
+    async def test_money_spent_to_the_last_fen_shows_as_zero(
+        self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
+    ) -> None:
+        campaign = await create_campaign(client)
+        await donate(client, campaign["id"], "10.00")
+        await Goods(app, foundation.organisation_id, campaign["id"]).expense("printing", 1000)
+        report = (await public_report(app, campaign["id"])).json()
+        assert report["balance"]["cash"] == [money("0.00")]
+        assert report["expenses"] == [{"category": "printing", "amount": money("10.00")}]
+
+    async def test_donation_count_counts_donations_and_unique_donors_count_donors(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        await donate(client, campaign["id"], "10", donor_ref="wx-alice")
+        await donate(client, campaign["id"], "20", donor_ref="wx-alice")
+        await donate(client, campaign["id"], "30", donor_ref="wx-bob")
+        report = (await public_report(app, campaign["id"])).json()
+        assert (report["donation_count"], report["unique_donors"]) == (3, 2)
+
+    async def test_states_the_campaigns_public_facts(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        phase1 = await create_campaign(client, title="phase 1")
+        phase2 = await create_campaign(client, title="phase 2", purpose="24 communities")
+        co_organiser = str(uuid.uuid4())
+        await set_campaign(
+            app,
+            phase2["id"],
+            phase=2,
+            follows_id=uuid.UUID(phase1["id"]),
+            host_name="深圳市社会公益基金会",
+            host_filing_number="53440300MJL0000000A",
+            host_platform="腾讯公益",
+            co_organisers=[{"name": "致敬她 partner", "foundation_id": co_organiser}],
+        )
+        facts = (await public_report(app, phase2["id"])).json()["campaign"]
+        assert facts["title"] == "phase 2"
+        assert facts["purpose"] == "24 communities"
+        assert (facts["phase"], facts["follows_id"]) == (2, phase1["id"])
+        assert facts["host"] == {
+            "name": "深圳市社会公益基金会",
+            "filing_number": "53440300MJL0000000A",
+            "platform": "腾讯公益",
+        }
+        assert facts["co_organisers"] == [{"name": "致敬她 partner", "foundation_id": co_organiser}]
+        assert facts["goal"] == money("20000.00")
+        assert facts["status"] == "open"
+        assert facts["starts_at"] == phase2["starts_at"]
+
+    async def test_goods_and_spending_equal_the_ledger(
+        self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
+    ) -> None:
+        campaign = await create_campaign(client)
+        cid = campaign["id"]
+        assert (await donate(client, cid, "10000.00")).status_code == 201
+        assert (await donate(client, cid, "200.00", currency="HKD")).status_code == 201
+        goods = Goods(app, foundation.organisation_id, cid)
+        await goods.in_kind("口罩", "个", 100, 10000)
+        await goods.in_kind("口罩", "个", 50, None)  # given no value
+        await goods.purchase([("口罩", "个", 2700, 100), ("酒精喷雾", "瓶", 720, 500)])
+        await goods.distribute(
+            "海上世界社区", RecipientKind.COMMUNITY, [("口罩", "个", 1000, 100000)]
+        )
+        await goods.distribute(
+            "物业保安",
+            RecipientKind.GROUP,
+            [("口罩", "个", 100, 10000), ("酒精喷雾", "瓶", 200, 100000)],
+        )
+        await goods.expense("transport", 15000)
+        await goods.grant_received(300000)
+        await goods.grant_paid(50000)
+        await goods.convert(10000, "HKD", 9000)
+
+        report = (await public_report(app, cid)).json()
+        ledger = await trial_balance(client, cid)
+
+        assert report["in_kind"] == [
+            {"item": "口罩", "unit": "个", "quantity": 50, "fair_value": None},
+            {"item": "口罩", "unit": "个", "quantity": 100, "fair_value": money("100.00")},
+        ]
+        assert (
+            report["in_kind_value"] == [money("100.00")] == [ledger[("in_kind", "CNY")]["credit"]]
+        )
+        assert report["bought"] == [
+            {"item": "口罩", "unit": "个", "quantity": 2700, "cost": money("2700.00")},
+            {"item": "酒精喷雾", "unit": "瓶", "quantity": 720, "cost": money("3600.00")},
+        ]
+        assert report["purchases_spent"] == [money("6300.00")]
+        assert report["distributed"] == [
+            {
+                "name": "海上世界社区",
+                "kind": "community",
+                "items": [{"item": "口罩", "unit": "个", "quantity": 1000}],
+            },
+            {
+                "name": "物业保安",
+                "kind": "group",
+                "items": [
+                    {"item": "口罩", "unit": "个", "quantity": 100},
+                    {"item": "酒精喷雾", "unit": "瓶", "quantity": 200},
+                ],
+            },
+        ]
+        assert report["distributed_value"] == [ledger[("distributed", "CNY")]["balance"]]
+        assert report["distributed_value"] == [money("2100.00")]
+        assert report["expenses"] == [{"category": "transport", "amount": money("150.00")}]
+        assert report["expenses"][0]["amount"] == ledger[("expense:transport", "CNY")]["balance"]
+        assert report["grants_received"] == [money("3000.00")]
+        assert report["grants_received"] == [ledger[("grants_received", "CNY")]["credit"]]
+        assert report["grants_paid"] == [money("500.00")]
+        assert report["grants_paid"] == [ledger[("grants_paid", "CNY")]["balance"]]
+        assert report["conversions"] == [
+            {"currency": "CNY", "converted_out": money("0.00"), "converted_in": money("90.00")},
+            {
+                "currency": "HKD",
+                "converted_out": money("100.00", "HKD"),
+                "converted_in": money("0.00", "HKD"),
+            },
+        ]
+        # 10000 - 6300 - 150 + 3000 - 500 + 90: every cash movement is in the report.
+        assert report["balance"]["cash"] == [money("6140.00"), money("100.00", "HKD")]
+        assert report["balance"]["cash"] == [
+            ledger[("cash", "CNY")]["balance"],
+            ledger[("cash", "HKD")]["balance"],
+        ]
+        assert report["balance"]["stock"] == [
+            {"item": "口罩", "unit": "个", "quantity": 1750, "value": money("1700.00")},
+            {"item": "酒精喷雾", "unit": "瓶", "quantity": 520, "value": money("2600.00")},
+        ]
+        assert report["balance"]["stock_value"] == [money("4300.00")]
+        assert report["balance"]["stock_value"] == [ledger[("stock", "CNY")]["balance"]]
+        assert report["ledger"]["seq"] == ledger[("head", "")]["seq"]
+        # No donor of goods is named either.
+        assert "Secret Giver" not in json.dumps(report, ensure_ascii=False)
+        assert "giver@example.org" not in json.dumps(report)
+
+    async def test_a_draft_is_404_like_an_unknown_id(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        await set_campaign(app, campaign["id"], status=CampaignStatus.DRAFT)
+        draft = await public_report(app, campaign["id"])
+        unknown = await public_report(app, str(uuid.uuid4()))
+        for response in (draft, unknown):
+            assert response.status_code == 404
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["type"] == "urn:fnet:problem:campaign-not-found"
+        assert (await client.get(f"{report_path(campaign['id'])}/donations")).status_code == 404
+
+    @pytest.mark.parametrize("status", [CampaignStatus.CLOSED, CampaignStatus.SETTLED])
+    async def test_closed_and_settled_campaigns_stay_public(
+        self, app: FastAPI, client: httpx.AsyncClient, status: CampaignStatus
+    ) -> None:
+        campaign = await create_campaign(client)
+        await donate(client, campaign["id"], "10")
+        await set_campaign(app, campaign["id"], status=status)
+        response = await public_report(app, campaign["id"])
+        assert response.status_code == 200
+        assert response.json()["campaign"]["status"] == status.value
+
+    async def test_a_malformed_id_is_422_naming_it(self, app: FastAPI) -> None:
+        response = await public_report(app, "not-a-uuid")
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["campaign_id"]
+
+    async def test_another_foundation_reads_the_report_but_not_the_campaign(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        await donate(client, campaign["id"], "10")
+        async with client_for(app, principal()) as other:
+            assert (await other.get(report_path(campaign["id"]))).status_code == 200
+            assert (await other.get(f"/api/v1/campaigns/{campaign['id']}")).status_code == 404
+            listing = await other.get(f"/api/v1/campaigns/{campaign['id']}/donations")
+            assert listing.status_code == 404
+
+    async def test_csv_parses_and_holds_the_json_figures(
+        self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
+    ) -> None:
+        campaign = await create_campaign(client, title="蛇口 epidemic, =phase 1")
+        cid = campaign["id"]
+        await donate(client, cid, "20670.18", donor_ref="a")
+        await donate(client, cid, "5.00", currency="HKD", donor_ref="a")
+        goods = Goods(app, foundation.organisation_id, cid)
+        await goods.purchase([("口罩", "个", 2700, 100)])
+        await goods.distribute("蛇口社区", RecipientKind.COMMUNITY, [("口罩", "个", 24, 2400)])
+        await goods.expense("transport", 100)
+
+        report = (await public_report(app, cid)).json()
+        response = await public_report(app, cid, format="csv")
+        assert response.status_code == 200
+        assert "attachment" in response.headers["content-disposition"]
+        rows = parse_csv(response)
+        assert list(rows[0]) == [
+            "section",
+            "item",
+            "unit",
+            "recipient",
+            "recipient_kind",
+            "currency",
+            "amount",
+            "quantity",
+            "value",
+        ]
+
+        def find(section: str, **match: str) -> list[dict[str, str]]:
+            return [
+                r
+                for r in rows
+                if r["section"] == section and all(r[k] == v for k, v in match.items())
+            ]
+
+        # A title that a spreadsheet would run as a formula is defused; the rest is as is.
+        assert find("campaign", item="title")[0]["value"] == "蛇口 epidemic, =phase 1"
+        for raised in report["raised"]:
+            [net] = find("raised_net", currency=raised["currency"])
+            assert net["amount"] == raised["net"]["amount"]
+        assert find("donation_count")[0]["quantity"] == str(report["donation_count"]) == "2"
+        assert find("unique_donors")[0]["quantity"] == str(report["unique_donors"]) == "1"
+        [bought] = find("bought")
+        assert (bought["item"], bought["unit"], bought["quantity"], bought["amount"]) == (
+            "口罩",
+            "个",
+            "2700",
+            "2700.00",
+        )
+        [given] = find("distributed")
+        assert (given["recipient"], given["recipient_kind"], given["quantity"]) == (
+            "蛇口社区",
+            "community",
+            "24",
+        )
+        [expense] = find("expenses")
+        assert (expense["item"], expense["amount"]) == ("transport", "1.00")
+        assert [(r["currency"], r["amount"]) for r in find("cash")] == [
+            (m["currency"], m["amount"]) for m in report["balance"]["cash"]
+        ]
+        [stock] = find("stock")
+        assert (stock["quantity"], stock["amount"]) == ("2676", "2676.00")
+        assert find("ledger", item="head_hash")[0]["value"] == report["ledger"]["hash"]
+        assert find("ledger", item="head_seq")[0]["quantity"] == str(report["ledger"]["seq"])
+
+    async def test_formula_like_text_is_defused_in_csv(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client, title='=HYPERLINK("http://evil")')
+        rows = parse_csv(await public_report(app, campaign["id"], format="csv"))
+        [title] = [r for r in rows if r["section"] == "campaign" and r["item"] == "title"]
+        assert title["value"] == '\'=HYPERLINK("http://evil")'
+
+    async def test_unknown_format_is_422_naming_it(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        response = await public_report(app, campaign["id"], format="xlsx")
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["format"]
+
+    @pytest.mark.parametrize("fmt", ["json", "csv"])
+    async def test_etag_answers_304_until_the_report_changes(
+        self, app: FastAPI, client: httpx.AsyncClient, fmt: str
+    ) -> None:
+        campaign = await create_campaign(client)
+        await donate(client, campaign["id"], "10")
+        path = report_path(campaign["id"])
+        async with public_client(app) as anyone:
+            first = await anyone.get(path, params={"format": fmt})
+            etag = first.headers["etag"]
+            assert first.headers["cache-control"].startswith("public, max-age=")
+            again = await anyone.get(path, params={"format": fmt}, headers={"If-None-Match": etag})
+            assert again.status_code == 304
+            assert again.content == b""
+            assert again.headers["etag"] == etag
+            weak = await anyone.get(
+                path, params={"format": fmt}, headers={"If-None-Match": f'"x", W/{etag}'}
+            )
+            assert weak.status_code == 304
+
+            await donate(client, campaign["id"], "10")
+            changed = await anyone.get(
+                path, params={"format": fmt}, headers={"If-None-Match": etag}
+            )
+            assert changed.status_code == 200
+            assert changed.headers["etag"] != etag
+
+    async def test_goods_without_value_change_the_etag_too(
+        self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
+    ) -> None:
+        # No ledger entry moves the head for them: the tag must still change.
+        campaign = await create_campaign(client)
+        first = await public_report(app, campaign["id"])
+        await Goods(app, foundation.organisation_id, campaign["id"]).in_kind("口罩", "个", 5, None)
+        async with public_client(app) as anyone:
+            again = await anyone.get(
+                report_path(campaign["id"]), headers={"If-None-Match": first.headers["etag"]}
+            )
+        assert again.status_code == 200
+        assert again.json()["in_kind"][0]["quantity"] == 5
+
+
+async def donations_of(
+    app: FastAPI, campaign_id: str, headers: dict[str, str] | None = None, **params: str
+) -> httpx.Response:
+    async with public_client(app) as anyone:
+        return await anyone.get(
+            f"{report_path(campaign_id)}/donations", params=params, headers=headers
+        )
+
+
+class TestPublicDonations:
+    async def _donations(self, client: httpx.AsyncClient) -> dict[str, Any]:
+        campaign = await create_campaign(client)
+        cid = campaign["id"]
+        for extra in (
+            {"donor_name": "李伟", "anonymous": False, "donor_contact": CONTACT},
+            {"donor_name": "王小明", "anonymous": True, "donor_contact": "wang@example.org"},
+            {"donor_contact": "13900139000"},
+            {"donor_name": "Alice Smith", "donor_contact": "alice@example.org"},
+        ):
+            assert (await donate(client, cid, "10.00", **extra)).status_code == 201
+        return campaign
+
+    async def test_names_only_donors_who_consented_and_never_a_contact(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await self._donations(client)
+        response = await donations_of(app, campaign["id"])
+        assert response.status_code == 200
+        items = response.json()["items"]
+        # Newest first.
+        assert [i["donor"] for i in items] == ["A**", "匿名", "王**", "李伟"]
+        assert {i["channel"] for i in items} == {"host_platform"}
+        assert all(i["amount"] == money("10.00") for i in items)
+        assert set(items[0]) == {"id", "amount", "refunded", "channel", "donated_at", "donor"}
+        text = response.text
+        for private in (CONTACT, "wang@example.org", "13900139000", "alice@example.org"):
+            assert private not in text
+        assert "王小明" not in text
+        assert "Alice Smith" not in text
+
+    async def test_anonymous_is_said_in_the_language_asked_for(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await self._donations(client)
+        english = await donations_of(
+            app, campaign["id"], headers={"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"}
+        )
+        assert [i["donor"] for i in english.json()["items"]][1] == "Anonymous"
+        assert "Accept-Language" in english.headers["vary"]
+        chinese = await donations_of(app, campaign["id"], headers={"Accept-Language": "zh-CN"})
+        assert chinese.headers["etag"] != english.headers["etag"]
+
+    async def test_pages_with_a_cursor(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+        campaign = await self._donations(client)
+        first = (await donations_of(app, campaign["id"], limit="3")).json()
+        assert len(first["items"]) == 3
+        assert first["next_cursor"]
+        second = (
+            await donations_of(app, campaign["id"], limit="3", cursor=first["next_cursor"])
+        ).json()
+        assert [i["donor"] for i in second["items"]] == ["李伟"]
+        assert second["next_cursor"] is None
+
+    async def test_csv_streams_every_donation_masked(
+        self, app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Batches of 3 make the stream read the donations in several transactions.
+        monkeypatch.setattr(reports_service, "EXPORT_BATCH", 3)
+        campaign = await self._donations(client)
+        await donate(client, campaign["id"], "0.50", currency="HKD")
+        json_items = (await donations_of(app, campaign["id"])).json()["items"]
+        response = await donations_of(app, campaign["id"], format="csv", limit="1")
+        assert response.status_code == 200
+        assert "attachment" in response.headers["content-disposition"]
+        rows = parse_csv(response)
+        assert [r["donor"] for r in rows] == ["匿名", "A**", "匿名", "王**", "李伟"]
+        assert [(r["id"], r["currency"], r["amount"], r["refunded"]) for r in rows] == [
+            (i["id"], i["amount"]["currency"], i["amount"]["amount"], i["refunded"]["amount"])
+            for i in json_items
+        ]
+        assert list(rows[0]) == [
+            "id",
+            "donated_at",
+            "currency",
+            "amount",
+            "refunded",
+            "channel",
+            "donor",
+        ]
+        for private in (CONTACT, "wang@example.org", "王小明", "Alice Smith"):
+            assert private not in response.content.decode("utf-8-sig")
+
+    async def test_etag_answers_304_until_a_donation_comes(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await self._donations(client)
+        first = await donations_of(app, campaign["id"])
+        etag = first.headers["etag"]
+        assert first.headers["cache-control"].startswith("public")
+        assert (await donations_of(app, campaign["id"], {"If-None-Match": etag})).status_code == 304
+        await donate(client, campaign["id"], "1")
+        after = await donations_of(app, campaign["id"], {"If-None-Match": etag})
+        assert after.status_code == 200
+        assert len(after.json()["items"]) == 5
+
+    async def test_an_unknown_campaign_is_404(self, app: FastAPI) -> None:
+        response = await donations_of(app, str(uuid.uuid4()))
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
