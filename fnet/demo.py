@@ -7,6 +7,7 @@ credentials file while they still work, and every create carries an Idempotency-
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import uuid
 from pathlib import Path
@@ -92,6 +93,7 @@ async def _ensure_phase_1(api: httpx.AsyncClient) -> dict[str, Any]:
                 "purpose": story.PHASE_1_PURPOSE,
                 "goal": {"amount": story.PHASE_1_GOAL, "currency": "CNY"},
                 "starts_at": story.PHASE_1_START.isoformat(),
+                "host": story.HOST,
             },
             headers={"Idempotency-Key": "demo:campaign:phase-1"},
         ),
@@ -99,7 +101,7 @@ async def _ensure_phase_1(api: httpx.AsyncClient) -> dict[str, Any]:
     )
     # A replayed create answers as the campaign was then; read its totals as they are now.
     current = _check(await api.get(f"/api/v1/campaigns/{campaign['id']}"), 200)
-    if current["donation_count"] < story.PHASE_1_COUNT:
+    if current["status"] == "open" and current["donation_count"] < story.PHASE_1_COUNT:
         limit = asyncio.Semaphore(8)
 
         async def give(i: int, d: story.DemoDonation) -> None:
@@ -109,6 +111,8 @@ async def _ensure_phase_1(api: httpx.AsyncClient) -> dict[str, Any]:
                         f"/api/v1/campaigns/{campaign['id']}/donations",
                         json={
                             "amount": {"amount": d.amount, "currency": "CNY"},
+                            "channel": "host_platform",
+                            "external_id": f"TX20200128{i:06d}",
                             "donor_name": d.donor_name,
                             "anonymous": d.anonymous,
                             "donated_at": d.donated_at.isoformat(),
@@ -146,8 +150,10 @@ async def load(
     """Load the story and write ``var/demo-credentials.json``; returns its content."""
     path = var_dir / CREDENTIALS_FILE
     previous: dict[str, Any] = {}
+    previous_people: dict[str, Any] = {}
     if path.exists():
-        previous = json.loads(path.read_text(encoding="utf-8")).get("foundations", {})
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        previous, previous_people = saved.get("foundations", {}), saved.get("people", {})
     operator = {IDENTITY_HEADER: TokenSigner(secret).sign(OPERATOR)}
     credentials: dict[str, dict[str, str]] = {}
     async with httpx.AsyncClient(base_url=network_url, headers=operator, timeout=30) as network:
@@ -155,12 +161,28 @@ async def load(
             foundation_id = await _ensure_foundation(network, f)
             api_key = await _ensure_key(gateway_db, f.slug, foundation_id, previous)
             credentials[f.slug] = {"id": foundation_id, "api_key": api_key}
-    async with httpx.AsyncClient(
-        base_url=gateway_url, headers={"X-API-Key": credentials["shekou"]["api_key"]}, timeout=30
-    ) as shekou:
-        phase_1 = await _ensure_phase_1(shekou)
-        await _ensure_partners(shekou)
-    document = {"foundations": credentials, "campaigns": {"shekou-phase-1": phase_1["id"]}}
+    # A second key of Shekou's: expenses are approved by someone other than the submitter.
+    treasurer = "shekou-treasurer"
+    people = {
+        treasurer: {
+            "id": credentials["shekou"]["id"],
+            "api_key": await _ensure_key(
+                gateway_db, treasurer, credentials["shekou"]["id"], previous_people
+            ),
+        }
+    }
+    async with (
+        httpx.AsyncClient(
+            base_url=gateway_url,
+            headers={"X-API-Key": credentials["shekou"]["api_key"]},
+            timeout=30,
+        ) as shekou,
+        httpx.AsyncClient(
+            base_url=gateway_url, headers={"X-API-Key": people[treasurer]["api_key"]}, timeout=30
+        ) as approver,
+    ):
+        campaigns = await load_story(shekou, approver)
+    document = {"foundations": credentials, "people": people, "campaigns": campaigns}
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     path.chmod(0o600)
     return document
@@ -171,8 +193,176 @@ def describe(document: dict[str, Any], gateway_url: str, var_dir: Path) -> str:
     for slug, entry in document["foundations"].items():
         lines.append(f"  {slug:<8} foundation {entry['id']}  key {entry['api_key']}")
     key = document["foundations"]["shekou"]["api_key"]
-    lines.append(
-        f"Try: curl -H 'X-API-Key: {key}' {gateway_url}/api/v1/campaigns/"
-        f"{document['campaigns']['shekou-phase-1']}"
-    )
+    phase_1 = document["campaigns"]["shekou-phase-1"]
+    lines.append(f"Try: curl -H 'X-API-Key: {key}' {gateway_url}/api/v1/campaigns/{phase_1}")
+    lines.append(f"The public account (no key): {gateway_url}/api/v1/campaigns/{phase_1}/report")
     return "\n".join(lines)
+
+
+async def load_story(shekou: httpx.AsyncClient, treasurer: httpx.AsyncClient) -> dict[str, str]:
+    """The whole Shekou story through the gateway, as the foundation's key (``shekou``) and a
+    second key of the same foundation (``treasurer``, who approves expenses). Loading it
+    again repeats nothing. Answers the campaigns' ids."""
+    phase_1 = await _ensure_phase_1(shekou)
+    await _ensure_partners(shekou)
+    return await _Story(shekou, treasurer).run(phase_1)
+
+
+class _Story:
+    """The rest of the story, after phase 1's donations: what the money bought and where
+    it went, phase 2, the Stream Plan grant and a grant to a partner. Every write carries
+    an Idempotency-Key named after its step, so loading again repeats nothing."""
+
+    def __init__(self, api: httpx.AsyncClient, treasurer: httpx.AsyncClient) -> None:
+        self.api = api
+        self.treasurer = treasurer  # a second person: expenses need someone else's approval
+
+    async def post(
+        self, path: str, body: dict[str, Any], step: str, *, by: httpx.AsyncClient | None = None
+    ) -> dict[str, Any]:
+        client = by or self.api
+        return _check(
+            await client.post(path, json=body, headers={"Idempotency-Key": f"demo:{step}"}),
+            200,
+            201,
+        )
+
+    async def run(self, phase_1: dict[str, Any]) -> dict[str, str]:
+        p1 = phase_1["id"]
+        await self.buy(p1, story.PHASE_1_PURCHASES, "2020-01-29T10:00:00+08:00", "phase-1")
+        masks = story.community_shares(story.MASKS.quantity)
+        sprays = story.community_shares(story.SPRAYS.quantity)
+        for i, community in enumerate(story.COMMUNITIES):
+            lines = [
+                {"item": story.MASKS.item, "unit": story.MASKS.unit, "quantity": masks[i]},
+                {"item": story.SPRAYS.item, "unit": story.SPRAYS.unit, "quantity": sprays[i]},
+            ]
+            await self.give(p1, community, "community", lines, f"phase-1:community:{i:02d}")
+        await self.transport(p1)
+        await self.close(phase_1)
+        await self.post(
+            f"/api/v1/campaigns/{p1}/disclosures",
+            {"kind": "final", "note": "Phase 1: money raised, supplies bought and given out"},
+            "phase-1:disclosure:final",
+        )
+
+        phase_2 = await self.post(
+            "/api/v1/campaigns",
+            {
+                "title": story.PHASE_2_TITLE,
+                "purpose": story.PHASE_2_PURPOSE,
+                "goal": {"amount": story.PHASE_2_GOAL, "currency": "CNY"},
+                "starts_at": story.PHASE_2_START.isoformat(),
+                "follows_id": p1,
+                "host": story.HOST,
+            },
+            "campaign:phase-2",
+        )
+        p2 = phase_2["id"]
+        for i, amount in enumerate(story.PHASE_2_DONATIONS):
+            await self.post(
+                f"/api/v1/campaigns/{p2}/donations",
+                {
+                    "amount": {"amount": amount, "currency": "CNY"},
+                    "channel": "wechat_pay",
+                    "external_id": f"WX20200205{i:06d}",
+                    "donated_at": (story.PHASE_2_START.replace(hour=10 + i)).isoformat(),
+                },
+                f"phase-2:donation:{i}",
+            )
+        grant = story.STREAM_PLAN
+        await self.post(
+            "/api/v1/grants/received",
+            {
+                "grantor": grant["grantor"],
+                "programme": grant["programme"],
+                "purpose": grant["purpose"],
+                "amount": {"amount": grant["amount"], "currency": "CNY"},
+                "campaign_id": p2,
+                "received_at": "2020-02-06T09:00:00+08:00",
+            },
+            "phase-2:grant:stream-plan",
+        )
+        await self.buy(p2, story.PHASE_2_PURCHASES, "2020-02-07T10:00:00+08:00", "phase-2")
+        for i, (name, kind, quantity) in enumerate(story.PHASE_2_RECIPIENTS):
+            line = {"item": story.MASKS.item, "unit": story.MASKS.unit, "quantity": quantity}
+            await self.give(p2, name, kind, [line], f"phase-2:recipient:{i}")
+        await self.radio_grant(p2)
+        return {"shekou-phase-1": p1, "shekou-phase-2": p2}
+
+    async def buy(
+        self, campaign: str, lines: tuple[story.DemoPurchaseLine, ...], at: str, step: str
+    ) -> None:
+        await self.post(
+            f"/api/v1/campaigns/{campaign}/purchases",
+            {
+                "supplier": story.PHASE_1_SUPPLIER,
+                "purchased_at": at,
+                "lines": [
+                    {
+                        "item": line.item,
+                        "unit": line.unit,
+                        "quantity": line.quantity,
+                        "unit_price": {"amount": line.unit_price, "currency": "CNY"},
+                    }
+                    for line in lines
+                ],
+                "evidence": {
+                    "ref": f"demo://invoices/{step}.pdf",
+                    "sha256": hashlib.sha256(step.encode()).hexdigest(),
+                },
+            },
+            f"{step}:purchase",
+        )
+
+    async def give(
+        self, campaign: str, name: str, kind: str, lines: list[dict[str, Any]], step: str
+    ) -> None:
+        await self.post(
+            f"/api/v1/campaigns/{campaign}/distributions",
+            {"recipient": {"name": name, "kind": kind}, "lines": lines},
+            f"{step}:distribution",
+        )
+
+    async def transport(self, campaign: str) -> None:
+        expense = await self.post(
+            f"/api/v1/campaigns/{campaign}/expenses",
+            {
+                "category": "transport",
+                "payee": "社区志愿者车队 volunteer drivers",
+                "description": "Fuel and van hire to bring the supplies to 24 communities",
+                "amount": {"amount": story.PHASE_1_TRANSPORT, "currency": "CNY"},
+            },
+            "phase-1:expense:transport",
+        )
+        path = f"/api/v1/campaigns/{campaign}/expenses/{expense['id']}"
+        current = _check(await self.api.get(path), 200)
+        if current["status"] == "submitted":
+            await self.post(
+                f"{path}/approve", {"note": "checked"}, "phase-1:expense:approve", by=self.treasurer
+            )
+            current = _check(await self.api.get(path), 200)
+        if current["status"] == "approved":
+            await self.post(f"{path}/pay", {}, "phase-1:expense:pay")
+
+    async def close(self, campaign: dict[str, Any]) -> None:
+        current = _check(await self.api.get(f"/api/v1/campaigns/{campaign['id']}"), 200)
+        if current["status"] == "open":
+            await self.post(
+                f"/api/v1/campaigns/{campaign['id']}/transitions", {"to": "closed"}, "phase-1:close"
+            )
+
+    async def radio_grant(self, campaign: str) -> None:
+        partners = _check(await self.api.get("/api/v1/partners", params={"limit": 200}), 200)
+        radio = next(p for p in partners["items"] if p["name"] == story.RADIO_GRANT["partner"])
+        await self.post(
+            "/api/v1/grants/paid",
+            {
+                "partner_organisation_id": radio["id"],
+                "campaign_id": campaign,
+                "purpose": story.RADIO_GRANT["purpose"],
+                "amount": {"amount": story.RADIO_GRANT["amount"], "currency": "CNY"},
+                "paid_at": "2020-02-10T10:00:00+08:00",
+            },
+            "phase-2:grant:radio",
+        )

@@ -105,7 +105,16 @@ def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedde
         assert donation.status_code == 201, donation.text
         after = api.get(f"/api/v1/campaigns/{campaign_id}").json()
         partners = api.get("/api/v1/partners").json()
+        verify = api.get("/api/v1/ledger/verify").json()
         docs = httpx.get(f"{embedded.gateway}/docs")
+    # The whole story is there, in the public report, without a key.
+    report = httpx.get(f"{embedded.gateway}/api/v1/campaigns/{phase_1}/report").json()
+    assert report["raised"][0]["net"] == {"amount": "20670.18", "currency": "CNY"}
+    assert report["donation_count"] == 165
+    assert sorted(b["quantity"] for b in report["bought"]) == [720, 2700]
+    assert len(report["distributed"]) == 24
+    assert verify["valid"] is True
+    assert (report["ledger"]["seq"], verify["entries"]) == (verify["head_seq"], verify["head_seq"])
 
     assert story["raised"] == {"amount": "20670.18", "currency": "CNY"}
     assert story["donation_count"] == 165
@@ -129,9 +138,13 @@ def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedde
         story_again = api.get(f"/api/v1/campaigns/{phase_1}").json()
         campaigns = api.get("/api/v1/campaigns").json()["items"]
         partners_again = api.get("/api/v1/partners").json()["items"]
+        verify_again = api.get("/api/v1/ledger/verify").json()
     assert again["foundations"] == document["foundations"]
     assert story_again["donation_count"] == 165
     assert story_again["raised"]["amount"] == "20670.18"
-    assert len(campaigns) == 2
+    assert len(campaigns) == 3  # phase 1, phase 2 and the one made above
     assert len(partners_again) == 4
+    # One new donation was posted between the two loads; the reload posted nothing.
+    assert verify_again["entries"] == verify["entries"]
+    assert verify_again["valid"] is True
     assert embedded.down() == 0
