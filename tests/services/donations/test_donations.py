@@ -184,7 +184,7 @@ class TestIdempotency:
         async with client_for(committing_app, principal()) as client:
             campaign = await create_campaign(client)
             responses = await asyncio.gather(
-                *(donate(client, campaign["id"], "66.66", key="burst") for _ in range(50))
+                *(donate(client, campaign["id"], "66.66", key="burst") for _ in range(100))
             )
             read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
             conflicting = await donate(client, campaign["id"], "66.67", key="burst")
