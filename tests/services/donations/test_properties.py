@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,11 +69,11 @@ class Model:
 
 
 @pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     path: Path = tmp_path_factory.mktemp("properties") / "donations.db"
     url = f"sqlite+aiosqlite:///{path}"
     upgrade(MIGRATIONS, url)
-    yield url
+    return url
 
 
 async def run(url: str, ops: list[tuple[Any, ...]]) -> None:
