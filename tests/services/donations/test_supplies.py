@@ -372,7 +372,7 @@ class TestPurchase:
         )
         assert response.status_code == 422
         problem = response.json()
-        assert problem["type"] == "urn:fnet:problem:currency-mismatch"
+        assert problem["type"] == "urn:fnet:problem:spend-in-other-currency"
         assert [e["field"] for e in problem["errors"]] == ["lines.1.unit_price.currency"]
         assert await snapshot(client, cid) == before
 
@@ -450,7 +450,7 @@ class TestPurchase:
         before = await snapshot(client, cid)
         response = await buy(client, cid, [buy_line(*MASK, 1, "1.00")])
         assert response.status_code == 409
-        assert response.json()["type"] == "urn:fnet:problem:campaign-not-spending"
+        assert response.json()["type"] == "urn:fnet:problem:campaign-not-spendable"
         assert await snapshot(client, cid) == before
 
     async def test_replay_spends_once(self, client: httpx.AsyncClient) -> None:
@@ -623,7 +623,7 @@ class TestDistribution:
         await settle(client, cid)
         response = await distribute(client, cid, [give_line(*MASK, 1)])
         assert response.status_code == 409
-        assert response.json()["type"] == "urn:fnet:problem:campaign-not-spending"
+        assert response.json()["type"] == "urn:fnet:problem:campaign-not-spendable"
         assert await stock(client, cid) == {MASK: (10, "10.00")}
 
     async def test_replay_gives_once(self, client: httpx.AsyncClient) -> None:
