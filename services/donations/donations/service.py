@@ -17,6 +17,8 @@ from kit.money import format_minor
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignClosed, CampaignSettled
 from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.campaigns.repository import CampaignRepository
+from services.donations.campaigns.service import get_held
 from services.donations.dates import CLOCK_SKEW, not_in_future
 from services.donations.donations import imports, receipts
 from services.donations.donations.exceptions import (
@@ -179,7 +181,9 @@ async def refund(
                 )
             ],
         )
-    if await repo.campaign_status_for_update(campaign.id) is CampaignStatus.SETTLED:
+    # A share lock: the campaign cannot be settled while a refund of it is recorded.
+    held = await get_held(CampaignRepository(repo.session), campaign.foundation_id, campaign.id)
+    if held.status is CampaignStatus.SETTLED:
         raise CampaignSettled(
             f"campaign {campaign.id} is settled: its accounts are final and no refund of it "
             "can be recorded"

@@ -18,7 +18,13 @@ from kit.errors import PreconditionFailed
 from kit.money import format_minor
 from kit.pagination import PageParams
 from services.donations.campaigns.models import Campaign
-from services.donations.campaigns.service import require_campaign_currency, require_spendable
+from services.donations.campaigns.repository import CampaignRepository
+from services.donations.campaigns.service import (
+    get_held,
+    get_locked,
+    require_campaign_currency,
+    require_spendable,
+)
 from services.donations.expenses.exceptions import (
     ExpenseAlreadyDecided,
     ExpenseNotApproved,
@@ -114,7 +120,9 @@ async def approve(
     its amount beyond the approved expenses not yet paid."""
     # The campaign's lock first: approvals of its expenses are serial, each sees the
     # others' reservations, and two approvals can never reserve the same money.
-    campaign = await repo.lock_campaign(campaign, exclusive=True)
+    campaign = await get_locked(
+        CampaignRepository(repo.session), campaign.foundation_id, campaign.id
+    )
     expense = await _locked(repo, campaign, expense_id, if_match)
     _require_submitted(expense)
     if expense.submitted_by == approver:
@@ -164,7 +172,7 @@ async def pay(
     """Pay an approved expense: the campaign's cash goes to the expense category's account.
     Raises :class:`InsufficientFunds` if the campaign no longer holds the amount."""
     # A share lock: payments run side by side, but not while the campaign is being settled.
-    campaign = await repo.lock_campaign(campaign, exclusive=False)
+    campaign = await get_held(CampaignRepository(repo.session), campaign.foundation_id, campaign.id)
     expense = await _locked(repo, campaign, expense_id, if_match)
     if expense.status is not ExpenseStatus.APPROVED:
         raise ExpenseNotApproved(

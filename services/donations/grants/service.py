@@ -20,6 +20,7 @@ from kit.money import format_minor
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignSettled
 from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.campaigns.repository import CampaignRepository
 from services.donations.campaigns.service import require_campaign_currency, require_spendable
 from services.donations.dates import not_in_future
 from services.donations.grants.exceptions import GrantNotFound, UnknownCampaign
@@ -36,7 +37,7 @@ async def _campaign(
     repo: GrantRepository, foundation_id: uuid.UUID, campaign_id: uuid.UUID
 ) -> Campaign:
     # A body field, not the path: an unknown campaign is a bad value (422), not a 404.
-    campaign = await repo.campaign_for_update(foundation_id, campaign_id)
+    campaign = await CampaignRepository(repo.session).get_for_update(foundation_id, campaign_id)
     if campaign is None:
         raise UnknownCampaign(
             f"the foundation has no campaign {campaign_id}",

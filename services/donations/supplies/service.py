@@ -23,9 +23,14 @@ from kit.errors import FieldProblem
 from kit.ids import new_id
 from kit.money import MAX_MINOR_UNITS
 from kit.pagination import PageParams
-from services.donations.campaigns.exceptions import CampaignClosed, CampaignNotFound
+from services.donations.campaigns.exceptions import CampaignClosed
 from services.donations.campaigns.models import Campaign
-from services.donations.campaigns.service import require_campaign_currency, require_spendable
+from services.donations.campaigns.repository import CampaignRepository
+from services.donations.campaigns.service import (
+    get_held,
+    require_campaign_currency,
+    require_spendable,
+)
 from services.donations.dates import not_in_future
 from services.donations.ledger import service as ledger
 from services.donations.ledger.chain import Posting
@@ -67,10 +72,7 @@ def value_out(value_minor: int, held: int, taken: int) -> int:
 
 async def _locked_campaign(repo: SupplyRepository, campaign: Campaign) -> Campaign:
     # Read again under a share lock: the status checked below stays true until commit.
-    locked = await repo.campaign_for_update(campaign.foundation_id, campaign.id)
-    if locked is None:  # pragma: no cover - campaigns are never deleted
-        raise CampaignNotFound(f"no campaign {campaign.id}")
-    return locked
+    return await get_held(CampaignRepository(repo.session), campaign.foundation_id, campaign.id)
 
 
 async def _spendable(repo: SupplyRepository, campaign: Campaign, what: str) -> Campaign:

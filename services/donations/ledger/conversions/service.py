@@ -26,6 +26,7 @@ from kit.money import MAX_MINOR_UNITS, exponent, format_minor
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignSettled
 from services.donations.campaigns.models import CampaignStatus
+from services.donations.campaigns.repository import CampaignRepository
 from services.donations.dates import dated_in_future
 from services.donations.ledger import service as ledger
 from services.donations.ledger.chain import Posting
@@ -83,7 +84,7 @@ async def create(
         )
     fund_id = data.fund_id or foundation_id
     if fund_id != foundation_id:
-        campaign = await repo.campaign_for_update(foundation_id, fund_id)
+        campaign = await CampaignRepository(repo.session).get_for_update(foundation_id, fund_id)
         if campaign is None:
             raise UnknownFund(
                 f"fund {fund_id} is neither a campaign of the foundation nor its own fund",
