@@ -1,15 +1,18 @@
-"""Entity tags (RFC 9110 section 8.8.3) and the lists that ``If-Match`` and
-``If-None-Match`` carry.
+"""Entity tags (RFC 9110 section 8.8.3), the lists that ``If-Match`` and ``If-None-Match``
+carry, and the ``304 Not Modified`` answer.
 
 The app decides what its tags mean; this module only reads and writes their syntax and
-compares them the two ways the RFC names: weakly for ``If-None-Match``, strongly for
-``If-Match``.
+compares them the two ways the RFC names: weakly for ``If-None-Match`` (:func:`none_match`),
+strongly for ``If-Match`` (:func:`match`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from starlette.responses import Response
 
 # etagc: "!" and "#" to "~" except the quote, plus obs-text (bytes 0x80-0xFF, read as Latin-1).
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
@@ -59,3 +62,21 @@ def none_match(header: str | None, current: EntityTag) -> bool:
     if isinstance(tags, AnyTag):
         return False
     return all(tag.opaque != current.opaque for tag in tags)
+
+
+def match(header: str, current: EntityTag) -> bool:
+    """Whether an ``If-Match`` condition holds (strong comparison: a weak tag never matches;
+    ``*`` matches any current representation). A value that is not a list of tags matches
+    nothing, so a write based on it is refused rather than let through."""
+    tags = parse(header)
+    if isinstance(tags, AnyTag):
+        return True
+    return tags is not None and any(
+        not tag.weak and not current.weak and tag.opaque == current.opaque for tag in tags
+    )
+
+
+def not_modified(current: EntityTag, headers: Mapping[str, str] | None = None) -> Response:
+    """The 304 answer: no body, and the validator and caching headers a 200 would have
+    carried (RFC 9110 section 15.4.5)."""
+    return Response(status_code=304, headers={**(headers or {}), "ETag": str(current)})

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from kit.etags import ANY, EntityTag, none_match, parse
+from kit.etags import ANY, EntityTag, match, none_match, not_modified, parse
 
 
 class TestParse:
@@ -40,3 +40,27 @@ class TestNoneMatch:
     @pytest.mark.parametrize("header", [None, '"1-ab"', '"2-a"', "garbage"])
     def test_anything_else_holds(self, header: str | None) -> None:
         assert none_match(header, self.current) is True
+
+
+class TestMatch:
+    current = EntityTag("2")
+
+    @pytest.mark.parametrize("header", ['"2"', '"1", "2"', " * "])
+    def test_the_current_tag_or_star_holds(self, header: str) -> None:
+        assert match(header, self.current) is True
+
+    @pytest.mark.parametrize("header", ['"1"', 'W/"2"', "2", '"2', ""])
+    def test_another_weak_or_malformed_tag_fails(self, header: str) -> None:
+        assert match(header, self.current) is False
+
+    def test_a_weak_current_tag_never_matches(self) -> None:
+        assert match('"2"', EntityTag("2", weak=True)) is False
+
+
+class TestNotModified:
+    def test_has_no_body_and_keeps_the_validator_and_caching_headers(self) -> None:
+        response = not_modified(EntityTag("7"), {"Cache-Control": "public, max-age=60"})
+        assert response.status_code == 304
+        assert response.body == b""
+        assert response.headers["etag"] == '"7"'
+        assert response.headers["cache-control"] == "public, max-age=60"

@@ -21,7 +21,8 @@ from services.partners.app import MIGRATIONS as PARTNERS_MIGRATIONS
 from services.partners.app import create_app as partners_app
 from services.partners.settings import PartnersSettings
 from tests.kit.events.conftest import eventually
-from tests.services.donations.factories_spending import funded_campaign, pay_grant
+from tests.services.donations.factories import funded_campaign
+from tests.services.donations.factories_spending import pay_grant
 from tests.services.partners.factories import create_partner
 from tests.support import (
     TEST_SECRET,

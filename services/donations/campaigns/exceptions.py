@@ -40,7 +40,7 @@ class GoalFixed(Conflict):
 
 
 class CampaignSettled(Conflict):
-    slug, title = "campaign-settled", "A settled campaign no longer changes"
+    slug, title = "campaign-settled", "A settled campaign no longer changes; its money stays"
 
 
 class CampaignIfMatchRequired(PreconditionRequired):
@@ -52,7 +52,7 @@ class CampaignChanged(PreconditionFailed):
 
 
 class CampaignNotSpendable(Conflict):
-    slug, title = "campaign-not-spendable", "The campaign's money cannot be spent now"
+    slug, title = "campaign-not-spendable", "The campaign's money and goods cannot be used now"
 
 
 class SpendInOtherCurrency(Unprocessable):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kit.db import utcnow
@@ -15,10 +15,12 @@ from services.donations.campaigns.exceptions import (
     CampaignAlreadyFollowed,
     CampaignHoldsMoney,
     CampaignNotFound,
+    CampaignNotSpendable,
     CampaignSettled,
     GoalFixed,
     InvalidCampaignPeriod,
     InvalidCoOrganiser,
+    SpendInOtherCurrency,
     TransitionNotAllowed,
     UnknownFollowedCampaign,
 )
@@ -253,3 +255,35 @@ async def totals(
     repo: CampaignRepository, campaigns: Sequence[Campaign]
 ) -> dict[uuid.UUID, Totals]:
     return await repo.totals([c.id for c in campaigns])
+
+
+def require_spendable(campaign: Campaign, what: str = "its money is spent") -> None:
+    """Refuse (409 :class:`CampaignNotSpendable`) to use a campaign's money or goods unless
+    it is open or closed: a draft has nothing yet, a settled campaign's accounts are final.
+    ``what`` names the use in the problem's detail. Check a campaign locked for the request
+    (e.g. by :func:`get_held`) so its state holds until commit."""
+    if not campaign.may_spend:
+        raise CampaignNotSpendable(
+            f"campaign {campaign.id} is {campaign.status.value}; {what} only while it is "
+            "open or closed"
+        )
+
+
+def require_campaign_currency(campaign: Campaign, currencies: Mapping[str, str]) -> None:
+    """Refuse (422 :class:`SpendInOtherCurrency`, naming each field) a spend whose
+    ``currencies`` (field → currency) are not all the campaign's own: money given in
+    another currency is converted first."""
+    wrong = [field for field, currency in currencies.items() if currency != campaign.currency]
+    if wrong:
+        raise SpendInOtherCurrency(
+            f"campaign {campaign.id} spends {campaign.currency} only",
+            errors=[
+                FieldProblem(
+                    field=field,
+                    message=f"a spend in another currency: the campaign spends "
+                    f"{campaign.currency} (convert the money first)",
+                    code="currency",
+                )
+                for field in wrong
+            ],
+        )

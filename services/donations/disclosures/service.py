@@ -36,6 +36,7 @@ from kit.ids import new_id
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignNotFound
 from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.dates import CLOCK_SKEW
 from services.donations.disclosures.exceptions import (
     CampaignIsDraft,
     CampaignNotEnded,
@@ -54,8 +55,6 @@ LONG_CAMPAIGN_MONTHS = 6  # ...for campaigns that run over six months
 FINAL_WITHIN_MONTHS = 3  # and the whole of it within three months after the end
 DEFAULT_HORIZON = dt.timedelta(days=30)
 MAX_HORIZON = dt.timedelta(days=366 * 10)
-# Clocks of a client and ours may disagree a little.
-CLOCK_SKEW = dt.timedelta(minutes=5)
 _NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 

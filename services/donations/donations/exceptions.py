@@ -17,10 +17,6 @@ from kit.errors import (
 from services.donations.donations.schemas import ImportRowReport
 
 
-class DonationInFuture(Unprocessable):
-    slug, title = "donated-at-in-future", "A donation cannot be dated in the future"
-
-
 class DonationNotFound(NotFound):
     slug, title = "donation-not-found", "Donation not found"
 
@@ -35,10 +31,6 @@ class RefundExceedsDonation(Unprocessable):
 
 class RefundCurrencyMismatch(Unprocessable):
     slug, title = "refund-currency-mismatch", "A refund is paid in the donation's currency"
-
-
-class CampaignSettled(Conflict):
-    slug, title = "campaign-settled", "The campaign is settled; its money no longer moves"
 
 
 class UnsupportedMediaType(Problem):

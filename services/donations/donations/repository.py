@@ -9,7 +9,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
-from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.donations.models import (
     CampaignDonor,
     CampaignTally,
@@ -156,12 +155,6 @@ class DonationRepository:
 
     async def insert(self, values: dict[str, Any]) -> None:
         await self.session.execute(_INSERT_DONATION, values)
-
-    async def campaign_status_for_update(self, campaign_id: uuid.UUID) -> CampaignStatus:
-        """The campaign's status, read fresh and share-locked until commit, so that the
-        campaign cannot be settled while a refund of it is being recorded."""
-        stmt = select(Campaign.status).where(Campaign.id == campaign_id).with_for_update(read=True)
-        return CampaignStatus((await self.session.execute(stmt)).scalar_one())
 
     async def take_refund(self, donation_id: uuid.UUID, amount_minor: int) -> int | None:
         """Add to the donation's refunded amount if that stays within what was given;

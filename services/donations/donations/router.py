@@ -20,12 +20,15 @@ from kit.idempotency import IdempotencyDep
 from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep, cut_page
-from services.donations.campaigns.exceptions import CampaignClosed, CampaignNotFound
+from services.donations.campaigns.exceptions import (
+    CampaignClosed,
+    CampaignNotFound,
+    CampaignSettled,
+)
 from services.donations.campaigns.router import HeldCampaign, ValidCampaign
+from services.donations.dates import DatedInFuture
 from services.donations.donations import imports, receipts, service
 from services.donations.donations.exceptions import (
-    CampaignSettled,
-    DonationInFuture,
     DonationNotFound,
     DuplicateTransaction,
     ImportHasInvalidRows,
@@ -90,7 +93,7 @@ def donation_read(donation: Donation) -> DonationRead:
         CampaignClosed,
         IdempotencyInProgress,
         DuplicateTransaction,
-        DonationInFuture,
+        DatedInFuture,
         IdempotencyKeyReused,
     ),
 )

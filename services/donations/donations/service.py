@@ -15,12 +15,13 @@ from kit.events.contracts import DonationReceivedV1
 from kit.ids import new_id
 from kit.money import format_minor
 from kit.pagination import PageParams
-from services.donations.campaigns.exceptions import CampaignClosed
+from services.donations.campaigns.exceptions import CampaignClosed, CampaignSettled
 from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.campaigns.repository import CampaignRepository
+from services.donations.campaigns.service import get_held
+from services.donations.dates import CLOCK_SKEW, not_in_future
 from services.donations.donations import imports, receipts
 from services.donations.donations.exceptions import (
-    CampaignSettled,
-    DonationInFuture,
     DonationNotFound,
     DuplicateTransaction,
     ImportHasInvalidRows,
@@ -39,9 +40,6 @@ from services.donations.ledger import service as ledger
 from services.donations.ledger.chain import Posting
 from services.donations.ledger.models import Account, EntryKind
 from services.donations.ledger.repository import LedgerRepository
-
-# Clocks of a partner's system and ours may disagree a little.
-CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 def donor_key(foundation_id: uuid.UUID, donation_id: uuid.UUID, data: DonationCreate) -> str:
@@ -74,11 +72,7 @@ async def record(
     ledger entry (cash in, the campaign's restricted fund credited) and the event."""
     amount = data.amount.to_money()
     now = utcnow()
-    donated_at = data.donated_at or now
-    if donated_at > now + CLOCK_SKEW:
-        raise DonationInFuture(
-            errors=[FieldProblem(field="donated_at", message="is in the future", code="future")]
-        )
+    donated_at = not_in_future(data.donated_at, now, "donated_at")
     if not campaign.accepts_donations_at(now):
         raise CampaignClosed(
             f"campaign {campaign.id} is {campaign.status.value}"
@@ -187,7 +181,9 @@ async def refund(
                 )
             ],
         )
-    if await repo.campaign_status_for_update(campaign.id) is CampaignStatus.SETTLED:
+    # A share lock: the campaign cannot be settled while a refund of it is recorded.
+    held = await get_held(CampaignRepository(repo.session), campaign.foundation_id, campaign.id)
+    if held.status is CampaignStatus.SETTLED:
         raise CampaignSettled(
             f"campaign {campaign.id} is settled: its accounts are final and no refund of it "
             "can be recorded"

@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
-from services.donations.campaigns.models import Campaign
 from services.donations.expenses.models import Expense, ExpenseStatus
 
 
@@ -33,18 +32,6 @@ class ExpenseRepository:
             .execution_options(populate_existing=True)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def lock_campaign(self, campaign: Campaign, *, exclusive: bool) -> Campaign:
-        """The campaign's row, locked until commit and read afresh. ``exclusive`` makes
-        lockers of the campaign run one after the other; a share lock only keeps the
-        campaign from changing (being settled) meanwhile."""
-        stmt = (
-            select(Campaign)
-            .where(Campaign.id == campaign.id)
-            .with_for_update(read=not exclusive)
-            .execution_options(populate_existing=True)
-        )
-        return (await self.session.execute(stmt)).scalar_one()
 
     async def reserved(self, campaign_id: uuid.UUID, currency: str) -> int:
         """Minor units of the campaign's approved expenses that are not paid yet."""

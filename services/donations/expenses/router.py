@@ -7,6 +7,7 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
+from kit import etags
 from kit.app import SessionDep
 from kit.errors import (
     Forbidden,
@@ -42,7 +43,6 @@ from services.donations.expenses.schemas import (
     ExpenseRead,
     ExpenseRejection,
 )
-from services.donations.expenses.service import IfMatch
 from services.donations.ledger.exceptions import InsufficientFunds
 
 router = APIRouter(tags=["expenses"])
@@ -58,20 +58,14 @@ async def expense_repository(session: SessionDep) -> ExpenseRepository:
 ExpenseRepositoryDep = Annotated[ExpenseRepository, Depends(expense_repository)]
 
 
-async def if_match(
-    value: Annotated[
-        str | None,
-        Header(
-            alias="If-Match",
-            description="the expense's ETag as last read; if it changed since, the request "
-            "is refused with 412 and changes nothing",
-        ),
-    ] = None,
-) -> IfMatch | None:
-    return IfMatch.parse(value) if value is not None else None
-
-
-IfMatchDep = Annotated[IfMatch | None, Depends(if_match)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="the expense's ETag as last read; if it changed since, the request "
+        "is refused with 412 and changes nothing",
+    ),
+]
 StatusFilter = Annotated[ExpenseStatus | None, Query(description="only expenses in this state")]
 
 
@@ -116,7 +110,7 @@ async def changed(
         expense_read(expense),
         location=location(expense) if status == 201 else None,
     )
-    response.headers["ETag"] = service.etag(expense)
+    response.headers["ETag"] = str(service.etag(expense))
     return response
 
 
@@ -190,7 +184,7 @@ async def approve_expense(
     repo: ExpenseRepositoryDep,
     principal: CurrentPrincipal,
     idempotency: IdempotencyDep,
-    precondition: IfMatchDep,
+    if_match: IfMatch = None,
 ) -> Response:
     replay = await idempotency.claim(repo.session, principal.organisation_id, data)
     if replay is not None:
@@ -201,7 +195,7 @@ async def approve_expense(
         expense_id,
         approver=principal.subject,
         note=data.note if data is not None else "",
-        precondition=precondition,
+        if_match=if_match,
     )
     return await changed(idempotency, repo, 200, expense)
 
@@ -222,13 +216,13 @@ async def reject_expense(
     repo: ExpenseRepositoryDep,
     principal: CurrentPrincipal,
     idempotency: IdempotencyDep,
-    precondition: IfMatchDep,
+    if_match: IfMatch = None,
 ) -> Response:
     replay = await idempotency.claim(repo.session, principal.organisation_id, data)
     if replay is not None:
         return replay
     expense = await service.reject(
-        repo, campaign, expense_id, by=principal.subject, note=data.note, precondition=precondition
+        repo, campaign, expense_id, by=principal.subject, note=data.note, if_match=if_match
     )
     return await changed(idempotency, repo, 200, expense)
 
@@ -263,12 +257,12 @@ async def pay_expense(
     repo: ExpenseRepositoryDep,
     principal: CurrentPrincipal,
     idempotency: IdempotencyDep,
-    precondition: IfMatchDep,
+    if_match: IfMatch = None,
 ) -> Response:
     replay = await idempotency.claim(repo.session, principal.organisation_id, None)
     if replay is not None:
         return replay
-    expense = await service.pay(repo, campaign, expense_id, precondition)
+    expense = await service.pay(repo, campaign, expense_id, if_match)
     return await changed(idempotency, repo, 200, expense)
 
 
@@ -309,12 +303,12 @@ async def get_expense(
 ) -> Response:
     expense = await service.get(repo, campaign, expense_id)
     tag = service.etag(expense)
-    if if_none_match is not None and IfMatch.parse(if_none_match).allows(tag):
-        return Response(status_code=304, headers={"ETag": tag})
+    if not etags.none_match(if_none_match, tag):
+        return etags.not_modified(tag)
     return Response(
         orjson.dumps(expense_read(expense).model_dump(mode="json")),
         media_type="application/json",
-        headers={"ETag": tag},
+        headers={"ETag": str(tag)},
     )
 
 

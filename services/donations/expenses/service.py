@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from kit import etags
 from kit.db import utcnow
-from kit.errors import FieldProblem, PreconditionFailed
-from kit.money import Money, format_minor
+from kit.errors import PreconditionFailed
+from kit.money import format_minor
 from kit.pagination import PageParams
-from services.donations.campaigns.exceptions import CampaignNotSpendable, SpendInOtherCurrency
 from services.donations.campaigns.models import Campaign
+from services.donations.campaigns.repository import CampaignRepository
+from services.donations.campaigns.service import (
+    get_held,
+    get_locked,
+    require_campaign_currency,
+    require_spendable,
+)
 from services.donations.expenses.exceptions import (
     ExpenseAlreadyDecided,
     ExpenseNotApproved,
@@ -35,60 +41,16 @@ from services.donations.ledger.models import Account, EntryKind, expense_account
 from services.donations.ledger.repository import LedgerRepository
 
 
-def etag(expense: Expense) -> str:
-    """The expense's entity tag: its version, quoted."""
-    return f'"{expense.version}"'
-
-
-@dataclass(frozen=True, slots=True)
-class IfMatch:
-    """An ``If-Match`` header: ``*`` or the entity tags the client's copy may have."""
-
-    tags: frozenset[str]
-    any: bool = False
-
-    @classmethod
-    def parse(cls, header: str) -> IfMatch:
-        # Lenient on the form (W/ prefixes, missing quotes): what matters is the version.
-        tags = [t.strip() for t in header.split(",") if t.strip()]
-        if "*" in tags:
-            return cls(frozenset(), any=True)
-        return cls(frozenset(f'"{t.removeprefix("W/").strip(chr(34))}"' for t in tags))
-
-    def allows(self, tag: str) -> bool:
-        return self.any or tag in self.tags
-
-
-def require_spendable(campaign: Campaign) -> None:
-    """Spending only while the campaign is open or closed; never a draft's or a settled one's."""
-    if not campaign.may_spend:
-        raise CampaignNotSpendable(
-            f"campaign {campaign.id} is {campaign.status.value}; its money is spent only "
-            "while it is open or closed"
-        )
-
-
-def require_campaign_currency(campaign: Campaign, amount: Money, field: str) -> None:
-    """A campaign spends in its own currency (convert other money first)."""
-    if amount.currency != campaign.currency:
-        raise SpendInOtherCurrency(
-            f"campaign {campaign.id} spends {campaign.currency}; this is {amount.currency}",
-            errors=[
-                FieldProblem(
-                    field=field,
-                    message=f"a spend in another currency: the campaign spends "
-                    f"{campaign.currency} (convert the money first)",
-                    code="currency",
-                )
-            ],
-        )
+def etag(expense: Expense) -> etags.EntityTag:
+    """The expense's entity tag: its version."""
+    return etags.EntityTag(str(expense.version))
 
 
 async def submit(
     repo: ExpenseRepository, campaign: Campaign, data: ExpenseCreate, submitted_by: str
 ) -> Expense:
     amount = data.amount.to_money()
-    require_campaign_currency(campaign, amount, "amount.currency")
+    require_campaign_currency(campaign, {"amount.currency": amount.currency})
     require_spendable(campaign)
     expense = Expense(
         foundation_id=campaign.foundation_id,
@@ -115,12 +77,12 @@ async def _locked(
     repo: ExpenseRepository,
     campaign: Campaign,
     expense_id: uuid.UUID,
-    precondition: IfMatch | None,
+    if_match: str | None,
 ) -> Expense:
     expense = await repo.get_for_update(campaign.id, expense_id)
     if expense is None:
         raise ExpenseNotFound(f"no expense {expense_id} in campaign {campaign.id}")
-    if precondition is not None and not precondition.allows(etag(expense)):
+    if if_match is not None and not etags.match(if_match, etag(expense)):
         raise PreconditionFailed(
             f"expense {expense.id} is at version {expense.version} (ETag {etag(expense)}); "
             "read it again before deciding"
@@ -152,14 +114,16 @@ async def approve(
     *,
     approver: str,
     note: str,
-    precondition: IfMatch | None = None,
+    if_match: str | None = None,
 ) -> Expense:
     """Approve a submitted expense, if ``approver`` did not submit it and the campaign holds
     its amount beyond the approved expenses not yet paid."""
     # The campaign's lock first: approvals of its expenses are serial, each sees the
     # others' reservations, and two approvals can never reserve the same money.
-    campaign = await repo.lock_campaign(campaign, exclusive=True)
-    expense = await _locked(repo, campaign, expense_id, precondition)
+    campaign = await get_locked(
+        CampaignRepository(repo.session), campaign.foundation_id, campaign.id
+    )
+    expense = await _locked(repo, campaign, expense_id, if_match)
     _require_submitted(expense)
     if expense.submitted_by == approver:
         raise SelfApproval(
@@ -189,10 +153,10 @@ async def reject(
     *,
     by: str,
     note: str,
-    precondition: IfMatch | None = None,
+    if_match: str | None = None,
 ) -> Expense:
     """Reject a submitted expense. The submitter may reject (withdraw) their own."""
-    expense = await _locked(repo, campaign, expense_id, precondition)
+    expense = await _locked(repo, campaign, expense_id, if_match)
     _require_submitted(expense)
     _decide(expense, ExpenseStatus.REJECTED, by, note)
     await repo.session.flush()
@@ -203,13 +167,13 @@ async def pay(
     repo: ExpenseRepository,
     campaign: Campaign,
     expense_id: uuid.UUID,
-    precondition: IfMatch | None = None,
+    if_match: str | None = None,
 ) -> Expense:
     """Pay an approved expense: the campaign's cash goes to the expense category's account.
     Raises :class:`InsufficientFunds` if the campaign no longer holds the amount."""
     # A share lock: payments run side by side, but not while the campaign is being settled.
-    campaign = await repo.lock_campaign(campaign, exclusive=False)
-    expense = await _locked(repo, campaign, expense_id, precondition)
+    campaign = await get_held(CampaignRepository(repo.session), campaign.foundation_id, campaign.id)
+    expense = await _locked(repo, campaign, expense_id, if_match)
     if expense.status is not ExpenseStatus.APPROVED:
         raise ExpenseNotApproved(
             f"expense {expense.id} is {expense.status.value}; only an approved expense is paid"

@@ -12,7 +12,3 @@ class GrantNotFound(NotFound):
 
 class UnknownCampaign(Unprocessable):
     slug, title = "unknown-campaign", "The foundation has no such campaign"
-
-
-class DatedInFuture(Unprocessable):
-    slug, title = "dated-in-future", "A grant cannot be dated in the future"

@@ -23,8 +23,9 @@ from services.donations.campaigns.exceptions import (
     CampaignSettled,
     SpendInOtherCurrency,
 )
+from services.donations.dates import DatedInFuture
 from services.donations.grants import service
-from services.donations.grants.exceptions import DatedInFuture, GrantNotFound, UnknownCampaign
+from services.donations.grants.exceptions import GrantNotFound, UnknownCampaign
 from services.donations.grants.models import GrantPaid, GrantReceived
 from services.donations.grants.repository import GrantRepository
 from services.donations.grants.schemas import (

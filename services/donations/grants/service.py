@@ -8,7 +8,6 @@ id, and tells the partners service (``donations.grant.paid``) in the same transa
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 
@@ -21,8 +20,10 @@ from kit.money import format_minor
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignSettled
 from services.donations.campaigns.models import Campaign, CampaignStatus
-from services.donations.expenses.service import require_campaign_currency, require_spendable
-from services.donations.grants.exceptions import DatedInFuture, GrantNotFound, UnknownCampaign
+from services.donations.campaigns.repository import CampaignRepository
+from services.donations.campaigns.service import require_campaign_currency, require_spendable
+from services.donations.dates import not_in_future
+from services.donations.grants.exceptions import GrantNotFound, UnknownCampaign
 from services.donations.grants.models import GrantPaid, GrantReceived
 from services.donations.grants.repository import GrantRepository
 from services.donations.grants.schemas import GrantPaidCreate, GrantReceivedCreate
@@ -31,25 +32,12 @@ from services.donations.ledger.chain import Posting
 from services.donations.ledger.models import Account, EntryKind
 from services.donations.ledger.repository import LedgerRepository
 
-# Clocks of a partner's system and ours may disagree a little.
-CLOCK_SKEW = dt.timedelta(minutes=5)
-
-
-def _when(value: dt.datetime | None, field: str, now: dt.datetime) -> dt.datetime:
-    if value is None:
-        return now
-    if value > now + CLOCK_SKEW:
-        raise DatedInFuture(
-            errors=[FieldProblem(field=field, message="is in the future", code="future")]
-        )
-    return value
-
 
 async def _campaign(
     repo: GrantRepository, foundation_id: uuid.UUID, campaign_id: uuid.UUID
 ) -> Campaign:
     # A body field, not the path: an unknown campaign is a bad value (422), not a 404.
-    campaign = await repo.campaign_for_update(foundation_id, campaign_id)
+    campaign = await CampaignRepository(repo.session).get_for_update(foundation_id, campaign_id)
     if campaign is None:
         raise UnknownCampaign(
             f"the foundation has no campaign {campaign_id}",
@@ -65,7 +53,7 @@ async def receive(
     the unrestricted fund. A settled campaign takes nothing more (409)."""
     amount = data.amount.to_money()
     now = utcnow()
-    received_at = _when(data.received_at, "received_at", now)
+    received_at = not_in_future(data.received_at, now, "received_at")
     fund_id = foundation_id
     if data.campaign_id is not None:
         campaign = await _campaign(repo, foundation_id, data.campaign_id)
@@ -112,11 +100,11 @@ async def pay(repo: GrantRepository, foundation_id: uuid.UUID, data: GrantPaidCr
     hold the amount; emits ``donations.grant.paid``."""
     amount = data.amount.to_money()
     now = utcnow()
-    paid_at = _when(data.paid_at, "paid_at", now)
+    paid_at = not_in_future(data.paid_at, now, "paid_at")
     fund_id = foundation_id
     if data.campaign_id is not None:
         campaign = await _campaign(repo, foundation_id, data.campaign_id)
-        require_campaign_currency(campaign, amount, "amount.currency")
+        require_campaign_currency(campaign, {"amount.currency": amount.currency})
         require_spendable(campaign)
         fund_id = campaign.id
     grant_id = new_id()

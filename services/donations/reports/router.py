@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response, StreamingResponse
 
+from kit import etags
 from kit.app import SessionDep
 from kit.errors import Unprocessable, problem_responses
-from kit.http_cache import etag_matches, not_modified
 from kit.pagination import Page, PageParamsDep, cut_page
 from services.donations.campaigns.exceptions import CampaignNotFound
 from services.donations.campaigns.models import Campaign
@@ -111,10 +111,10 @@ async def get_report(
     # The head and the campaign's version say when the report changes; the digest covers
     # what moves without a ledger entry (goods given no value).
     digest = hashlib.sha256(body).hexdigest()[:16]
-    etag = f'"{report.ledger.seq}.{campaign.version}.{digest}"'
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-    if etag_matches(if_none_match, etag):
-        return not_modified(etag, headers)
+    tag = etags.EntityTag(f"{report.ledger.seq}.{campaign.version}.{digest}")
+    headers = {"ETag": str(tag), "Cache-Control": CACHE_CONTROL}
+    if not etags.none_match(if_none_match, tag):
+        return etags.not_modified(tag, headers)
     if fmt is Format.CSV:
         headers.update(_csv_headers(f"campaign-{campaign.id}-report.csv"))
         return Response(
@@ -156,10 +156,10 @@ async def list_public_donations(
     # Every donation and refund is a ledger entry: the head moves with any change of this
     # list. Read before the rows, so the tag is never newer than what it labels.
     seq, _ = await repo.head(campaign.foundation_id)
-    etag = f'"{seq}.{campaign.version}.{language}"'
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Language"}
-    if etag_matches(if_none_match, etag):
-        return not_modified(etag, headers)
+    tag = etags.EntityTag(f"{seq}.{campaign.version}.{language}")
+    headers = {"ETag": str(tag), "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Language"}
+    if not etags.none_match(if_none_match, tag):
+        return etags.not_modified(tag, headers)
     if fmt is Format.CSV:
         headers.update(_csv_headers(f"campaign-{campaign.id}-donations.csv"))
         rows = service.all_donations(request.app.state.database, campaign.id)

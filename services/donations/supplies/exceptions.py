@@ -3,20 +3,15 @@ here before any posting so that it can name the item, what is held and what was 
 
 from __future__ import annotations
 
-from kit.errors import Conflict, NotFound, Unprocessable
+from kit.errors import NotFound, Unprocessable
 from services.donations.ledger.exceptions import InsufficientStock
 
 
-class CampaignNotSpending(Conflict):
-    slug, title = "campaign-not-spending", "The campaign's money and goods cannot be used now"
+class FairValueInOtherCurrency(Unprocessable):
+    """Goods are valued in the currency the campaign keeps its accounts in. Not a spend (see
+    ``campaigns.exceptions.SpendInOtherCurrency`` for purchases): nothing is converted."""
 
-
-class CurrencyNotCampaigns(Unprocessable):
-    slug, title = "currency-mismatch", "Amounts must be in the campaign's currency"
-
-
-class DateInFuture(Unprocessable):
-    slug, title = "date-in-future", "The date is in the future"
+    slug, title = "currency-mismatch", "Goods are valued in the campaign's currency"
 
 
 class TotalTooLarge(Unprocessable):
@@ -36,10 +31,8 @@ class DistributionNotFound(NotFound):
 
 
 __all__ = [
-    "CampaignNotSpending",
-    "CurrencyNotCampaigns",
-    "DateInFuture",
     "DistributionNotFound",
+    "FairValueInOtherCurrency",
     "InKindDonationNotFound",
     "InsufficientStock",
     "PurchaseNotFound",

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.ids import new_id
 from kit.pagination import PageParams
-from services.donations.campaigns.models import Campaign
 from services.donations.supplies.models import (
     Distribution,
     DistributionLine,
@@ -32,20 +31,6 @@ class SupplyRepository:
     def _insert(self) -> Any:
         dialect = self.session.get_bind().dialect.name
         return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-    async def campaign_for_update(
-        self, foundation_id: uuid.UUID, campaign_id: uuid.UUID
-    ) -> Campaign | None:
-        """The campaign as committed now, share-locked against a concurrent change of its
-        status until this transaction ends (supplies of one campaign still run side by
-        side)."""
-        stmt = (
-            select(Campaign)
-            .where(Campaign.id == campaign_id, Campaign.foundation_id == foundation_id)
-            .with_for_update(read=True)
-            .execution_options(populate_existing=True)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     # Stock items. Every writer locks the rows it changes in the order of their ids, and
     # before the ledger's head lock, so that two writers never wait on each other in a

@@ -20,15 +20,19 @@ from kit.idempotency import IdempotencyDep
 from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep, cut_page
-from services.donations.campaigns.exceptions import CampaignClosed, CampaignNotFound
+from services.donations.campaigns.exceptions import (
+    CampaignClosed,
+    CampaignNotFound,
+    CampaignNotSpendable,
+    SpendInOtherCurrency,
+)
 from services.donations.campaigns.router import ValidCampaign
+from services.donations.dates import DatedInFuture
 from services.donations.ledger.exceptions import InsufficientFunds
 from services.donations.supplies import service
 from services.donations.supplies.exceptions import (
-    CampaignNotSpending,
-    CurrencyNotCampaigns,
-    DateInFuture,
     DistributionNotFound,
+    FairValueInOtherCurrency,
     InKindDonationNotFound,
     InsufficientStock,
     PurchaseNotFound,
@@ -174,8 +178,8 @@ def stock_item_read(item: StockItem) -> StockItemRead:
         CampaignNotFound,
         CampaignClosed,
         IdempotencyInProgress,
-        CurrencyNotCampaigns,
-        DateInFuture,
+        FairValueInOtherCurrency,
+        DatedInFuture,
         IdempotencyKeyReused,
     ),
 )
@@ -242,11 +246,11 @@ async def get_in_kind(
     responses=problem_responses(
         Forbidden,
         CampaignNotFound,
-        CampaignNotSpending,
+        CampaignNotSpendable,
         InsufficientFunds,
         IdempotencyInProgress,
-        CurrencyNotCampaigns,
-        DateInFuture,
+        SpendInOtherCurrency,
+        DatedInFuture,
         TotalTooLarge,
         IdempotencyKeyReused,
     ),
@@ -316,10 +320,10 @@ async def get_purchase(
     responses=problem_responses(
         Forbidden,
         CampaignNotFound,
-        CampaignNotSpending,
+        CampaignNotSpendable,
         InsufficientStock,
         IdempotencyInProgress,
-        DateInFuture,
+        DatedInFuture,
         IdempotencyKeyReused,
     ),
 )

@@ -13,7 +13,6 @@ money) undoes the stock change with the rest of the transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -24,17 +23,22 @@ from kit.errors import FieldProblem
 from kit.ids import new_id
 from kit.money import MAX_MINOR_UNITS
 from kit.pagination import PageParams
-from services.donations.campaigns.exceptions import CampaignClosed, CampaignNotFound
+from services.donations.campaigns.exceptions import CampaignClosed
 from services.donations.campaigns.models import Campaign
+from services.donations.campaigns.repository import CampaignRepository
+from services.donations.campaigns.service import (
+    get_held,
+    require_campaign_currency,
+    require_spendable,
+)
+from services.donations.dates import not_in_future
 from services.donations.ledger import service as ledger
 from services.donations.ledger.chain import Posting
 from services.donations.ledger.models import Account, EntryKind
 from services.donations.ledger.repository import LedgerRepository
 from services.donations.supplies.exceptions import (
-    CampaignNotSpending,
-    CurrencyNotCampaigns,
-    DateInFuture,
     DistributionNotFound,
+    FairValueInOtherCurrency,
     InKindDonationNotFound,
     InsufficientStock,
     PurchaseNotFound,
@@ -56,9 +60,6 @@ from services.donations.supplies.schemas import (
     PurchaseCreate,
 )
 
-# Clocks of a partner's system and ours may disagree a little.
-CLOCK_SKEW = dt.timedelta(minutes=5)
-
 
 def value_out(value_minor: int, held: int, taken: int) -> int:
     """The value that leaves with ``taken`` of ``held`` units worth ``value_minor`` in all:
@@ -69,31 +70,14 @@ def value_out(value_minor: int, held: int, taken: int) -> int:
     return value_minor * taken // held
 
 
-def _not_in_future(when: dt.datetime | None, now: dt.datetime, field: str) -> dt.datetime:
-    if when is None:
-        return now
-    if when > now + CLOCK_SKEW:
-        raise DateInFuture(
-            f"{field} is in the future",
-            errors=[FieldProblem(field=field, message="is in the future", code="future")],
-        )
-    return when
-
-
 async def _locked_campaign(repo: SupplyRepository, campaign: Campaign) -> Campaign:
     # Read again under a share lock: the status checked below stays true until commit.
-    locked = await repo.campaign_for_update(campaign.foundation_id, campaign.id)
-    if locked is None:  # pragma: no cover - campaigns are never deleted
-        raise CampaignNotFound(f"no campaign {campaign.id}")
-    return locked
+    return await get_held(CampaignRepository(repo.session), campaign.foundation_id, campaign.id)
 
 
 async def _spendable(repo: SupplyRepository, campaign: Campaign, what: str) -> Campaign:
     locked = await _locked_campaign(repo, campaign)
-    if not locked.may_spend:
-        raise CampaignNotSpending(
-            f"campaign {locked.id} is {locked.status.value}; {what} only while it is open or closed"
-        )
+    require_spendable(locked, what)
     return locked
 
 
@@ -148,10 +132,10 @@ async def receive_in_kind(
     """Goods given to an open campaign enter its stock. With a fair value the ledger books
     it (stock debited, in-kind income credited); without one, no money moves."""
     now = utcnow()
-    received_at = _not_in_future(data.received_at, now, "received_at")
+    received_at = not_in_future(data.received_at, now, "received_at")
     fair_value = data.fair_value.to_money() if data.fair_value else None
     if fair_value is not None and fair_value.currency != campaign.currency:
-        raise CurrencyNotCampaigns(
+        raise FairValueInOtherCurrency(
             f"the campaign keeps its accounts in {campaign.currency}; state the fair value "
             f"in {campaign.currency}",
             errors=[
@@ -243,20 +227,13 @@ async def purchase(
     line added to the stock. Refused (409, nothing kept) when the campaign does not hold
     the total in its currency, also when many purchases arrive at once."""
     now = utcnow()
-    wrong = [
-        FieldProblem(
-            field=f"lines.{i}.unit_price.currency",
-            message=f"must be {campaign.currency}, the campaign's currency",
-            code="currency_mismatch",
-        )
-        for i, line in enumerate(data.lines)
-        if line.unit_price.currency != campaign.currency
-    ]
-    if wrong:
-        raise CurrencyNotCampaigns(
-            f"the campaign holds {campaign.currency}; a purchase spends only that currency",
-            errors=wrong,
-        )
+    require_campaign_currency(
+        campaign,
+        {
+            f"lines.{i}.unit_price.currency": line.unit_price.currency
+            for i, line in enumerate(data.lines)
+        },
+    )
     amounts = [line.quantity * line.unit_price.to_money().minor for line in data.lines]
     total = sum(amounts)
     if total >= MAX_MINOR_UNITS:
@@ -264,7 +241,7 @@ async def purchase(
             "the purchase's total is beyond what any account can hold",
             errors=[FieldProblem(field="lines", message="total is too large", code="too_large")],
         )
-    purchased_at = _not_in_future(data.purchased_at, now, "purchased_at")
+    purchased_at = not_in_future(data.purchased_at, now, "purchased_at")
     campaign = await _spendable(repo, campaign, "its money is spent")
     foundation_id, fund_id, currency = campaign.foundation_id, campaign.id, campaign.currency
     purchase_id = new_id()
@@ -350,7 +327,7 @@ async def distribute(
     holds: 409 ``insufficient-stock`` naming each short item, and nothing changes. The
     value that leaves (see :func:`value_out`) is booked from stock to distributed."""
     now = utcnow()
-    distributed_at = _not_in_future(data.distributed_at, now, "distributed_at")
+    distributed_at = not_in_future(data.distributed_at, now, "distributed_at")
     campaign = await _spendable(repo, campaign, "its goods are given out")
     foundation_id, fund_id = campaign.foundation_id, campaign.id
     keys = [(line.item, line.unit) for line in data.lines]

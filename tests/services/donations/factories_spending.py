@@ -1,38 +1,14 @@
-"""Plain async helpers for expenses, grants and conversions, through the API (and, where
-a test must set up what the API cannot yet do, straight in the database)."""
+"""Plain async helpers for expenses, grants and conversions, through the API."""
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
-from sqlalchemy import func, select, update
 
-from kit.db import transaction
-from kit.events.outbox import outbox
-from kit.identity import Principal
-from services.donations.campaigns.models import Campaign, CampaignStatus
-from tests.services.donations.factories import create_campaign, donate
-from tests.support import principal
-
-
-def colleague(of: Principal, scopes: frozenset[str] | None = None) -> Principal:
-    """Someone else of the same foundation (e.g. an approver)."""
-    if scopes is None:
-        return principal(of.organisation_id)
-    return principal(of.organisation_id, scopes=scopes)
-
-
-async def funded_campaign(
-    client: httpx.AsyncClient, amount: str = "1000.00", *, currency: str = "CNY", **extra: Any
-) -> dict[str, Any]:
-    """A campaign in ``currency`` holding ``amount`` of it, given by one donation."""
-    campaign = await create_campaign(client, currency=currency, **extra)
-    response = await donate(client, campaign["id"], amount, currency=currency)
-    assert response.status_code == 201, response.text
-    return campaign
+from tests.services.donations.factories import held, move_to
 
 
 async def submit_expense(
@@ -165,50 +141,33 @@ async def convert(
     return await client.post("/api/v1/ledger/conversions", json=body, headers=headers)
 
 
-async def held(client: httpx.AsyncClient, campaign_id: str) -> dict[str, str]:
-    """What the campaign holds, per currency."""
-    response = await client.get(f"/api/v1/campaigns/{campaign_id}")
-    assert response.status_code == 200, response.text
-    return {m["currency"]: m["amount"] for m in response.json()["held"]}
+async def paid_expense(
+    client: httpx.AsyncClient,
+    approver: httpx.AsyncClient,
+    campaign_id: str,
+    amount: str,
+    *,
+    category: str = "transport",
+) -> dict[str, Any]:
+    """An expense submitted by ``client``, approved by ``approver`` (a colleague) and paid."""
+    response = await submit_expense(client, campaign_id, amount, category=category)
+    assert response.status_code == 201, response.text
+    expense_id = response.json()["id"]
+    for who, action in ((approver, "approve"), (client, "pay")):
+        response = await decide(who, campaign_id, expense_id, action)
+        assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
-async def ledger_state(client: httpx.AsyncClient) -> tuple[bool, int]:
-    """(the chain verifies, number of journal entries)."""
-    response = await client.get("/api/v1/ledger/verify")
-    assert response.status_code == 200, response.text
-    body = response.json()
-    return body["valid"], body["entries"]
-
-
-async def fund_balance(client: httpx.AsyncClient, fund_id: str, account: str) -> dict[str, str]:
-    """A fund's balance of ``account`` per currency, from the trial balance."""
-    response = await client.get("/api/v1/ledger/trial-balance")
-    assert response.status_code == 200, response.text
-    return {
-        row["balance"]["currency"]: row["balance"]["amount"]
-        for row in response.json()["rows"]
-        if row["fund_id"] == fund_id and row["account"] == account
-    }
-
-
-async def set_campaign_status(app: FastAPI, campaign_id: str, status: CampaignStatus) -> None:
-    """Move a campaign to ``status`` in the database (for states the API cannot reach yet)."""
-    async with transaction(app.state.database, write=True) as session:
-        await session.execute(
-            update(Campaign).where(Campaign.id == uuid.UUID(campaign_id)).values(status=status)
-        )
-
-
-async def outbox_events(app: FastAPI, event_type: str) -> list[Any]:
-    async with transaction(app.state.database, write=False) as session:
-        rows = await session.execute(
-            select(outbox.c.payload, outbox.c.foundation_id)
-            .where(outbox.c.type == event_type)
-            .order_by(outbox.c.seq)
-        )
-        return list(rows.all())
-
-
-async def outbox_count(app: FastAPI) -> int:
-    async with transaction(app.state.database, write=False) as session:
-        return int((await session.scalar(select(func.count()).select_from(outbox))) or 0)
+async def settle(client: httpx.AsyncClient, campaign_id: str) -> None:
+    """Settle the campaign through the API: pay what it holds to a partner as grants (a
+    campaign holding money cannot settle), then close it if open, and settle it. A campaign
+    holding a currency other than its own cannot be emptied this way: convert that first."""
+    for currency, amount in (await held(client, campaign_id)).items():
+        if Decimal(amount) == 0:
+            continue
+        response = await pay_grant(client, amount, currency=currency, campaign_id=campaign_id)
+        assert response.status_code == 201, response.text
+    status = (await client.get(f"/api/v1/campaigns/{campaign_id}")).json()["status"]
+    await move_to(client, campaign_id, *(["closed"] if status == "open" else []), "settled")

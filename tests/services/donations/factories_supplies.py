@@ -3,19 +3,11 @@ snapshots of what a campaign holds (to show that a refused request changed nothi
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
-from sqlalchemy import update
 
-from kit.db import transaction
-from services.donations.campaigns.models import Campaign, CampaignStatus
-
-
-def money(amount: str, currency: str = "CNY") -> dict[str, str]:
-    return {"amount": amount, "currency": currency}
+from tests.services.donations.factories import held, money, verified_entries
 
 
 def buy_line(
@@ -94,26 +86,6 @@ async def stock(client: httpx.AsyncClient, campaign_id: str) -> dict[tuple[str, 
     }
 
 
-async def held(client: httpx.AsyncClient, campaign_id: str) -> list[dict[str, str]]:
-    response = await client.get(f"/api/v1/campaigns/{campaign_id}")
-    assert response.status_code == 200, response.text
-    result: list[dict[str, str]] = response.json()["held"]
-    return result
-
-
-async def entry_count(client: httpx.AsyncClient) -> int:
-    count, cursor = 0, None
-    while True:
-        params: dict[str, Any] = {"limit": 200}
-        if cursor:
-            params["cursor"] = cursor
-        page = (await client.get("/api/v1/ledger/entries", params=params)).json()
-        count += len(page["items"])
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return count
-
-
 async def snapshot(client: httpx.AsyncClient, campaign_id: str) -> dict[str, Any]:
     """Everything a refused supplies request must leave as it was."""
     records = {}
@@ -123,15 +95,6 @@ async def snapshot(client: httpx.AsyncClient, campaign_id: str) -> dict[str, Any
     return {
         "stock": await stock(client, campaign_id),
         "held": await held(client, campaign_id),
-        "entries": await entry_count(client),
+        "entries": await verified_entries(client),
         "records": records,
     }
-
-
-async def set_status(app: FastAPI, campaign_id: str, status: CampaignStatus) -> None:
-    """Move a campaign to ``status`` in its database: a stand-in for the campaign lifecycle
-    calls, which these tests are not about."""
-    async with transaction(app.state.database, write=True) as session:
-        await session.execute(
-            update(Campaign).where(Campaign.id == uuid.UUID(campaign_id)).values(status=status)
-        )

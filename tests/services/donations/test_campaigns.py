@@ -9,8 +9,9 @@ import pytest
 from fastapi import FastAPI
 
 from kit.identity import Principal, TokenSigner
-from tests.services.donations.factories import create_campaign, donate
-from tests.services.donations.factories_campaigns import (
+from tests.services.donations.factories import (
+    create_campaign,
+    donate,
     edit,
     move_to,
     patch_campaign,

@@ -13,18 +13,20 @@ from hypothesis import strategies as st
 
 from kit.identity import Principal
 from kit.money import CURRENCY_EXPONENTS
-from services.donations.campaigns.models import CampaignStatus
 from services.donations.ledger.conversions.service import convert as convert_minor
-from tests.services.donations.factories import create_campaign, donate
-from tests.services.donations.factories_spending import (
+from tests.services.donations.factories import (
     colleague,
-    convert,
-    decide,
+    create_campaign,
+    donate,
     fund_balance,
     held,
-    ledger_state,
+    verified_entries,
+)
+from tests.services.donations.factories_spending import (
+    convert,
+    decide,
     receive_grant,
-    set_campaign_status,
+    settle,
     submitted,
 )
 from tests.support import client_for, principal
@@ -60,7 +62,7 @@ class TestConvert:
             ("exchange", None, {"amount": "91.23", "currency": "CNY"}),
             ("cash", {"amount": "91.23", "currency": "CNY"}, None),
         ]
-        assert await ledger_state(client) == (True, 2)
+        assert await verified_entries(client) == 2
 
     @pytest.mark.parametrize(
         "case",
@@ -86,7 +88,7 @@ class TestConvert:
         assert response.json()["to"] == {"amount": expected, "currency": to_currency}
         own = await fund_balance(client, str(foundation.organisation_id), "cash")
         assert own[to_currency] == expected
-        assert await ledger_state(client) == (True, 2)
+        assert await verified_entries(client) == 2
 
     async def test_converted_money_can_then_be_spent(
         self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
@@ -98,7 +100,7 @@ class TestConvert:
             assert (await decide(approver, campaign_id, expense_id, "approve")).status_code == 200
         assert (await decide(client, campaign_id, expense_id, "pay")).status_code == 200
         assert await held(client, campaign_id) == {"CNY": "0.00", "HKD": "0.00"}
-        assert await ledger_state(client) == (True, 3)
+        assert await verified_entries(client) == 3
 
     async def test_the_unrestricted_fund_is_the_default(
         self, client: httpx.AsyncClient, foundation: Principal
@@ -125,7 +127,7 @@ class TestConvert:
         assert response.status_code == 409
         assert response.json()["type"] == "urn:fnet:problem:insufficient-funds"
         assert await held(client, campaign_id) == {"HKD": "100.00"}
-        assert await ledger_state(client) == (True, 1)
+        assert await verified_entries(client) == 1
         assert (await client.get("/api/v1/ledger/conversions")).json()["items"] == []
 
     @pytest.mark.parametrize(
@@ -166,7 +168,7 @@ class TestConvert:
         assert response.headers["content-type"] == "application/problem+json"
         assert [e["field"] for e in response.json()["errors"]] == ["rate"]
         assert await held(client, campaign_id) == {"HKD": "100.00"}
-        assert await ledger_state(client) == (True, 1)
+        assert await verified_entries(client) == 1
 
     async def test_twelve_decimal_places_are_enough(self, client: httpx.AsyncClient) -> None:
         campaign_id = await hkd_campaign(client)
@@ -209,7 +211,7 @@ class TestConvert:
         response = await client.post("/api/v1/ledger/conversions", json=body)
         assert response.status_code == 422, response.text
         assert [e["field"] for e in response.json()["errors"]] == [field]
-        assert await ledger_state(client) == (True, 1)
+        assert await verified_entries(client) == 1
 
     async def test_a_result_below_one_minor_unit_is_422(self, client: httpx.AsyncClient) -> None:
         await receive_grant(client, "1", currency="JPY")
@@ -232,14 +234,18 @@ class TestConvert:
         assert [e["field"] for e in response.json()["errors"]] == ["fund_id"]
 
     async def test_a_settled_campaigns_money_stays_as_it_is(
-        self, app: FastAPI, client: httpx.AsyncClient
+        self, client: httpx.AsyncClient
     ) -> None:
         campaign_id = await hkd_campaign(client)
-        await set_campaign_status(app, campaign_id, CampaignStatus.SETTLED)
-        response = await convert(client, "10.00", "HKD", "CNY", "0.9123", fund_id=campaign_id)
+        # Its HKD must become CNY before it can be paid out and the campaign settled.
+        converted = await convert(client, "100.00", "HKD", "CNY", "0.9123", fund_id=campaign_id)
+        assert converted.status_code == 201, converted.text
+        await settle(client, campaign_id)
+        before = (await held(client, campaign_id), await verified_entries(client))
+        response = await convert(client, "10.00", "CNY", "HKD", "1.0961", fund_id=campaign_id)
         assert response.status_code == 409
         assert response.json()["type"] == "urn:fnet:problem:campaign-settled"
-        assert await held(client, campaign_id) == {"HKD": "100.00"}
+        assert (await held(client, campaign_id), await verified_entries(client)) == before
 
     async def test_replay_returns_the_first_answer(self, client: httpx.AsyncClient) -> None:
         campaign_id = await hkd_campaign(client)

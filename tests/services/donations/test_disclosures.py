@@ -16,12 +16,12 @@ from fastapi import FastAPI
 
 from kit.events.contracts import DisclosurePublishedV1
 from kit.identity import DEFAULT_SCOPES, Principal, Scope
-from services.donations.campaigns.models import CampaignStatus
-from tests.services.donations.factories import create_campaign, donate
-from tests.services.donations.factories_reports import (
+from tests.services.donations.factories import (
+    closed_in_the_past,
+    create_campaign,
+    donate,
     outbox_events,
     public_client,
-    set_campaign,
     trial_balance,
 )
 from tests.support import client_for, principal
@@ -162,9 +162,7 @@ class TestCalendar:
         campaign = await create_campaign(
             client, starts_at="2025-01-01T00:00:00+00:00", ends_at="2026-01-01T00:00:00+00:00"
         )
-        await set_campaign(
-            app, campaign["id"], status=CampaignStatus.CLOSED, closed_at=ts("2025-05-01T00:00:00Z")
-        )
+        await closed_in_the_past(client, app, campaign["id"], ts("2025-05-01T00:00:00Z"))
         items = await calendar(client, due_before=FAR)
         assert due(items, campaign["id"]) == [("final", "2025-01-01", "2025-05-01", "2025-08-01")]
 
@@ -172,9 +170,11 @@ class TestCalendar:
         self, app: FastAPI, client: httpx.AsyncClient
     ) -> None:
         draft = await create_campaign(
-            client, starts_at="2025-03-01T00:00:00+00:00", ends_at="2025-05-01T00:00:00+00:00"
+            client,
+            status="draft",
+            starts_at="2025-03-01T00:00:00+00:00",
+            ends_at="2025-05-01T00:00:00+00:00",
         )
-        await set_campaign(app, draft["id"], status=CampaignStatus.DRAFT)
         async with client_for(app, principal()) as other:
             theirs = await create_campaign(
                 other, starts_at="2025-03-01T00:00:00+00:00", ends_at="2025-05-01T00:00:00+00:00"
@@ -327,9 +327,7 @@ class TestPublish:
             client, starts_at="2025-03-01T00:00:00+00:00", ends_at="2025-05-01T00:00:00+00:00"
         )
         closed = await create_campaign(client, starts_at="2025-03-01T00:00:00+00:00")
-        await set_campaign(
-            app, closed["id"], status=CampaignStatus.CLOSED, closed_at=ts("2025-06-01T00:00:00Z")
-        )
+        await closed_in_the_past(client, app, closed["id"], ts("2025-06-01T00:00:00Z"))
         for campaign, end in ((ended, "2025-05-01"), (closed, "2025-06-01")):
             response = await publish(client, campaign["id"], kind="final")
             assert response.status_code == 201, response.text
@@ -437,11 +435,8 @@ class TestPublish:
         assert again.json() == first.json()
         assert len(await disclosures_of(app, campaign["id"])) == 1
 
-    async def test_a_draft_has_nothing_to_disclose(
-        self, app: FastAPI, client: httpx.AsyncClient
-    ) -> None:
-        campaign = await create_campaign(client)
-        await set_campaign(app, campaign["id"], status=CampaignStatus.DRAFT)
+    async def test_a_draft_has_nothing_to_disclose(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client, status="draft")
         response = await publish(client, campaign["id"], kind="periodic")
         assert response.status_code == 409
         assert response.json()["type"] == "urn:fnet:problem:campaign-is-draft"
@@ -474,12 +469,14 @@ class TestRead:
     ) -> None:
         campaign = await create_campaign(client)
         published = (await publish(client, campaign["id"], kind="periodic")).json()
+        draft = await create_campaign(client, status="draft")
         async with client_for(app, principal()) as other:
             read = await other.get(f"/api/v1/disclosures/{published['id']}")
             assert read.json() == published
-        await set_campaign(app, campaign["id"], status=CampaignStatus.DRAFT)
         async with public_client(app) as anyone:
             listing = await anyone.get(f"/api/v1/campaigns/{campaign['id']}/disclosures")
+            assert [d["id"] for d in listing.json()["items"]] == [published["id"]]
+            listing = await anyone.get(f"/api/v1/campaigns/{draft['id']}/disclosures")
         assert listing.status_code == 404
 
     async def test_an_unknown_disclosure_is_404(self, app: FastAPI) -> None:

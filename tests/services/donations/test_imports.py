@@ -10,13 +10,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.services.donations.factories import create_campaign, donate
-from tests.services.donations.factories_donations_extra import (
+from tests.services.donations.factories import create_campaign, donate, ledger_state
+from tests.services.donations.factories_donations import (
     HEADER,
     csv_text,
     donor_rows,
     import_csv,
-    ledger_state,
     total,
 )
 from tests.support import client_for, principal

@@ -10,12 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from kit.identity import Principal
-from tests.services.donations.factories import create_campaign, donate
-from tests.services.donations.factories_donations_extra import (
-    announce_foundation,
-    refund,
-    set_campaign,
-)
+from tests.services.donations.factories import create_campaign, donate, edit
+from tests.services.donations.factories_donations import announce_foundation, refund
 from tests.support import client_for, principal
 
 DONATED_AT = "2020-01-28T09:05:00+08:00"
@@ -90,13 +86,18 @@ class TestReceiptJson:
     ) -> None:
         campaign, donation = await given_donation(client)
         await announce_foundation(app, foundation.organisation_id, "蛇口社区基金会")
-        await set_campaign(
-            app,
+        response = await edit(
+            client,
             campaign["id"],
-            host_name="深圳市社会公益基金会",
-            host_filing_number="53440300MJL1234567",
-            host_platform="腾讯公益",
+            {
+                "host": {
+                    "name": "深圳市社会公益基金会",
+                    "filing_number": "53440300MJL1234567",
+                    "platform": "腾讯公益",
+                }
+            },
         )
+        assert response.status_code == 200, response.text
 
         receipt = (await client.get(receipt_path(campaign, donation))).json()
 
@@ -174,12 +175,11 @@ class TestReceiptHtml:
         assert "<img" not in page
         assert "&quot;&gt;&lt;img src=x&gt;" in page
 
-    async def test_the_campaign_title_and_host_are_escaped(
-        self, app: FastAPI, client: httpx.AsyncClient
-    ) -> None:
-        campaign = await create_campaign(client, title="<b>phase 1</b>")
+    async def test_the_campaign_title_and_host_are_escaped(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(
+            client, title="<b>phase 1</b>", host={"name": "<i>host</i>", "filing_number": "1"}
+        )
         donation = (await donate(client, campaign["id"], "1.00")).json()
-        await set_campaign(app, campaign["id"], host_name="<i>host</i>")
 
         page = (await client.get(receipt_path(campaign, donation), params={"format": "html"})).text
 

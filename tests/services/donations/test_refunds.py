@@ -15,8 +15,9 @@ import pytest
 from fastapi import FastAPI
 
 from kit.identity import Scope
-from tests.services.donations.factories import create_campaign, donate
-from tests.services.donations.factories_donations_extra import ledger_state, refund, set_campaign
+from tests.services.donations.factories import create_campaign, donate, ledger_state, move_to
+from tests.services.donations.factories_donations import refund
+from tests.services.donations.factories_spending import settle
 from tests.support import client_for, principal
 
 
@@ -197,10 +198,10 @@ class TestRefundDonation:
         assert [e["field"] for e in response.json()["errors"]] == ["reason"]
 
     async def test_settled_campaign_is_409_and_changes_nothing(
-        self, app: FastAPI, client: httpx.AsyncClient
+        self, client: httpx.AsyncClient
     ) -> None:
         campaign, donation = await given_donation(client)
-        await set_campaign(app, campaign["id"], status="settled")
+        await settle(client, campaign["id"])
         before = await figures(client, campaign, donation)
 
         response = await refund(client, campaign["id"], donation["id"], "1.00")
@@ -209,11 +210,9 @@ class TestRefundDonation:
         assert response.json()["type"] == "urn:fnet:problem:campaign-settled"
         assert await figures(client, campaign, donation) == before
 
-    async def test_a_closed_campaign_still_refunds(
-        self, app: FastAPI, client: httpx.AsyncClient
-    ) -> None:
+    async def test_a_closed_campaign_still_refunds(self, client: httpx.AsyncClient) -> None:
         campaign, donation = await given_donation(client)
-        await set_campaign(app, campaign["id"], status="closed")
+        await move_to(client, campaign["id"], "closed")
 
         response = await refund(client, campaign["id"], donation["id"], "1.00")
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -13,19 +14,48 @@ import pytest
 from fastapi import FastAPI
 
 from kit.identity import Principal
-from services.donations.campaigns.models import CampaignStatus
 from services.donations.reports import service as reports_service
-from services.donations.supplies.models import RecipientKind
-from tests.services.donations.factories import create_campaign, donate
-from tests.services.donations.factories_reports import (
-    Goods,
+from tests.services.donations.factories import (
+    colleague,
+    create_campaign,
+    donate,
+    ledger_state,
+    money,
+    move_to,
     public_client,
-    set_campaign,
     trial_balance,
+)
+from tests.services.donations.factories_donations import refund
+from tests.services.donations.factories_spending import (
+    convert,
+    paid_expense,
+    pay_grant,
+    receive_grant,
+    settle,
+)
+from tests.services.donations.factories_supplies import (
+    buy,
+    buy_line,
+    distribute,
+    give_line,
+    receive_in_kind,
 )
 from tests.support import client_for, principal
 
 CONTACT = "13800138000"
+
+
+@pytest.fixture
+async def approver(app: FastAPI, foundation: Principal) -> AsyncIterator[httpx.AsyncClient]:
+    """A colleague of ``foundation`` who approves the expenses it submits."""
+    async with client_for(app, colleague(foundation)) as client:
+        yield client
+
+
+async def created(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def report_path(campaign_id: str) -> str:
@@ -35,10 +65,6 @@ def report_path(campaign_id: str) -> str:
 async def public_report(app: FastAPI, campaign_id: str, **params: str) -> httpx.Response:
     async with public_client(app) as anyone:
         return await anyone.get(report_path(campaign_id), params=params)
-
-
-def money(amount: str, currency: str = "CNY") -> dict[str, str]:
-    return {"amount": amount, "currency": currency}
 
 
 def parse_csv(response: httpx.Response) -> list[dict[str, str]]:
@@ -106,11 +132,11 @@ class TestReport:
         assert report["ledger"] == {"seq": 0, "hash": "0" * 64}
 
     async def test_money_spent_to_the_last_fen_shows_as_zero(
-        self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
+        self, app: FastAPI, client: httpx.AsyncClient, approver: httpx.AsyncClient
     ) -> None:
         campaign = await create_campaign(client)
         await donate(client, campaign["id"], "10.00")
-        await Goods(app, foundation.organisation_id, campaign["id"]).expense("printing", 1000)
+        await paid_expense(client, approver, campaign["id"], "10.00", category="printing")
         report = (await public_report(app, campaign["id"])).json()
         assert report["balance"]["cash"] == [money("0.00")]
         assert report["expenses"] == [{"category": "printing", "amount": money("10.00")}]
@@ -129,16 +155,17 @@ class TestReport:
         self, app: FastAPI, client: httpx.AsyncClient
     ) -> None:
         phase1 = await create_campaign(client, title="phase 1")
-        phase2 = await create_campaign(client, title="phase 2", purpose="24 communities")
         co_organiser = str(uuid.uuid4())
-        await set_campaign(
-            app,
-            phase2["id"],
-            phase=2,
-            follows_id=uuid.UUID(phase1["id"]),
-            host_name="深圳市社会公益基金会",
-            host_filing_number="53440300MJL0000000A",
-            host_platform="腾讯公益",
+        phase2 = await create_campaign(
+            client,
+            title="phase 2",
+            purpose="24 communities",
+            follows_id=phase1["id"],
+            host={
+                "name": "深圳市社会公益基金会",
+                "filing_number": "53440300MJL0000000A",
+                "platform": "腾讯公益",
+            },
             co_organisers=[{"name": "致敬她 partner", "foundation_id": co_organiser}],
         )
         facts = (await public_report(app, phase2["id"])).json()["campaign"]
@@ -156,28 +183,50 @@ class TestReport:
         assert facts["starts_at"] == phase2["starts_at"]
 
     async def test_goods_and_spending_equal_the_ledger(
-        self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
+        self, app: FastAPI, client: httpx.AsyncClient, approver: httpx.AsyncClient
     ) -> None:
         campaign = await create_campaign(client)
         cid = campaign["id"]
         assert (await donate(client, cid, "10000.00")).status_code == 201
         assert (await donate(client, cid, "200.00", currency="HKD")).status_code == 201
-        goods = Goods(app, foundation.organisation_id, cid)
-        await goods.in_kind("口罩", "个", 100, 10000)
-        await goods.in_kind("口罩", "个", 50, None)  # given no value
-        await goods.purchase([("口罩", "个", 2700, 100), ("酒精喷雾", "瓶", 720, 500)])
-        await goods.distribute(
-            "海上世界社区", RecipientKind.COMMUNITY, [("口罩", "个", 1000, 100000)]
+        await created(
+            await receive_in_kind(
+                client,
+                cid,
+                item="口罩",
+                unit="个",
+                quantity=100,
+                fair_value=money("100.00"),
+                donor_name="Secret Giver",
+                anonymous=True,
+                donor_contact="giver@example.org",
+            )
         )
-        await goods.distribute(
-            "物业保安",
-            RecipientKind.GROUP,
-            [("口罩", "个", 100, 10000), ("酒精喷雾", "瓶", 200, 100000)],
+        # Given with no value.
+        await created(await receive_in_kind(client, cid, item="口罩", unit="个", quantity=50))
+        await created(
+            await buy(
+                client,
+                cid,
+                [buy_line("口罩", "个", 2700, "1.00"), buy_line("酒精喷雾", "瓶", 720, "5.00")],
+            )
         )
-        await goods.expense("transport", 15000)
-        await goods.grant_received(300000)
-        await goods.grant_paid(50000)
-        await goods.convert(10000, "HKD", 9000)
+        await created(
+            await distribute(client, cid, [give_line("口罩", "个", 1000)], recipient="海上世界社区")
+        )
+        await created(
+            await distribute(
+                client,
+                cid,
+                [give_line("口罩", "个", 100), give_line("酒精喷雾", "瓶", 200)],
+                recipient="物业保安",
+                kind="group",
+            )
+        )
+        await paid_expense(client, approver, cid, "150.00", category="transport")
+        await created(await receive_grant(client, "3000.00", campaign_id=cid))
+        await created(await pay_grant(client, "500.00", campaign_id=cid))
+        await created(await convert(client, "100.00", "HKD", "CNY", "0.9", fund_id=cid))
 
         report = (await public_report(app, cid)).json()
         ledger = await trial_balance(client, cid)
@@ -210,7 +259,10 @@ class TestReport:
             },
         ]
         assert report["distributed_value"] == [ledger[("distributed", "CNY")]["balance"]]
-        assert report["distributed_value"] == [money("2100.00")]
+        # Goods leave at their share of the item's value: 2850 masks worth 2800.00 (50 given
+        # with no value), so 1000 of them 982.45, then 100 of the 1850 left 98.24; 200 of
+        # 720 sprays bought at 5.00 are 1000.00.
+        assert report["distributed_value"] == [money("2080.69")]
         assert report["expenses"] == [{"category": "transport", "amount": money("150.00")}]
         assert report["expenses"][0]["amount"] == ledger[("expense:transport", "CNY")]["balance"]
         assert report["grants_received"] == [money("3000.00")]
@@ -232,10 +284,10 @@ class TestReport:
             ledger[("cash", "HKD")]["balance"],
         ]
         assert report["balance"]["stock"] == [
-            {"item": "口罩", "unit": "个", "quantity": 1750, "value": money("1700.00")},
+            {"item": "口罩", "unit": "个", "quantity": 1750, "value": money("1719.31")},
             {"item": "酒精喷雾", "unit": "瓶", "quantity": 520, "value": money("2600.00")},
         ]
-        assert report["balance"]["stock_value"] == [money("4300.00")]
+        assert report["balance"]["stock_value"] == [money("4319.31")]
         assert report["balance"]["stock_value"] == [ledger[("stock", "CNY")]["balance"]]
         assert report["ledger"]["seq"] == ledger[("head", "")]["seq"]
         # No donor of goods is named either.
@@ -245,8 +297,7 @@ class TestReport:
     async def test_a_draft_is_404_like_an_unknown_id(
         self, app: FastAPI, client: httpx.AsyncClient
     ) -> None:
-        campaign = await create_campaign(client)
-        await set_campaign(app, campaign["id"], status=CampaignStatus.DRAFT)
+        campaign = await create_campaign(client, status="draft")
         draft = await public_report(app, campaign["id"])
         unknown = await public_report(app, str(uuid.uuid4()))
         for response in (draft, unknown):
@@ -255,16 +306,72 @@ class TestReport:
             assert response.json()["type"] == "urn:fnet:problem:campaign-not-found"
         assert (await client.get(f"{report_path(campaign['id'])}/donations")).status_code == 404
 
-    @pytest.mark.parametrize("status", [CampaignStatus.CLOSED, CampaignStatus.SETTLED])
+    @pytest.mark.parametrize("status", ["closed", "settled"])
     async def test_closed_and_settled_campaigns_stay_public(
-        self, app: FastAPI, client: httpx.AsyncClient, status: CampaignStatus
+        self, app: FastAPI, client: httpx.AsyncClient, status: str
     ) -> None:
         campaign = await create_campaign(client)
         await donate(client, campaign["id"], "10")
-        await set_campaign(app, campaign["id"], status=status)
+        if status == "closed":
+            await move_to(client, campaign["id"], "closed")
+        else:
+            await settle(client, campaign["id"])
         response = await public_report(app, campaign["id"])
         assert response.status_code == 200
-        assert response.json()["campaign"]["status"] == status.value
+        report = response.json()
+        assert report["campaign"]["status"] == status
+        assert report["raised"][0]["net"] == money("10.00")
+
+    async def test_refunds_show_as_refunds_and_leave_the_net(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        donation = (await donate(client, campaign["id"], "100.00")).json()
+        await donate(client, campaign["id"], "20.00")
+        assert (await refund(client, campaign["id"], donation["id"], "30.00")).status_code == 201
+
+        report = (await public_report(app, campaign["id"])).json()
+        ledger = await trial_balance(client, campaign["id"])
+        assert report["raised"] == [
+            {
+                "currency": "CNY",
+                "gross": money("120.00"),
+                "refunds": money("30.00"),
+                "net": money("90.00"),
+            }
+        ]
+        # A refund debits the donations account: gross is its credit, refunds its debit.
+        row = ledger[("donations", "CNY")]
+        assert (row["credit"], row["debit"]) == (money("120.00"), money("30.00"))
+        assert report["balance"]["cash"] == [money("90.00")] == [ledger[("cash", "CNY")]["balance"]]
+        assert report["donation_count"] == 2
+        async with public_client(app) as anyone:
+            listed = await anyone.get(f"{report_path(campaign['id'])}/donations")
+        refunded = {i["id"]: i["refunded"] for i in listed.json()["items"]}
+        assert refunded[donation["id"]] == money("30.00")
+
+    async def test_a_refund_of_money_already_spent_is_409_and_changes_nothing(
+        self, app: FastAPI, client: httpx.AsyncClient, approver: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        donation = (await donate(client, campaign["id"], "100.00")).json()
+        await paid_expense(client, approver, campaign["id"], "80.00")
+        report = (await public_report(app, campaign["id"])).json()
+        chain = await ledger_state(client)
+
+        response = await refund(client, campaign["id"], donation["id"], "30.00")
+
+        assert response.status_code == 409
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:fnet:problem:insufficient-funds"
+        assert (await public_report(app, campaign["id"])).json() == report
+        assert await ledger_state(client) == chain
+        refunds = await client.get(
+            f"/api/v1/campaigns/{campaign['id']}/donations/{donation['id']}/refunds"
+        )
+        assert refunds.json()["items"] == []
+        # What is still held can go back.
+        assert (await refund(client, campaign["id"], donation["id"], "20.00")).status_code == 201
 
     async def test_a_malformed_id_is_422_naming_it(self, app: FastAPI) -> None:
         response = await public_report(app, "not-a-uuid")
@@ -283,16 +390,15 @@ class TestReport:
             assert listing.status_code == 404
 
     async def test_csv_parses_and_holds_the_json_figures(
-        self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
+        self, app: FastAPI, client: httpx.AsyncClient, approver: httpx.AsyncClient
     ) -> None:
         campaign = await create_campaign(client, title="蛇口 epidemic, =phase 1")
         cid = campaign["id"]
         await donate(client, cid, "20670.18", donor_ref="a")
         await donate(client, cid, "5.00", currency="HKD", donor_ref="a")
-        goods = Goods(app, foundation.organisation_id, cid)
-        await goods.purchase([("口罩", "个", 2700, 100)])
-        await goods.distribute("蛇口社区", RecipientKind.COMMUNITY, [("口罩", "个", 24, 2400)])
-        await goods.expense("transport", 100)
+        await created(await buy(client, cid, [buy_line("口罩", "个", 2700, "1.00")]))
+        await created(await distribute(client, cid, [give_line("口罩", "个", 24)]))
+        await paid_expense(client, approver, cid, "1.00", category="transport")
 
         report = (await public_report(app, cid)).json()
         response = await public_report(app, cid, format="csv")
@@ -392,12 +498,14 @@ class TestReport:
             assert changed.headers["etag"] != etag
 
     async def test_goods_without_value_change_the_etag_too(
-        self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
+        self, app: FastAPI, client: httpx.AsyncClient
     ) -> None:
         # No ledger entry moves the head for them: the tag must still change.
         campaign = await create_campaign(client)
         first = await public_report(app, campaign["id"])
-        await Goods(app, foundation.organisation_id, campaign["id"]).in_kind("口罩", "个", 5, None)
+        await created(
+            await receive_in_kind(client, campaign["id"], item="口罩", unit="个", quantity=5)
+        )
         async with public_client(app) as anyone:
             again = await anyone.get(
                 report_path(campaign["id"]), headers={"If-None-Match": first.headers["etag"]}

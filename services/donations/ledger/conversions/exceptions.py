@@ -16,7 +16,3 @@ class ConversionOutOfRange(Unprocessable):
         "conversion-out-of-range",
         "The converted amount is less than one minor unit or too large",
     )
-
-
-class RateDatedInFuture(Unprocessable):
-    slug, title = "rate-dated-in-future", "A rate cannot be dated in the future"

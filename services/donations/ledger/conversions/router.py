@@ -19,11 +19,11 @@ from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep, cut_page
 from services.donations.campaigns.exceptions import CampaignSettled
+from services.donations.dates import DatedInFuture
 from services.donations.ledger.conversions import service
 from services.donations.ledger.conversions.exceptions import (
     ConversionNotFound,
     ConversionOutOfRange,
-    RateDatedInFuture,
     UnknownFund,
 )
 from services.donations.ledger.conversions.repository import ConversionRepository
@@ -74,7 +74,7 @@ def conversion_read(conversion: Conversion) -> ConversionRead:
         Unprocessable,
         UnknownFund,
         ConversionOutOfRange,
-        RateDatedInFuture,
+        DatedInFuture,
         IdempotencyKeyReused,
     ),
 )

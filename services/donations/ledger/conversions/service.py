@@ -26,12 +26,13 @@ from kit.money import MAX_MINOR_UNITS, exponent, format_minor
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignSettled
 from services.donations.campaigns.models import CampaignStatus
+from services.donations.campaigns.repository import CampaignRepository
+from services.donations.dates import dated_in_future
 from services.donations.ledger import service as ledger
 from services.donations.ledger.chain import Posting
 from services.donations.ledger.conversions.exceptions import (
     ConversionNotFound,
     ConversionOutOfRange,
-    RateDatedInFuture,
     UnknownFund,
 )
 from services.donations.ledger.conversions.repository import ConversionRepository
@@ -63,10 +64,7 @@ async def create(
     amount in the ``from`` currency."""
     source = data.from_.to_money()
     if data.rate_date > utcnow().date() + RATE_DATE_LEAD:
-        raise RateDatedInFuture(
-            f"rate_date {data.rate_date.isoformat()} is in the future",
-            errors=[FieldProblem(field="rate_date", message="is in the future", code="future")],
-        )
+        raise dated_in_future("rate_date", data.rate_date)
     to_minor = convert(source.minor, source.currency, data.rate, data.to_currency)
     if to_minor <= 0:
         raise ConversionOutOfRange(
@@ -86,7 +84,7 @@ async def create(
         )
     fund_id = data.fund_id or foundation_id
     if fund_id != foundation_id:
-        campaign = await repo.campaign_for_update(foundation_id, fund_id)
+        campaign = await CampaignRepository(repo.session).get_for_update(foundation_id, fund_id)
         if campaign is None:
             raise UnknownFund(
                 f"fund {fund_id} is neither a campaign of the foundation nor its own fund",

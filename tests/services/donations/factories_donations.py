@@ -5,15 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import update
 
 from kit.db import transaction
 from kit.events.copies import FoundationCopyRepository
-from services.donations.campaigns.models import Campaign
 from services.donations.foundations.models import FoundationCopy
 
 # Residents of Shekou as a host platform's export names them; some chose to be named.
@@ -126,15 +123,6 @@ async def refund(
     )
 
 
-async def set_campaign(app: FastAPI, campaign_id: str, **values: Any) -> None:
-    """Change a campaign's columns directly. Stands in for the campaign endpoints that set
-    a host or settle a campaign, which are another area's work."""
-    async with transaction(app.state.database, write=True) as session:
-        await session.execute(
-            update(Campaign).where(Campaign.id == uuid.UUID(campaign_id)).values(**values)
-        )
-
-
 async def announce_foundation(app: FastAPI, foundation_id: uuid.UUID, name: str) -> None:
     """Keep the directory's copy of a foundation, as the network.foundation.created event's
     consumer does (the ``app`` fixture runs no consumers)."""
@@ -142,10 +130,3 @@ async def announce_foundation(app: FastAPI, foundation_id: uuid.UUID, name: str)
         await FoundationCopyRepository(session, FoundationCopy).keep_newest(
             foundation_id, slug="shekou", name=name, updated_at=dt.datetime.now(dt.UTC)
         )
-
-
-async def ledger_state(client: httpx.AsyncClient) -> dict[str, Any]:
-    verify = await client.get("/api/v1/ledger/verify")
-    assert verify.status_code == 200, verify.text
-    body: dict[str, Any] = verify.json()
-    return body
