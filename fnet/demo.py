@@ -93,6 +93,7 @@ async def _ensure_phase_1(api: httpx.AsyncClient) -> dict[str, Any]:
                 "purpose": story.PHASE_1_PURPOSE,
                 "goal": {"amount": story.PHASE_1_GOAL, "currency": "CNY"},
                 "starts_at": story.PHASE_1_START.isoformat(),
+                "ends_at": story.PHASE_1_END.isoformat(),
                 "host": story.HOST,
             },
             headers={"Idempotency-Key": "demo:campaign:phase-1"},
@@ -239,12 +240,7 @@ class _Story:
             ]
             await self.give(p1, community, "community", lines, f"phase-1:community:{i:02d}")
         await self.transport(p1)
-        await self.close(phase_1)
-        await self.post(
-            f"/api/v1/campaigns/{p1}/disclosures",
-            {"kind": "final", "note": "Phase 1: money raised, supplies bought and given out"},
-            "phase-1:disclosure:final",
-        )
+        await self.close(p1, "phase-1", "Phase 1: money raised, supplies bought and given out")
 
         phase_2 = await self.post(
             "/api/v1/campaigns",
@@ -253,6 +249,7 @@ class _Story:
                 "purpose": story.PHASE_2_PURPOSE,
                 "goal": {"amount": story.PHASE_2_GOAL, "currency": "CNY"},
                 "starts_at": story.PHASE_2_START.isoformat(),
+                "ends_at": story.PHASE_2_END.isoformat(),
                 "follows_id": p1,
                 "host": story.HOST,
             },
@@ -288,6 +285,7 @@ class _Story:
             line = {"item": story.MASKS.item, "unit": story.MASKS.unit, "quantity": quantity}
             await self.give(p2, name, kind, [line], f"phase-2:recipient:{i}")
         await self.radio_grant(p2)
+        await self.close(p2, "phase-2", "Phase 2: donations, the Stream Plan grant and their use")
         return {"shekou-phase-1": p1, "shekou-phase-2": p2}
 
     async def buy(
@@ -345,12 +343,18 @@ class _Story:
         if current["status"] == "approved":
             await self.post(f"{path}/pay", {}, "phase-1:expense:pay")
 
-    async def close(self, campaign: dict[str, Any]) -> None:
-        current = _check(await self.api.get(f"/api/v1/campaigns/{campaign['id']}"), 200)
+    async def close(self, campaign: str, step: str, disclosure: str) -> None:
+        """Close the campaign and publish its final disclosure (信息公开)."""
+        current = _check(await self.api.get(f"/api/v1/campaigns/{campaign}"), 200)
         if current["status"] == "open":
             await self.post(
-                f"/api/v1/campaigns/{campaign['id']}/transitions", {"to": "closed"}, "phase-1:close"
+                f"/api/v1/campaigns/{campaign}/transitions", {"to": "closed"}, f"{step}:close"
             )
+        await self.post(
+            f"/api/v1/campaigns/{campaign}/disclosures",
+            {"kind": "final", "note": disclosure},
+            f"{step}:disclosure:final",
+        )
 
     async def radio_grant(self, campaign: str) -> None:
         partners = _check(await self.api.get("/api/v1/partners", params={"limit": 200}), 200)

@@ -63,6 +63,8 @@ PHASE_1_GOAL = "20000.00"
 PHASE_1_TOTAL = "20670.18"
 PHASE_1_COUNT = 165
 PHASE_1_START = dt.datetime(2020, 1, 28, 9, 0, tzinfo=CHINA)
+# From needs survey to first distribution took two days.
+PHASE_1_END = dt.datetime(2020, 1, 30, 9, 0, tzinfo=CHINA)
 
 # Typical amounts of a neighbourhood appeal; the last donation makes the total exact.
 _TYPICAL = (
@@ -219,6 +221,7 @@ PHASE_2_PURPOSE = (
 )
 PHASE_2_GOAL = "15000.00"
 PHASE_2_START = dt.datetime(2020, 2, 5, 9, 0, tzinfo=CHINA)
+PHASE_2_END = dt.datetime(2020, 3, 31, 18, 0, tzinfo=CHINA)
 PHASE_2_DONATIONS = ("200.00", "88.88", "500.00", "66.66", "1000.00", "128.00")
 
 STREAM_PLAN = {

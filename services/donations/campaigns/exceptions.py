@@ -57,3 +57,7 @@ class CampaignNotSpendable(Conflict):
 
 class SpendInOtherCurrency(Unprocessable):
     slug, title = "spend-in-other-currency", "A spend must be in the campaign's currency"
+
+
+class ReceivedAfterEnd(Unprocessable):
+    slug, title = "received-after-end", "The gift was received after the campaign ended"

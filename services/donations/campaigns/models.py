@@ -62,9 +62,6 @@ class Campaign(IdMixin, TimestampMixin, Base):
     def goal(self) -> Money:
         return Money(self.goal_minor, self.currency)
 
-    def accepts_donations_at(self, when: dt.datetime) -> bool:
-        return self.status is CampaignStatus.OPEN and (self.ends_at is None or when < self.ends_at)
-
     @property
     def may_spend(self) -> bool:
         return self.status in (CampaignStatus.OPEN, CampaignStatus.CLOSED)

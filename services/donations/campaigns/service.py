@@ -13,6 +13,7 @@ from kit.money import format_minor
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import (
     CampaignAlreadyFollowed,
+    CampaignClosed,
     CampaignHoldsMoney,
     CampaignNotFound,
     CampaignNotSpendable,
@@ -20,6 +21,7 @@ from services.donations.campaigns.exceptions import (
     GoalFixed,
     InvalidCampaignPeriod,
     InvalidCoOrganiser,
+    ReceivedAfterEnd,
     SpendInOtherCurrency,
     TransitionNotAllowed,
     UnknownFollowedCampaign,
@@ -255,6 +257,33 @@ async def totals(
     repo: CampaignRepository, campaigns: Sequence[Campaign]
 ) -> dict[uuid.UUID, Totals]:
     return await repo.totals([c.id for c in campaigns])
+
+
+def require_open(campaign: Campaign, what: str) -> None:
+    """Refuse (409 :class:`CampaignClosed`) gifts to a campaign that is not open: a draft
+    has not started taking them, a closed or settled one has stopped. ``what`` names the
+    gifts in the problem's detail ("donations are recorded")."""
+    if campaign.status is not CampaignStatus.OPEN:
+        raise CampaignClosed(
+            f"campaign {campaign.id} is {campaign.status.value}; {what} only while it is open"
+        )
+
+
+def require_within_period(campaign: Campaign, when: dt.datetime, field: str) -> None:
+    """Refuse (422 :class:`ReceivedAfterEnd`, naming ``field``) a gift received after the
+    campaign's period ended. A gift received within the period may be recorded later, for
+    instance from the host platform's export, as long as the campaign is still open."""
+    if campaign.ends_at is not None and when >= campaign.ends_at:
+        raise ReceivedAfterEnd(
+            f"campaign {campaign.id} ended at {campaign.ends_at.isoformat()}",
+            errors=[
+                FieldProblem(
+                    field=field,
+                    message=f"is after the campaign ended ({campaign.ends_at.isoformat()})",
+                    code="after_end",
+                )
+            ],
+        )
 
 
 def require_spendable(campaign: Campaign, what: str = "its money is spent") -> None:

@@ -24,6 +24,7 @@ from services.donations.campaigns.exceptions import (
     CampaignClosed,
     CampaignNotFound,
     CampaignSettled,
+    ReceivedAfterEnd,
 )
 from services.donations.campaigns.router import HeldCampaign, ValidCampaign
 from services.donations.dates import DatedInFuture
@@ -91,6 +92,7 @@ def donation_read(donation: Donation) -> DonationRead:
         Forbidden,
         CampaignNotFound,
         CampaignClosed,
+        ReceivedAfterEnd,
         IdempotencyInProgress,
         DuplicateTransaction,
         DatedInFuture,

@@ -15,7 +15,8 @@ from kit.events.contracts import DonationReceivedV1
 from kit.ids import new_id
 from kit.money import format_minor
 from kit.pagination import PageParams
-from services.donations.campaigns.exceptions import CampaignClosed, CampaignSettled
+from services.donations.campaigns import service as campaigns
+from services.donations.campaigns.exceptions import CampaignSettled
 from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.campaigns.repository import CampaignRepository
 from services.donations.campaigns.service import get_held
@@ -73,12 +74,8 @@ async def record(
     amount = data.amount.to_money()
     now = utcnow()
     donated_at = not_in_future(data.donated_at, now, "donated_at")
-    if not campaign.accepts_donations_at(now):
-        raise CampaignClosed(
-            f"campaign {campaign.id} is {campaign.status.value}"
-            + (" and has ended" if campaign.ends_at and campaign.ends_at <= now else "")
-            + "; donations are recorded only while it is open"
-        )
+    campaigns.require_open(campaign, "donations are recorded")
+    campaigns.require_within_period(campaign, donated_at, "donated_at")
     foundation_id = campaign.foundation_id
     if data.external_id is not None:
         earlier = await repo.by_external_id(foundation_id, data.channel, data.external_id)
@@ -289,12 +286,7 @@ async def import_csv(
     receipt number, donor tally, ledger entry, event), and the upload is kept as a
     :class:`DonationImport`. Holds the foundation's ledger lock until commit."""
     now = utcnow()
-    if not campaign.accepts_donations_at(now):
-        raise CampaignClosed(
-            f"campaign {campaign.id} is {campaign.status.value}"
-            + (" and has ended" if campaign.ends_at and campaign.ends_at <= now else "")
-            + "; donations are imported only while it is open"
-        )
+    campaigns.require_open(campaign, "donations are imported")
     parsed = imports.parse_rows(
         imports.decode(body), default_currency=campaign.currency, latest=now + CLOCK_SKEW
     )
@@ -308,6 +300,12 @@ async def import_csv(
     for index, row in enumerate(parsed):
         if row.data is None:
             reports.append(_report(row.line, ImportRowStatus.INVALID, row.errors))
+            continue
+        received = row.data.donated_at
+        if campaign.ends_at is not None and received is not None and received >= campaign.ends_at:
+            after = f"is after the campaign ended ({campaign.ends_at.isoformat()})"
+            problem = FieldProblem(field="donated_at", message=after, code="after_end")
+            reports.append(_report(row.line, ImportRowStatus.INVALID, [problem]))
             continue
         key = (row.data.channel, str(row.data.external_id))
         earlier = recorded.get(key)

@@ -24,6 +24,7 @@ from services.donations.campaigns.exceptions import (
     CampaignClosed,
     CampaignNotFound,
     CampaignNotSpendable,
+    ReceivedAfterEnd,
     SpendInOtherCurrency,
 )
 from services.donations.campaigns.router import ValidCampaign
@@ -177,6 +178,7 @@ def stock_item_read(item: StockItem) -> StockItemRead:
         Forbidden,
         CampaignNotFound,
         CampaignClosed,
+        ReceivedAfterEnd,
         IdempotencyInProgress,
         FairValueInOtherCurrency,
         DatedInFuture,

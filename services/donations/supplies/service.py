@@ -23,13 +23,14 @@ from kit.errors import FieldProblem
 from kit.ids import new_id
 from kit.money import MAX_MINOR_UNITS
 from kit.pagination import PageParams
-from services.donations.campaigns.exceptions import CampaignClosed
 from services.donations.campaigns.models import Campaign
 from services.donations.campaigns.repository import CampaignRepository
 from services.donations.campaigns.service import (
     get_held,
     require_campaign_currency,
+    require_open,
     require_spendable,
+    require_within_period,
 )
 from services.donations.dates import not_in_future
 from services.donations.ledger import service as ledger
@@ -147,12 +148,8 @@ async def receive_in_kind(
             ],
         )
     campaign = await _locked_campaign(repo, campaign)
-    if not campaign.accepts_donations_at(now):
-        raise CampaignClosed(
-            f"campaign {campaign.id} is {campaign.status.value}"
-            + (" and has ended" if campaign.ends_at and campaign.ends_at <= now else "")
-            + "; donations are received only while it is open"
-        )
+    require_open(campaign, "donations are received")
+    require_within_period(campaign, received_at, "received_at")
     foundation_id, fund_id = campaign.foundation_id, campaign.id
     donation_id = new_id()
     value_minor = fair_value.minor if fair_value else 0

@@ -92,15 +92,31 @@ class TestRecordDonation:
         assert read["held"] == read["raised_by_currency"]
         assert read["donation_count"] == 2
 
-    async def test_campaign_that_has_ended_refuses_with_409(
+    async def test_a_gift_received_after_the_period_is_422_naming_donated_at(
         self, client: httpx.AsyncClient
     ) -> None:
         campaign = await create_campaign(
             client, starts_at="2020-01-25T00:00:00Z", ends_at="2020-01-27T00:00:00Z"
         )
-        response = await donate(client, campaign["id"], "10")
-        assert response.status_code == 409
-        assert response.json()["type"] == "urn:fnet:problem:campaign-closed"
+        late = await donate(client, campaign["id"], "10")
+        later = await donate(client, campaign["id"], "10", donated_at="2020-01-27T00:00:00Z")
+        read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
+        for response in (late, later):
+            assert response.status_code == 422
+            assert response.json()["type"] == "urn:fnet:problem:received-after-end"
+            assert [e["field"] for e in response.json()["errors"]] == ["donated_at"]
+        assert read["donation_count"] == 0
+
+    async def test_a_gift_received_within_the_period_is_recorded_after_it_ended(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # Bank transfers and the host platform's export arrive days later; while the
+        # campaign is open they are recorded at the time the money was received.
+        campaign = await create_campaign(
+            client, starts_at="2020-01-25T00:00:00Z", ends_at="2020-01-27T00:00:00Z"
+        )
+        response = await donate(client, campaign["id"], "10", donated_at="2020-01-26T23:59:59Z")
+        assert response.status_code == 201, response.text
 
     async def test_donation_to_another_foundations_campaign_is_404(
         self, app: FastAPI, client: httpx.AsyncClient

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.services.donations.factories import create_campaign, donate, ledger_state
+from tests.services.donations.factories import create_campaign, donate, ledger_state, transition
 from tests.services.donations.factories_donations import (
     HEADER,
     csv_text,
@@ -132,17 +131,29 @@ class TestImportDonations:
         assert report["total_rows"] == 3
 
     async def test_a_closed_campaign_is_409(self, client: httpx.AsyncClient) -> None:
-        now = dt.datetime.now(dt.UTC)
-        campaign = await create_campaign(
-            client,
-            starts_at=(now - dt.timedelta(days=10)).isoformat(),
-            ends_at=(now - dt.timedelta(days=1)).isoformat(),
-        )
+        campaign = await create_campaign(client)
+        await transition(client, campaign["id"], "closed")
 
         response = await import_csv(client, campaign["id"], csv_text(donor_rows(3)))
 
         assert response.status_code == 409
         assert response.json()["type"] == "urn:fnet:problem:campaign-closed"
+        await assert_nothing_stored(client, campaign)
+
+    async def test_rows_received_after_the_period_are_invalid(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # The rows are dated 28 to 30 January 2020.
+        campaign = await create_campaign(
+            client, starts_at="2020-01-20T00:00:00Z", ends_at="2020-01-27T00:00:00Z"
+        )
+
+        response = await import_csv(client, campaign["id"], csv_text(donor_rows(3)))
+
+        assert response.status_code == 422
+        rows = response.json()["rows"]
+        assert {r["status"] for r in rows} == {"invalid"}
+        assert {e["code"] for r in rows for e in r["errors"]} == {"after_end"}
         await assert_nothing_stored(client, campaign)
 
     async def test_another_foundations_campaign_is_404(

@@ -242,16 +242,15 @@ class TestReceiveInKind:
         assert response.status_code == 422
         assert [e["field"] for e in response.json()["errors"]] == ["fair_value.amount"]
 
-    async def test_campaign_that_has_ended_refuses_with_409(
-        self, client: httpx.AsyncClient
-    ) -> None:
+    async def test_goods_received_after_the_period_are_422(self, client: httpx.AsyncClient) -> None:
         campaign = await create_campaign(
             client, starts_at="2020-01-25T00:00:00Z", ends_at="2020-01-27T00:00:00Z"
         )
         before = await snapshot(client, campaign["id"])
         response = await receive_in_kind(client, campaign["id"], fair_value=money("10"))
-        assert response.status_code == 409
-        assert response.json()["type"] == "urn:fnet:problem:campaign-closed"
+        assert response.status_code == 422
+        assert response.json()["type"] == "urn:fnet:problem:received-after-end"
+        assert [e["field"] for e in response.json()["errors"]] == ["received_at"]
         assert await snapshot(client, campaign["id"]) == before
 
     @pytest.mark.parametrize("states", [["closed"], ["closed", "settled"]])
