@@ -61,7 +61,7 @@ class OutboxRelay:
     async def publish_pending(self) -> tuple[int, float | None]:
         """One pass. Returns how many rows it published, and, if a publish failed, how long
         to wait before the next pass."""
-        published = 0
+        published: list[int] = []
         async with transaction(self.database, write=True) as session:
             now = utcnow()
             rows = (
@@ -73,18 +73,19 @@ class OutboxRelay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
+            retry_in: float | None = None
             for row in rows:
                 try:
                     await self.bus.publish(row_to_event(row))
                 except Exception as exc:
                     attempts = row.attempts + 1
-                    delay = backoff(attempts, base=self.backoff_base, cap=self.backoff_cap)
+                    retry_in = backoff(attempts, base=self.backoff_base, cap=self.backoff_cap)
                     await session.execute(
                         outbox.update()
                         .where(outbox.c.seq == row.seq)
                         .values(
                             attempts=attempts,
-                            next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
+                            next_attempt_at=utcnow() + dt.timedelta(seconds=retry_in),
                             last_error=f"{type(exc).__name__}: {exc}"[:2000],
                         )
                     )
@@ -93,19 +94,23 @@ class OutboxRelay:
                         "publishing event %s failed (attempt %d); retry in %.1fs",
                         row.id,
                         attempts,
-                        delay,
+                        retry_in,
                         exc_info=exc,
                     )
-                    self.published += published
-                    return published, delay
+                    # Later rows wait for this one: the stream keeps creation order.
+                    break
+                published.append(row.seq)
+            if published:
+                # One statement for the whole batch, not one per event.
                 await session.execute(
                     outbox.update()
-                    .where(outbox.c.seq == row.seq)
-                    .values(published_at=utcnow(), attempts=row.attempts + 1, last_error=None)
+                    .where(outbox.c.seq.in_(published))
+                    .values(
+                        published_at=utcnow(), attempts=outbox.c.attempts + 1, last_error=None
+                    )
                 )
-                published += 1
-        self.published += published
-        return published, None
+        self.published += len(published)
+        return len(published), retry_in
 
     async def run(self) -> None:
         """Publish for ever: at once after a commit that emitted, else every
