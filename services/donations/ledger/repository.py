@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -206,29 +206,39 @@ class LedgerRepository:
             for r in await self.session.execute(stmt)
         }
 
+    async def entry_at(self, foundation_id: uuid.UUID, seq: int) -> JournalEntry | None:
+        stmt = select(JournalEntry).where(
+            JournalEntry.foundation_id == foundation_id, JournalEntry.seq == seq
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def chain(
-        self, foundation_id: uuid.UUID
-    ) -> AsyncIterator[tuple[JournalEntry, list[JournalLine]]]:
-        """Every entry of the foundation in chain order, with its lines, in batches."""
-        after = 0
+        self, foundation_id: uuid.UUID, *, after: int = 0
+    ) -> AsyncIterator[tuple[Row[Any], list[Row[Any]]]]:
+        """Every entry of the foundation in chain order, with its lines, in batches. Plain
+        rows, not ORM objects: verifying a long chain is mostly loading it, and building
+        an ORM object per row costs more than hashing it. Starts after entry ``after``."""
+        entries_table, lines_table = JournalEntry.__table__, JournalLine.__table__
         while True:
             entries = (
-                (
-                    await self.session.execute(
-                        select(JournalEntry)
-                        .where(
-                            JournalEntry.foundation_id == foundation_id, JournalEntry.seq > after
-                        )
-                        .order_by(JournalEntry.seq)
-                        .limit(VERIFY_BATCH)
+                await self.session.execute(
+                    select(entries_table)
+                    .where(
+                        entries_table.c.foundation_id == foundation_id, entries_table.c.seq > after
                     )
+                    .order_by(entries_table.c.seq)
+                    .limit(VERIFY_BATCH)
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
             if not entries:
                 return
-            lines = await self.lines([e.id for e in entries])
+            lines: dict[uuid.UUID, list[Row[Any]]] = defaultdict(list)
+            for line in await self.session.execute(
+                select(lines_table)
+                .where(lines_table.c.entry_id.in_([e.id for e in entries]))
+                .order_by(lines_table.c.entry_id, lines_table.c.position)
+            ):
+                lines[line.entry_id].append(line)
             for entry in entries:
                 yield entry, lines.get(entry.id, [])
             after = entries[-1].seq

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from kit.app import SessionDep
-from kit.errors import Forbidden, Unprocessable, problem_responses
+from kit.errors import FieldProblem, Forbidden, Unprocessable, problem_responses
 from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep, cut_page
@@ -67,13 +67,39 @@ def entry_read(entry: JournalEntry, lines: list[JournalLine]) -> EntryRead:
     description=(
         "Recomputes every entry's hash from the stored rows, in chain order, and the running "
         "totals from the lines. `valid` is false and `breaks` says where, if any row was "
-        "changed, removed or inserted after posting."
+        "changed, removed or inserted after posting.\n\n"
+        "A long chain can be checked from a point already trusted: pass `after_seq` and "
+        "`after_hash` as a published disclosure or an earlier verification gave them; the "
+        "entry at `after_seq` must still carry that hash, and the entries after it are checked."
     ),
     dependencies=[require_scope(Scope.LEDGER_READ)],
-    responses=problem_responses(Forbidden),
+    responses=problem_responses(Forbidden, Unprocessable),
 )
-async def verify_ledger(repo: LedgerRepositoryDep, principal: CurrentPrincipal) -> VerificationRead:
-    result = await service.verify(repo, principal.organisation_id)
+async def verify_ledger(
+    repo: LedgerRepositoryDep,
+    principal: CurrentPrincipal,
+    after_seq: Annotated[
+        int, Query(ge=0, le=2**62, description="check the entries after this one")
+    ] = 0,
+    after_hash: Annotated[
+        str | None,
+        Query(pattern="^[0-9a-f]{64}$", description="the trusted hash of entry `after_seq`"),
+    ] = None,
+) -> VerificationRead:
+    if (after_seq > 0) != (after_hash is not None):
+        raise Unprocessable(
+            "after_seq and after_hash go together",
+            errors=[
+                FieldProblem(
+                    field="after_hash" if after_seq else "after_seq",
+                    message="give both after_seq and after_hash, or neither",
+                    code="together",
+                )
+            ],
+        )
+    result = await service.verify(
+        repo, principal.organisation_id, after_seq=after_seq, after_hash=after_hash
+    )
     return VerificationRead(
         valid=result.valid,
         entries=result.entries,

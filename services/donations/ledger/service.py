@@ -14,10 +14,12 @@ as short a time as possible.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from kit.db import utcnow
 from kit.ids import new_id
@@ -37,6 +39,28 @@ from services.donations.ledger.models import (
     LedgerTotal,
 )
 from services.donations.ledger.repository import LedgerRepository
+
+
+class EntryLike(Protocol):
+    """A journal entry as stored: the ORM object, or a plain row of the table."""
+
+    id: uuid.UUID
+    foundation_id: uuid.UUID
+    seq: int
+    kind: str
+    fund_id: uuid.UUID
+    source_id: uuid.UUID
+    memo: str
+    posted_at: dt.datetime
+    prev_hash: str
+    hash: str
+
+
+class LineLike(Protocol):
+    account: str
+    fund_id: uuid.UUID
+    currency: str
+    amount_minor: int
 
 
 class UnbalancedEntry(ValueError):
@@ -109,7 +133,7 @@ async def post(
     return entry
 
 
-def _canonical(entry: JournalEntry, lines: Sequence[Posting]) -> bytes:
+def _canonical(entry: EntryLike, lines: Sequence[Posting]) -> bytes:
     return canonical(
         foundation_id=entry.foundation_id,
         seq=entry.seq,
@@ -123,7 +147,7 @@ def _canonical(entry: JournalEntry, lines: Sequence[Posting]) -> bytes:
     )
 
 
-def postings(lines: Sequence[JournalLine]) -> list[Posting]:
+def postings(lines: Sequence[LineLike]) -> list[Posting]:
     return [Posting(ln.account, ln.fund_id, ln.currency, ln.amount_minor) for ln in lines]
 
 
@@ -146,16 +170,36 @@ class Verification:
         return not self.breaks
 
 
-async def verify(repo: LedgerRepository, foundation_id: uuid.UUID) -> Verification:
-    """Walk the foundation's chain from the start: every entry balanced, numbered one after
-    the other, linked to the hash before it, and hashing to what it says; the head agrees
-    with the last entry; the running totals equal the sums of the lines. Reports the first
-    break of the chain (everything after it is suspect) and every totals mismatch."""
+async def verify(
+    repo: LedgerRepository,
+    foundation_id: uuid.UUID,
+    *,
+    after_seq: int = 0,
+    after_hash: str | None = None,
+) -> Verification:
+    """Walk the foundation's chain from the start (or from entry ``after_seq``, trusted to
+    hash to ``after_hash``): every entry balanced, numbered one after the other, linked to
+    the hash before it, and hashing to what it says; the head agrees with the last entry;
+    the running totals equal the sums of the lines. Reports the first break of the chain
+    (everything after it is suspect) and every totals mismatch."""
     breaks: list[ChainBreak] = []
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
+    expected_prev = after_hash or GENESIS_HASH
+    expected_seq = after_seq + 1
     count = 0
-    async for entry, lines in repo.chain(foundation_id):
+    if after_seq:
+        anchor = await repo.entry_at(foundation_id, after_seq)
+        if anchor is None or anchor.hash != after_hash:
+            found = "is missing" if anchor is None else "carries another hash"
+            breaks.append(
+                ChainBreak(
+                    after_seq,
+                    anchor.id if anchor else None,
+                    f"entry {after_seq} {found} than the trusted one (history was rewritten)",
+                )
+            )
+    async for entry, lines in repo.chain(foundation_id, after=after_seq):
+        if breaks:
+            break
         count += 1
         reason = _entry_problem(entry, lines, expected_seq, expected_prev)
         if reason is not None:
@@ -165,6 +209,8 @@ async def verify(repo: LedgerRepository, foundation_id: uuid.UUID) -> Verificati
         expected_seq += 1
     head = await repo.head(foundation_id)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    if not breaks and head_seq < after_seq:
+        breaks.append(ChainBreak(head_seq, None, f"the chain ends before entry {after_seq}"))
     if not breaks and (head_seq, head_hash) != (expected_seq - 1, expected_prev):
         breaks.append(ChainBreak(head_seq, None, "the chain head does not match the last entry"))
     breaks.extend(await _totals_problems(repo, foundation_id))
@@ -172,7 +218,7 @@ async def verify(repo: LedgerRepository, foundation_id: uuid.UUID) -> Verificati
 
 
 def _entry_problem(
-    entry: JournalEntry, lines: Sequence[JournalLine], seq: int, prev_hash: str
+    entry: EntryLike, lines: Sequence[LineLike], seq: int, prev_hash: str
 ) -> str | None:
     if entry.seq != seq:
         return f"expected entry number {seq}, found {entry.seq} (an entry is missing)"

@@ -211,6 +211,67 @@ class TestVerify:
         assert [e["seq"] for e in listed_b] == [1]
 
 
+class TestVerifyFromATrustedPoint:
+    async def test_checks_only_the_entries_after_it(self, client: httpx.AsyncClient) -> None:
+        await donate_many(client, ["1.00", "2.00", "3.00"])
+        second = next(e for e in await entries(client) if e["seq"] == 2)
+        result = (
+            await client.get(
+                "/api/v1/ledger/verify", params={"after_seq": 2, "after_hash": second["hash"]}
+            )
+        ).json()
+        assert result["valid"] is True
+        assert (result["entries"], result["head_seq"]) == (1, 3)
+
+    async def test_a_rewritten_anchor_is_a_break(
+        self, client: httpx.AsyncClient, app: FastAPI
+    ) -> None:
+        # Someone rewrote entry 2 and every hash after it: a full walk would pass, but the
+        # hash published earlier for entry 2 no longer matches.
+        campaign = await donate_many(client, ["1.00", "2.00", "3.00"])
+        second = next(e for e in await entries(client) if e["seq"] == 2)
+        async with transaction(app.state.database, write=True) as session:
+            await session.execute(
+                update(JournalEntry)
+                .where(JournalEntry.fund_id == uuid.UUID(campaign["id"]), JournalEntry.seq == 2)
+                .values(hash="f" * 64)
+            )
+        result = (
+            await client.get(
+                "/api/v1/ledger/verify", params={"after_seq": 2, "after_hash": second["hash"]}
+            )
+        ).json()
+        assert result["valid"] is False
+        assert result["breaks"][0]["seq"] == 2
+        assert "trusted" in result["breaks"][0]["reason"]
+
+    async def test_a_point_beyond_the_chain_is_a_break(self, client: httpx.AsyncClient) -> None:
+        await donate_many(client, ["1.00"])
+        result = (
+            await client.get(
+                "/api/v1/ledger/verify", params={"after_seq": 5, "after_hash": "a" * 64}
+            )
+        ).json()
+        assert result["valid"] is False
+
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"after_seq": "2"},
+            {"after_hash": "a" * 64},
+            {"after_seq": "-1", "after_hash": "a" * 64},
+            {"after_seq": "1", "after_hash": "A" * 64},
+            {"after_seq": "1", "after_hash": "abc"},
+        ],
+    )
+    async def test_bad_parameters_are_422(
+        self, client: httpx.AsyncClient, params: dict[str, str]
+    ) -> None:
+        response = await client.get("/api/v1/ledger/verify", params=params)
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+
+
 class TestTrialBalance:
     async def test_debits_equal_credits_per_currency(self, client: httpx.AsyncClient) -> None:
         campaign = await donate_many(client, ["100.00", "0.01"])
