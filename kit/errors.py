@@ -305,6 +305,14 @@ def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
                     response["content"] = dict(problem)
             if "422" in responses and responses["422"].get("description") == "Validation Error":
                 responses["422"]["description"] = Unprocessable.title
+            elif operation.get("parameters") or "requestBody" in operation:
+                # FastAPI adds its validation 422 only to routes that declare no 422 of their
+                # own; such a route still answers one for a malformed body or parameter.
+                invalid = responses.setdefault(
+                    "422", {"description": Unprocessable.title, "content": dict(problem)}
+                )
+                if Unprocessable.title not in invalid.get("description", ""):
+                    invalid["description"] += f"; {Unprocessable.title}"
             if "requestBody" in operation:
                 responses.setdefault(
                     "400", {"description": _UNREADABLE_BODY, "content": dict(problem)}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     HttpUrl,
@@ -50,8 +52,23 @@ def _in_utc(value: dt.datetime) -> dt.datetime:
         raise ValueError("is out of range once converted to UTC") from None
 
 
-# A point in time a client sends: with a zone offset, answered and stored in UTC.
-Timestamp = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+_ISO_DATE_START = re.compile(r"\s*\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: Any) -> Any:
+    # Lax parsing reads a number (or a string of digits) as a Unix time, so 0.5 would be a
+    # donation made in 1970, and seconds and milliseconds would be guessed apart.
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE_START.match(value):
+        return value
+    raise ValueError(
+        "must be an ISO 8601 date and time with a zone offset, such as 2020-01-28T09:30:00+08:00"
+    )
+
+
+# A point in time a client sends: ISO 8601 with a zone offset, answered and stored in UTC.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
 
 
 class InputModel(BaseModel):

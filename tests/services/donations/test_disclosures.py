@@ -141,6 +141,15 @@ class TestCalendar:
         horizon = ts(response.json()["due_before"])
         assert abs(horizon - (now() + dt.timedelta(days=30))) < dt.timedelta(minutes=1)
 
+    @pytest.mark.parametrize("due_before", ["0.5", "1580000000"])
+    async def test_due_before_as_a_number_is_422_naming_it(
+        self, client: httpx.AsyncClient, due_before: str
+    ) -> None:
+        response = await client.get("/api/v1/disclosures", params={"due_before": due_before})
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in response.json()["errors"]] == ["due_before"]
+
     async def test_an_ongoing_campaign_discloses_every_three_months_and_has_no_final_yet(
         self, client: httpx.AsyncClient
     ) -> None:

@@ -62,6 +62,20 @@ class TestRecordDonation:
         listing = await client.get(f"/api/v1/campaigns/{campaign['id']}/donations")
         assert listing.json()["items"] == []
 
+    @pytest.mark.parametrize("donated_at", [0.5, 1580000000, "1580000000", "1580000000.5"])
+    async def test_time_as_a_number_is_422_naming_it(
+        self, client: httpx.AsyncClient, donated_at: object
+    ) -> None:
+        # Lax parsing took these for Unix times: 0.5 was a donation made in 1970.
+        campaign = await create_campaign(client)
+        response = await donate(client, campaign["id"], "10", donated_at=donated_at)
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in response.json()["errors"]] == ["donated_at"]
+        assert "ISO 8601" in response.json()["errors"][0]["message"]
+        listing = await client.get(f"/api/v1/campaigns/{campaign['id']}/donations")
+        assert listing.json()["items"] == []
+
     async def test_nul_character_in_donor_name_is_422_naming_it(
         self, client: httpx.AsyncClient
     ) -> None:
