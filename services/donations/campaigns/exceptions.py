@@ -39,6 +39,10 @@ class GoalFixed(Conflict):
     slug, title = "campaign-goal-fixed", "The goal can change only while the campaign is a draft"
 
 
+class HostFixed(Conflict):
+    slug, title = "campaign-host-fixed", "The host can change only while the campaign is a draft"
+
+
 class CampaignSettled(Conflict):
     slug, title = "campaign-settled", "A settled campaign no longer changes; its money stays"
 

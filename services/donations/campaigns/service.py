@@ -19,6 +19,7 @@ from services.donations.campaigns.exceptions import (
     CampaignNotSpendable,
     CampaignSettled,
     GoalFixed,
+    HostFixed,
     InvalidCampaignPeriod,
     InvalidCoOrganiser,
     ReceivedAfterEnd,
@@ -164,8 +165,9 @@ async def get_locked(
 
 async def update(repo: CampaignRepository, campaign: Campaign, data: CampaignUpdate) -> Campaign:
     """Apply the fields ``data`` carries to a campaign locked by :func:`get_locked`; the
-    version grows if anything changed. The goal changes only while the campaign is a
-    draft (donors gave towards it), and a settled campaign changes no more."""
+    version grows if anything changed. The goal and the fundraising host change only while
+    the campaign is a draft (donors gave towards that goal, under that filing), and a settled
+    campaign changes no more."""
     fields = data.model_fields_set
     if campaign.status is CampaignStatus.SETTLED:
         raise CampaignSettled(f"campaign {campaign.id} is settled; its record is final")
@@ -187,7 +189,16 @@ async def update(repo: CampaignRepository, campaign: Campaign, data: CampaignUpd
     if "purpose" in fields and data.purpose is not None:
         campaign.purpose = data.purpose
     if "host" in fields:
+        host_before = (campaign.host_name, campaign.host_filing_number, campaign.host_platform)
         _set_host(campaign, data.host)
+        host_after = (campaign.host_name, campaign.host_filing_number, campaign.host_platform)
+        if host_after != host_before and campaign.status is not CampaignStatus.DRAFT:
+            # Donors gave under this filing, and their receipts name it.
+            raise HostFixed(
+                f"campaign {campaign.id} is {campaign.status.value}; it raises under "
+                f"{host_before[0] or 'no host'}'s filing {host_before[1] or '(none)'}, which "
+                "donors' receipts name: it was fixed when the campaign opened"
+            )
     if "co_organisers" in fields and data.co_organisers is not None:
         campaign.co_organisers = _co_organisers(campaign.foundation_id, data.co_organisers)
     if _editable(campaign) != before:

@@ -490,7 +490,7 @@ class TestUpdateCampaign:
     async def test_changes_the_fields_sent_and_bumps_the_version(
         self, client: httpx.AsyncClient
     ) -> None:
-        campaign = await create_campaign(client, purpose="masks")
+        campaign = await create_campaign(client, purpose="masks", status="draft")
         read = await read_campaign(client, campaign["id"])
         changes = {
             "title": "Epidemic mutual-aid fundraising, phase 1 (extended)",
@@ -517,10 +517,34 @@ class TestUpdateCampaign:
         assert again.headers["etag"] == response.headers["etag"]
 
     async def test_null_clears_the_host_and_the_end(self, client: httpx.AsyncClient) -> None:
-        campaign = await create_campaign(client, host=HOST, ends_at="2030-01-01T00:00:00Z")
+        campaign = await create_campaign(
+            client, host=HOST, ends_at="2030-01-01T00:00:00Z", status="draft"
+        )
         response = await edit(client, campaign["id"], {"host": None, "ends_at": None})
         assert response.status_code == 200
         assert (response.json()["host"], response.json()["ends_at"]) == (None, None)
+
+    @pytest.mark.parametrize(
+        "host",
+        [None, {**HOST, "filing_number": "53440300MJL0000000-2020-999"}, {**HOST, "name": "x"}],
+    )
+    async def test_the_host_of_an_open_campaign_is_fixed(
+        self, client: httpx.AsyncClient, host: dict[str, str] | None
+    ) -> None:
+        # Donors gave under the host's filing, and their receipts name it.
+        campaign = await create_campaign(client, host=HOST)
+        response = await edit(client, campaign["id"], {"host": host})
+        assert response.status_code == 409
+        assert response.json()["type"] == "urn:fnet:problem:campaign-host-fixed"
+        again = (await read_campaign(client, campaign["id"])).json()
+        assert (again["host"]["filing_number"], again["version"]) == (HOST["filing_number"], 1)
+
+    async def test_sending_the_same_host_again_is_no_change(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client, host=HOST)
+        response = await edit(client, campaign["id"], {"host": HOST, "title": "t2"})
+        assert response.status_code == 200, response.text
 
     async def test_the_version_number_alone_is_a_valid_if_match(
         self, client: httpx.AsyncClient
