@@ -8,16 +8,17 @@ the architecture notes): no Starlette request objects, no buffering. A request i
    token forwarded in ``X-Fnet-Identity``, in place of anything the client sent there;
    a GET of a public read (``routes.PUBLIC_READS``) needs no key, and any key sent is
    not checked: it goes on with no identity at all;
-3. forwarded with its body streamed (over ``max_request_bytes``: 413), without hop-by-hop
-   headers or the client's credentials, and with ``X-Request-ID`` and ``traceparent``;
+3. forwarded with its body streamed (over ``max_request_bytes``, or ``max_import_bytes``
+   for a file import of ``routes.IMPORTS``: 413), without hop-by-hop headers or the
+   client's credentials, and with ``X-Request-ID`` and ``traceparent``;
 4. answered with the service's response streamed back.
 
 Failures before the service answers are problem+json: 503 ``service-unavailable`` when it
 cannot be reached (refused, reset, connect timeout), 504 ``gateway-timeout`` when its
-response headers do not come within ``upstream_timeout_seconds``, 502 ``bad-gateway`` when
-its answer is not HTTP. A failure after the response has started cannot be reported any
-more; the connection is then aborted, so the client sees a truncated response, never a
-complete-looking wrong one.
+response headers do not come within ``upstream_timeout_seconds`` (``import_timeout_seconds``
+for a file import), 502 ``bad-gateway`` when its answer is not HTTP. A failure after the
+response has started cannot be reported any more; the connection is then aborted, so the
+client sees a truncated response, never a complete-looking wrong one.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class Upstreams:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self._session: aiohttp.ClientSession | None = None
+        # A file import's: the session's, with a longer wait for the answer.
+        self.import_timeout = _timeout(settings, settings.import_timeout_seconds)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -117,15 +120,7 @@ class Upstreams:
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
-            timeout=aiohttp.ClientTimeout(
-                total=None,
-                # Waiting for a free pooled connection and connecting, together.
-                connect=settings.upstream_timeout_seconds,
-                sock_connect=settings.upstream_connect_timeout_seconds,
-                # To the response headers (counted once the request is sent), and then
-                # between two reads of the body.
-                sock_read=settings.upstream_timeout_seconds,
-            ),
+            timeout=_timeout(settings, settings.upstream_timeout_seconds),
             # Cookies belong to the clients, not to the gateway: never store or add any.
             cookie_jar=aiohttp.DummyCookieJar(),
             # Bodies pass through as the service encoded them.
@@ -138,6 +133,18 @@ class Upstreams:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _timeout(settings: GatewaySettings, read_seconds: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(
+        total=None,
+        # Waiting for a free pooled connection and connecting, together.
+        connect=settings.upstream_timeout_seconds,
+        sock_connect=settings.upstream_connect_timeout_seconds,
+        # To the response headers (counted once the request is sent), and then between
+        # two reads of the body.
+        sock_read=read_seconds,
+    )
 
 
 class _RequestBody:
@@ -255,6 +262,10 @@ def _target(upstream: Upstream, scope: Scope) -> URL:
     return URL(target, encoded=True)
 
 
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the request body may be at most {limit} bytes")
+
+
 def _is_dot_segment_path(path: str) -> bool:
     # "/api/v1/campaigns/../../metrics" must not reach another path of the service.
     return any(segment in (".", "..") for segment in path.split("/"))
@@ -292,6 +303,8 @@ class Proxy:
         self.upstreams = upstreams
         self.max_request_bytes = settings.max_request_bytes
         self.upstream_timeout = settings.upstream_timeout_seconds
+        self.max_import_bytes = settings.max_import_bytes
+        self.import_timeout = settings.import_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
@@ -319,15 +332,19 @@ class Proxy:
         """Send the request to the service; its response, or None once answered here."""
         path: str = scope["path"]
         client = _ClientHeaders.read(scope["headers"])
+        method: str = scope["method"]
+        # A file import may be larger and take longer than any other request.
+        is_import = self.routes.is_import(method, path)
+        limit = self.max_import_bytes if is_import else self.max_request_bytes
         try:
             token = (
                 None
-                if self.routes.is_public(scope["method"], path)
+                if self.routes.is_public(method, path)
                 else await self.authenticator.identity_token(
                     presented_key(client.api_key, client.authorization)
                 )
             )
-            length = self._body_length(client)
+            length = self._body_length(client, limit)
         except Problem as refusal:
             await send_problem(send, refusal, path)
             return None
@@ -336,11 +353,11 @@ class Proxy:
         body: _RequestBody | None = None
         data: bytes | AsyncIterator[bytes] | None = None
         if client.chunked or (length is not None and length > 0):
-            body = _RequestBody(receive, self.max_request_bytes)
+            body = _RequestBody(receive, limit)
             try:
                 await body.read_first()
             except _RequestBodyTooLarge:
-                await send_problem(send, self._too_large(), path)
+                await send_problem(send, _too_large(limit), path)
                 return None
             except _ClientGone:
                 return None
@@ -348,18 +365,21 @@ class Proxy:
             data = body.first if body.done else body.rest()
 
         try:
-            response = await self.upstreams.session.request(
-                scope["method"],
+            session = self.upstreams.session
+            response = await session.request(
+                method,
                 _target(upstream, scope),
                 headers=headers,
                 data=data,
                 allow_redirects=False,
+                timeout=self.upstreams.import_timeout if is_import else session.timeout,
             )
         except Exception as exc:
             if body is not None and body.too_large:
-                await send_problem(send, self._too_large(), path)
+                await send_problem(send, _too_large(limit), path)
             elif body is None or not body.client_gone:  # else nobody is left to answer
-                failure = _upstream_problem(exc, upstream, self.upstream_timeout)
+                timeout = self.import_timeout if is_import else self.upstream_timeout
+                failure = _upstream_problem(exc, upstream, timeout)
                 logger.warning(
                     "upstream request failed",
                     extra={
@@ -372,8 +392,8 @@ class Proxy:
             return None
         return response, body
 
-    def _body_length(self, client: _ClientHeaders) -> int | None:
-        """The declared body length, checked against the limit; None if not declared."""
+    def _body_length(self, client: _ClientHeaders, limit: int) -> int | None:
+        """The declared body length, checked against ``limit``; None if not declared."""
         if client.content_length is None or client.chunked:
             return None
         try:
@@ -382,12 +402,9 @@ class Proxy:
             length = -1
         if length < 0:
             raise BadRequest("Content-Length is not a number")
-        if length > self.max_request_bytes:
-            raise self._too_large()
+        if length > limit:
+            raise _too_large(limit)
         return length
-
-    def _too_large(self) -> PayloadTooLarge:
-        return PayloadTooLarge(f"the request body may be at most {self.max_request_bytes} bytes")
 
     async def _relay(
         self,

@@ -42,6 +42,13 @@ PUBLIC_READS: tuple[str, ...] = (
     "/api/v1/disclosures/{disclosure_id}",
 )
 
+# POSTs of these paths carry a file and take long to answer: a host platform's CSV export
+# of thousands of donations, recorded in one transaction. They may send bodies up to
+# ``max_import_bytes`` (the donations service's own limit is 5 MB) and wait
+# ``import_timeout_seconds`` for the answer; every other request keeps the tighter
+# ``max_request_bytes`` and ``upstream_timeout_seconds``.
+IMPORTS: tuple[str, ...] = ("/api/v1/campaigns/{campaign_id}/donations/imports",)
+
 _ID_SEGMENT = "[0-9A-Fa-f-]{32,36}"
 _TEMPLATE_SEGMENT = r"\{[^/{}]+\}"
 
@@ -78,6 +85,7 @@ class RouteTable:
         routes: Iterable[Route],
         base_urls: Mapping[str, str],
         public_reads: Iterable[str] = PUBLIC_READS,
+        imports: Iterable[str] = IMPORTS,
     ) -> None:
         self.upstreams = tuple(
             Upstream(route.prefix, route.service, base_urls[route.service].rstrip("/"))
@@ -90,6 +98,11 @@ class RouteTable:
         # Compiled once: the check on the proxy path is one fullmatch, and only for GETs.
         self._public_paths = _paths_pattern(public, _ID_SEGMENT)
         self._public_templates = _paths_pattern(public, _TEMPLATE_SEGMENT)
+        uploads = tuple(imports)
+        self._import_paths = _paths_pattern(uploads, _ID_SEGMENT)
+        # What every import path ends with: a cheap test that spares other POSTs the
+        # regular expression.
+        self._import_endings = tuple({"/" + path.rsplit("/", 1)[1] for path in uploads})
 
     def match(self, path: str) -> Upstream | None:
         for prefix, with_slash, upstream in self._entries:
@@ -107,6 +120,16 @@ class RouteTable:
         the decoded path, the one the service routes on too, so an encoded slash cannot
         make the gateway and the service see different paths."""
         return method == "GET" and self._public_paths.fullmatch(path) is not None
+
+    def is_import(self, method: str, path: str) -> bool:
+        """Whether a request is a file import (``IMPORTS``), with its larger body limit
+        and longer timeout: a POST of one of those paths (decoded, as for
+        :meth:`is_public`)."""
+        return (
+            method == "POST"
+            and path.endswith(self._import_endings)
+            and self._import_paths.fullmatch(path) is not None
+        )
 
     def documents_public(self, method: str, path_template: str) -> bool:
         """Whether an API document's operation (``/api/v1/x/{id}``) is a public read."""

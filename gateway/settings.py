@@ -35,6 +35,19 @@ class GatewaySettings(AppSettings):
     max_request_bytes: int = Field(
         default=1_048_576, ge=0, description="largest request body forwarded; larger is 413"
     )
+    max_import_bytes: int = Field(
+        default=5 * 1_048_576,
+        ge=0,
+        description="largest body of a CSV import (routes.IMPORTS: POST "
+        "/api/v1/campaigns/{id}/donations/imports), in place of max_request_bytes; "
+        "larger is 413",
+    )
+    import_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="time to a CSV import's response headers (a large file is recorded "
+        "in one transaction), in place of upstream_timeout_seconds",
+    )
     key_cache_seconds: float = Field(
         default=2.0,
         ge=0,

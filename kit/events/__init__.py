@@ -25,7 +25,7 @@ from kit.events.bus import (
 from kit.events.contracts import export_schemas
 from kit.events.envelope import Event, new_event
 from kit.events.inbox import Consumer, DeadLetter, DeadLetterNotFound, dead_letters, inbox
-from kit.events.outbox import emit, outbox
+from kit.events.outbox import emit, emit_many, outbox
 from kit.events.relay import OutboxRelay
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Subscription",
     "dead_letters",
     "emit",
+    "emit_many",
     "export_schemas",
     "inbox",
     "new_event",

@@ -1,13 +1,15 @@
 """The transactional outbox: events are written in the caller's transaction, so an event
 exists exactly when the change that caused it was committed.
 
-:func:`emit` inserts; :mod:`kit.events.relay` publishes. Rows are kept after publishing
-(``published_at`` set), for audit and for ``fnet events status``; pruning old published
-rows is an operations job.
+:func:`emit` (or :func:`emit_many`) inserts; :mod:`kit.events.relay` publishes. Rows are
+kept after publishing (``published_at`` set), for audit and for ``fnet events status``;
+pruning old published rows is an operations job.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -65,27 +67,39 @@ async def emit(session: AsyncSession, event: Event) -> None:
     """Write ``event`` to the outbox in ``session``'s transaction (it is published once that
     commits, and never if it rolls back). The payload must conform to its contract: a
     producer bug fails the write here rather than a consumer later."""
-    model = contracts.validate_payload(event.type, event.version, event.payload)
-    now = utcnow()
     # One prebuilt statement with parameters: SQLAlchemy compiles it once, not per event.
-    await session.execute(
-        _INSERT,
-        {
-            "id": event.id,
-            "type": event.type,
-            "version": event.version,
-            "producer": event.producer,
-            "foundation_id": event.foundation_id,
-            "request_id": event.request_id,
-            "traceparent": event.traceparent,
-            "occurred_at": event.occurred_at,
-            "payload": model.model_dump(mode="json"),
-            "created_at": now,
-            "attempts": 0,
-            "next_attempt_at": now,
-        },
-    )
+    await session.execute(_INSERT, _row(event, utcnow()))
     _wake_relay_after_commit(session)
+
+
+async def emit_many(session: AsyncSession, events: Sequence[Event]) -> None:
+    """:func:`emit` for several events at once, in one statement; they are published in
+    the order given. Every payload is checked against its contract before anything is
+    written."""
+    if not events:
+        return
+    now = utcnow()
+    rows = [_row(event, now) for event in events]
+    await session.execute(_INSERT, rows)
+    _wake_relay_after_commit(session)
+
+
+def _row(event: Event, now: dt.datetime) -> dict[str, Any]:
+    model = contracts.validate_payload(event.type, event.version, event.payload)
+    return {
+        "id": event.id,
+        "type": event.type,
+        "version": event.version,
+        "producer": event.producer,
+        "foundation_id": event.foundation_id,
+        "request_id": event.request_id,
+        "traceparent": event.traceparent,
+        "occurred_at": event.occurred_at,
+        "payload": model.model_dump(mode="json"),
+        "created_at": now,
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
 
 
 def _wake_relay_after_commit(session: AsyncSession) -> None:

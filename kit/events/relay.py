@@ -105,9 +105,7 @@ class OutboxRelay:
                 await session.execute(
                     outbox.update()
                     .where(outbox.c.seq.in_(published))
-                    .values(
-                        published_at=utcnow(), attempts=outbox.c.attempts + 1, last_error=None
-                    )
+                    .values(published_at=utcnow(), attempts=outbox.c.attempts + 1, last_error=None)
                 )
         self.published += len(published)
         return len(published), retry_in

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from typing import Any
 
@@ -181,6 +182,155 @@ class TestRequestSize:
         async with make_gateway(max_request_bytes=10) as gateway:
             response = await gateway.post(ECHO, content=b"x" * 100)
         assert response.status_code == 401
+
+
+CAMPAIGN = "01a2257d-aaa3-7772-a158-06398df16ff7"
+IMPORT = f"/api/v1/campaigns/{CAMPAIGN}/donations/imports"
+
+
+@pytest.fixture
+def import_gateway(make_gateway: GatewayFactory, echo_url: str) -> GatewayFactory:
+    """``make_gateway`` with the echoing stand-in in the donations service's place, so
+    that the recorder sees what reaches it."""
+    return functools.partial(make_gateway, donations_url=echo_url)
+
+
+class TestImportLimits:
+    """A CSV import may carry a larger body and take longer than any other request."""
+
+    async def test_an_import_may_send_up_to_its_own_limit(
+        self, import_gateway: GatewayFactory, key: Key, recorder: Recorder
+    ) -> None:
+        async with import_gateway(max_request_bytes=1000, max_import_bytes=5000) as gateway:
+            at_limit = await gateway.post(IMPORT, headers=key.headers, content=b"x" * 5000)
+            over = await gateway.post(IMPORT, headers=key.headers, content=b"x" * 5001)
+
+        assert at_limit.status_code == 200, at_limit.text
+        assert at_limit.json()["body"] == "x" * 5000
+        assert at_limit.json()["path"] == IMPORT
+        body = assert_problem(over, 413, "payload-too-large")
+        assert "5000 bytes" in body["detail"]
+        assert len(recorder.requests) == 1
+
+    async def test_a_streamed_import_is_cut_at_its_own_limit(
+        self, import_gateway: GatewayFactory, key: Key, recorder: Recorder
+    ) -> None:
+        def parts(count: int) -> Any:
+            async def chunks() -> Any:
+                for _ in range(count):
+                    yield b"x" * 1000
+
+            return chunks()
+
+        async with import_gateway(max_request_bytes=1000, max_import_bytes=5000) as gateway:
+            within = await gateway.post(IMPORT, headers=key.headers, content=parts(5))
+            over = await gateway.post(IMPORT, headers=key.headers, content=parts(6))
+
+        assert within.status_code == 200, within.text
+        assert len(within.json()["body"]) == 5000
+        assert_problem(over, 413, "payload-too-large")
+
+    @pytest.mark.parametrize(
+        "request_line",
+        [
+            f"POST /api/v1/campaigns/{CAMPAIGN}/donations",
+            f"POST {IMPORT}/x",
+            "POST /api/v1/campaigns/not-a-campaign/donations/imports",
+            f"PUT {IMPORT}",
+            f"POST {ECHO}",
+        ],
+    )
+    async def test_every_other_request_keeps_the_default_limit(
+        self, import_gateway: GatewayFactory, key: Key, recorder: Recorder, request_line: str
+    ) -> None:
+        method, path = request_line.split()
+        async with import_gateway(max_request_bytes=1000, max_import_bytes=5000) as gateway:
+            response = await gateway.request(method, path, headers=key.headers, content=b"x" * 1001)
+        body = assert_problem(response, 413, "payload-too-large")
+        assert "1000 bytes" in body["detail"]
+        assert recorder.requests == []
+
+    async def test_an_unauthenticated_import_is_401_before_its_body_is_read(
+        self, import_gateway: GatewayFactory, recorder: Recorder
+    ) -> None:
+        async with import_gateway(max_import_bytes=10) as gateway:
+            response = await gateway.post(IMPORT, content=b"x" * 100)
+        assert response.status_code == 401
+        assert recorder.requests == []
+
+    async def test_an_import_waits_for_its_own_timeout(
+        self, import_gateway: GatewayFactory, key: Key
+    ) -> None:
+        async with import_gateway(
+            upstream_timeout_seconds=0.3, import_timeout_seconds=5
+        ) as gateway:
+            slow_import = await gateway.post(
+                IMPORT, headers=key.headers, params={"delay": "0.8"}, content=b"csv"
+            )
+            slow_other = await gateway.post(
+                f"/api/v1/campaigns/{CAMPAIGN}/donations",
+                headers=key.headers,
+                params={"delay": "0.8"},
+                content=b"{}",
+            )
+
+        assert slow_import.status_code == 200, slow_import.text
+        assert slow_import.json()["body"] == "csv"
+        body = assert_problem(slow_other, 504, "gateway-timeout")
+        assert "0.3 s" in body["detail"]
+
+    async def test_an_import_slower_than_its_timeout_is_504(
+        self, import_gateway: GatewayFactory, key: Key
+    ) -> None:
+        async with import_gateway(
+            upstream_timeout_seconds=0.2, import_timeout_seconds=0.5
+        ) as gateway:
+            start = time.monotonic()
+            response = await gateway.post(
+                IMPORT, headers=key.headers, params={"delay": "1.5"}, content=b"csv"
+            )
+            elapsed = time.monotonic() - start
+        body = assert_problem(response, 504, "gateway-timeout")
+        assert "donations" in body["detail"]
+        assert "0.5 s" in body["detail"]
+        assert 0.5 <= elapsed < 1.4
+
+
+class TestImportThroughTheGateway:
+    async def test_a_days_export_over_a_mebibyte_is_imported(
+        self, make_gateway: GatewayFactory, key: Key
+    ) -> None:
+        # A host platform's export with full donor details: over the gateway's 1 MiB
+        # default for other requests, within the import's own limit.
+        name = "深圳市南山区蛇口街道爱心居民互助小组" * 3
+        rows = [
+            f"TX{i:07d},{1 + i % 97}.{i % 100:02d},2020-01-28 09:{i % 60:02d}:00,"
+            f"{name}{i},否,volunteer-{i:07d}@{'shekou-community-foundation.example.org' * 3},"
+            f"user-{i:07d}"
+            for i in range(3000)
+        ]
+        header = "transaction_id,amount,donated_at,donor_name,anonymous,donor_contact,donor_ref"
+        body = "\n".join([header, *rows]).encode()
+        assert 1_048_576 < len(body) < 5 * 1_048_576
+
+        async with make_gateway() as gateway:
+            created = await gateway.post(
+                "/api/v1/campaigns",
+                headers=key.headers,
+                json={"title": "phase 1", "goal": {"amount": "20000", "currency": "CNY"}},
+            )
+            campaign_id = created.json()["id"]
+            response = await gateway.post(
+                f"/api/v1/campaigns/{campaign_id}/donations/imports",
+                headers={**key.headers, "Content-Type": "text/csv"},
+                content=body,
+            )
+            read = await gateway.get(f"/api/v1/campaigns/{campaign_id}", headers=key.headers)
+
+        assert response.status_code == 201, response.text[:500]
+        assert response.json()["imported"] == 3000
+        assert read.json()["donation_count"] == 3000
+        assert read.json()["unique_donors"] == 3000
 
 
 class TestUnavailableService:

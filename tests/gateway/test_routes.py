@@ -1,11 +1,14 @@
-"""Every path a service serves is reachable through the gateway, and reaches that service."""
+"""Every path a service serves is reachable through the gateway, and reaches that service;
+which requests are file imports."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from fnet.apps import SERVICES, AppSpec
-from gateway.routes import ROUTES, RouteTable
+from gateway.routes import IMPORTS, ROUTES, RouteTable
 from tests.support import TEST_SECRET
 
 TABLE = RouteTable(ROUTES, {"donations": "http://d", "partners": "http://p", "network": "http://n"})
@@ -20,3 +23,63 @@ def test_every_service_path_is_routed_to_its_service(spec: AppSpec) -> None:
     paths = set(spec.factory(settings).openapi()["paths"]) - OPERATIONS
     assert paths
     assert sorted(p for p in paths if not TABLE.serves(spec.name, p)) == []
+
+
+def _shape(template: str) -> str:
+    return re.sub(r"\{[^/{}]+\}", "{}", template)
+
+
+def test_every_import_is_a_post_the_donations_service_serves() -> None:
+    [spec] = [s for s in SERVICES if s.name == "donations"]
+    settings = spec.settings_class(
+        database_url="sqlite+aiosqlite:///:memory:", internal_token_secret=TEST_SECRET
+    )
+    posts = {
+        _shape(p) for p, ops in spec.factory(settings).openapi()["paths"].items() if "post" in ops
+    }
+    assert IMPORTS
+    assert [t for t in IMPORTS if _shape(t) not in posts] == []
+
+
+CAMPAIGN = "01a2257d-aaa3-7772-a158-06398df16ff7"
+
+
+class TestIsImport:
+    @pytest.mark.parametrize(
+        "path",
+        [
+            f"/api/v1/campaigns/{CAMPAIGN}/donations/imports",
+            f"/api/v1/campaigns/{CAMPAIGN.replace('-', '')}/donations/imports",
+            f"/api/v1/campaigns/{CAMPAIGN.upper()}/donations/imports",
+        ],
+    )
+    def test_a_post_of_an_import_path_is_an_import(self, path: str) -> None:
+        assert TABLE.is_import("POST", path)
+
+    @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "HEAD"])
+    def test_other_methods_are_not(self, method: str) -> None:
+        assert not TABLE.is_import(method, f"/api/v1/campaigns/{CAMPAIGN}/donations/imports")
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            f"/api/v1/campaigns/{CAMPAIGN}/donations",
+            f"/api/v1/campaigns/{CAMPAIGN}/donations/imports/",
+            f"/api/v1/campaigns/{CAMPAIGN}/donations/imports/x",
+            f"/api/v1/campaigns/{CAMPAIGN}/donations/x/imports",
+            f"/api/v1/campaigns/{CAMPAIGN}/x/donations/imports",
+            f"/api/v1/campaigns/{CAMPAIGN}/imports",
+            "/api/v1/campaigns/not-a-campaign-id/donations/imports",
+            "/api/v1/campaigns//donations/imports",
+            f"/api/v1/campaigns/{CAMPAIGN};x/donations/imports",
+            f"/api/v1/campaigns/{CAMPAIGN}/donations/imports;x",
+            f"/api/v1/partners/{CAMPAIGN}/donations/imports",
+            f"/x/api/v1/campaigns/{CAMPAIGN}/donations/imports",
+        ],
+    )
+    def test_any_other_path_is_not(self, path: str) -> None:
+        assert not TABLE.is_import("POST", path)
+
+    def test_a_table_without_imports_has_none(self) -> None:
+        table = RouteTable(ROUTES, {"donations": "d", "partners": "p", "network": "n"}, imports=())
+        assert not table.is_import("POST", f"/api/v1/campaigns/{CAMPAIGN}/donations/imports")

@@ -27,6 +27,23 @@ class TestGatewaySettings:
         assert settings.max_request_bytes == 2048
         assert settings.upstream_timeout_seconds == 10.0
         assert settings.key_cache_seconds == 2.0
+        assert settings.max_import_bytes == 5 * 1024 * 1024
+        assert settings.import_timeout_seconds == 120.0
+
+    def test_the_import_limits_are_read_from_the_environment(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("FNET_GATEWAY_MAX_IMPORT_BYTES", "10485760")
+        monkeypatch.setenv("FNET_GATEWAY_IMPORT_TIMEOUT_SECONDS", "300")
+        settings = GatewaySettings(**REQUIRED)
+        assert (settings.max_import_bytes, settings.import_timeout_seconds) == (10485760, 300.0)
+
+    @pytest.mark.parametrize(
+        ("name", "value"), [("max_import_bytes", -1), ("import_timeout_seconds", 0)]
+    )
+    def test_import_limits_must_make_sense(self, name: str, value: float) -> None:
+        with pytest.raises(ValidationError, match=name):
+            GatewaySettings(**{**REQUIRED, name: value})
 
     @pytest.mark.parametrize("secret", ["changeme", "change-me-" + "x" * 40, "short"])
     def test_placeholder_or_short_secret_is_refused(self, secret: str) -> None:

@@ -32,6 +32,8 @@ def echo_app(recorder: Recorder | None = None, *, slow_seconds: float = 2.0) -> 
 
     async def echo(request: Request) -> Response:
         body = await request.body()
+        # ?delay=seconds: answer that late, as a service busy with a large request would.
+        await asyncio.sleep(float(request.query_params.get("delay", "0")))
         record = {
             "method": request.method,
             "path": request.scope["path"],

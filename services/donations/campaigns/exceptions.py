@@ -35,6 +35,10 @@ class CampaignHoldsMoney(Conflict):
     slug, title = "campaign-holds-money", "A campaign that still holds money cannot be settled"
 
 
+class CampaignHoldsGoods(Conflict):
+    slug, title = "campaign-holds-goods", "A campaign that still holds goods cannot be settled"
+
+
 class GoalFixed(Conflict):
     slug, title = "campaign-goal-fixed", "The goal can change only while the campaign is a draft"
 

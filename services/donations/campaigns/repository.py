@@ -12,6 +12,7 @@ from kit.pagination import PageParams
 from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.donations.models import CampaignTally
 from services.donations.ledger.models import Account, EntryKind, LedgerTotal
+from services.donations.supplies.models import StockItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,21 @@ class CampaignRepository:
             .execution_options(populate_existing=True)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def goods_left(
+        self, foundation_id: uuid.UUID, campaign_id: uuid.UUID
+    ) -> list[tuple[str, str, int]]:
+        """The goods the campaign still holds, as (item, unit, quantity), by item."""
+        stmt = (
+            select(StockItem.name, StockItem.unit, StockItem.quantity)
+            .where(
+                StockItem.foundation_id == foundation_id,
+                StockItem.fund_id == campaign_id,
+                StockItem.quantity > 0,
+            )
+            .order_by(StockItem.name, StockItem.unit)
+        )
+        return [(r[0], r[1], int(r[2])) for r in await self.session.execute(stmt)]
 
     async def follower(self, campaign_id: uuid.UUID) -> Campaign | None:
         """The campaign that follows ``campaign_id`` as its next phase, if any."""

@@ -25,6 +25,7 @@ from services.donations.campaigns import service
 from services.donations.campaigns.exceptions import (
     CampaignAlreadyFollowed,
     CampaignChanged,
+    CampaignHoldsGoods,
     CampaignHoldsMoney,
     CampaignIfMatchRequired,
     CampaignNotFound,
@@ -331,8 +332,9 @@ async def update_campaign(
     "naming the current and the requested state. Opening, closing and settling record "
     "`opened_at`, `closed_at`, `settled_at`. Closing waits for donations in flight and "
     "none is recorded after it. Settling is refused (409) while the campaign holds money "
-    "in any currency. `If-Match` is optional here (412 if it names another version); "
-    "an `Idempotency-Key` makes a retry answer as the first request did.",
+    "in any currency (`campaign-holds-money`) or goods (`campaign-holds-goods`, naming "
+    "them; distribute them first). `If-Match` is optional here (412 if it names another "
+    "version); an `Idempotency-Key` makes a retry answer as the first request did.",
     dependencies=[require_scope(Scope.CAMPAIGNS_WRITE)],
     responses={
         200: {"headers": ETAG_HEADER},
@@ -341,6 +343,7 @@ async def update_campaign(
             CampaignNotFound,
             TransitionNotAllowed,
             CampaignHoldsMoney,
+            CampaignHoldsGoods,
             IdempotencyInProgress,
             CampaignChanged,
             Unprocessable,

@@ -14,6 +14,7 @@ from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import (
     CampaignAlreadyFollowed,
     CampaignClosed,
+    CampaignHoldsGoods,
     CampaignHoldsMoney,
     CampaignNotFound,
     CampaignNotSpendable,
@@ -224,8 +225,8 @@ def _editable(campaign: Campaign) -> tuple[Any, ...]:
 
 async def transition(repo: CampaignRepository, campaign: Campaign, to: CampaignStatus) -> Campaign:
     """Move a campaign locked by :func:`get_locked` one step on: draft → open → closed →
-    settled, recording when. Settling needs the campaign to hold no money in any currency:
-    after it nothing may move, so money left in it would be stranded."""
+    settled, recording when. Settling needs the campaign to hold no money in any currency
+    and no goods: after it nothing may move, so what is left in it would be stranded."""
     current = campaign.status
     if to not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "none"
@@ -241,6 +242,11 @@ async def transition(repo: CampaignRepository, campaign: Campaign, to: CampaignS
             raise CampaignHoldsMoney(
                 f"campaign {campaign.id} still holds {amounts}; spend or pass it on first"
             )
+        goods = await repo.goods_left(campaign.foundation_id, campaign.id)
+        if goods:
+            raise CampaignHoldsGoods(
+                f"campaign {campaign.id} still holds goods: {_goods(goods)}; distribute them first"
+            )
     now = utcnow()
     campaign.status = to
     if to is CampaignStatus.OPEN:
@@ -252,6 +258,18 @@ async def transition(repo: CampaignRepository, campaign: Campaign, to: CampaignS
     campaign.version += 1
     await repo.session.flush()
     return campaign
+
+
+# A settle refused for goods names this many items, and counts the rest.
+_LISTED_GOODS = 20
+
+
+def _goods(goods: Sequence[tuple[str, str, int]]) -> str:
+    listed = ", ".join(
+        f"{item} {quantity} {unit}" for item, unit, quantity in goods[:_LISTED_GOODS]
+    )
+    more = len(goods) - _LISTED_GOODS
+    return listed + (f" and {more} more items" if more > 0 else "")
 
 
 async def list_page(

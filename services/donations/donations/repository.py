@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,27 +31,35 @@ def _per_dialect(build: Callable[[Any], Any]) -> dict[str, Any]:
     return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
 
 
-_INSERT_DONATION = insert(Donation)
-_NEXT_RECEIPT = _per_dialect(
-    lambda ins: (
-        ins(ReceiptCounter)
-        .on_conflict_do_update(
-            index_elements=["foundation_id", "year"],
-            set_={"last_number": ReceiptCounter.last_number + 1},
-        )
-        .returning(ReceiptCounter.last_number)
+# Of the table, not the mapped class: an insert of many rows then skips the ORM's work per row.
+_INSERT_DONATION = insert(cast(Table, Donation.__table__))
+
+
+def _take_receipts(ins: Any) -> Any:
+    stmt = ins(ReceiptCounter)
+    return stmt.on_conflict_do_update(
+        index_elements=["foundation_id", "year"],
+        set_={"last_number": ReceiptCounter.last_number + stmt.excluded.last_number},
+    ).returning(ReceiptCounter.last_number)
+
+
+_TAKE_RECEIPTS = _per_dialect(_take_receipts)
+
+
+def _count_donors(ins: Any) -> Any:
+    stmt = ins(CampaignTally)
+    return stmt.on_conflict_do_update(
+        index_elements=["campaign_id"],
+        set_={"unique_donors": CampaignTally.unique_donors + stmt.excluded.unique_donors},
     )
-)
-_ADD_DONOR = _per_dialect(
+
+
+_COUNT_DONORS = _per_dialect(_count_donors)
+_ADD_DONORS = _per_dialect(
     lambda ins: (
         ins(CampaignDonor)
         .on_conflict_do_nothing(index_elements=["campaign_id", "donor_key"])
         .returning(CampaignDonor.donor_key)
-    )
-)
-_COUNT_DONOR = _per_dialect(
-    lambda ins: ins(CampaignTally).on_conflict_do_update(
-        index_elements=["campaign_id"], set_={"unique_donors": CampaignTally.unique_donors + 1}
     )
 )
 
@@ -108,42 +116,33 @@ class DonationRepository:
     def _dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
-    async def next_receipt_number(self, foundation_id: uuid.UUID, year: int) -> int:
-        """The next number of the foundation's receipts of ``year``; the counter's row lock
-        is held until commit, so numbers are never given twice and never skipped."""
-        params = {"foundation_id": foundation_id, "year": year, "last_number": 1}
-        result = await self.session.execute(_NEXT_RECEIPT[self._dialect()], params)
-        return int(result.scalar_one())
-
-    async def lock_receipt_counters(self, foundation_id: uuid.UUID, years: Sequence[int]) -> None:
-        """Take the counter rows of several years up front, in order, and hold them until
-        commit. :meth:`next_receipt_number` takes a counter before the ledger's head; a
-        transaction recording donations of several years would otherwise take a later
-        year's counter while holding the head, and deadlock with a donation of that year
+    async def take_receipt_numbers(self, foundation_id: uuid.UUID, year: int, count: int) -> int:
+        """Take the next ``count`` numbers of the foundation's receipts of ``year`` in one
+        step; answers the first. The counter's row lock is held until commit, so numbers
+        are never given twice and never skipped. Take a transaction's counters before the
+        ledger's head, and several years' in ascending order: a transaction holding the
+        head while waiting for a counter would deadlock with a donation of that year
         holding the counter and waiting for the head."""
-        if self._dialect() != "postgresql":
-            return  # SQLite runs one writer at a time
-        for year in sorted(set(years)):
-            await self.session.execute(
-                postgresql.insert(ReceiptCounter)
-                .values(foundation_id=foundation_id, year=year, last_number=0)
-                .on_conflict_do_nothing(index_elements=["foundation_id", "year"])
-            )
-            await self.session.execute(
-                select(ReceiptCounter.year)
-                .where(ReceiptCounter.foundation_id == foundation_id, ReceiptCounter.year == year)
-                .with_for_update()
-            )
+        params = {"foundation_id": foundation_id, "year": year, "last_number": count}
+        result = await self.session.execute(_TAKE_RECEIPTS[self._dialect()], params)
+        return int(result.scalar_one()) - count + 1
 
-    async def count_donor(self, campaign_id: uuid.UUID, donor_key: str) -> None:
-        """Remember the donor; the campaign's unique-donor tally grows on a first gift."""
+    async def count_donors(self, campaign_id: uuid.UUID, donor_keys: Sequence[str]) -> int:
+        """Remember the campaign's donors; its unique-donor tally grows by those not seen
+        before (answered). Keys are inserted in sorted order, so that two transactions
+        adding overlapping donors never wait for each other in opposite orders."""
         dialect = self._dialect()
-        params = {"campaign_id": campaign_id, "donor_key": donor_key}
-        if (await self.session.execute(_ADD_DONOR[dialect], params)).first() is None:
-            return
-        await self.session.execute(
-            _COUNT_DONOR[dialect], {"campaign_id": campaign_id, "unique_donors": 1}
-        )
+        # One statement with many parameter sets: SQLAlchemy sends them as multi-row
+        # INSERTs ("insertmanyvalues") and gathers what each returns.
+        params = [{"campaign_id": campaign_id, "donor_key": k} for k in sorted(set(donor_keys))]
+        if not params:
+            return 0  # no parameters would run the statement once, with none
+        added = len((await self.session.execute(_ADD_DONORS[dialect], params)).all())
+        if added:
+            await self.session.execute(
+                _COUNT_DONORS[dialect], {"campaign_id": campaign_id, "unique_donors": added}
+            )
+        return added
 
     async def unique_donors(self, campaign_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
         if not campaign_ids:
@@ -153,8 +152,9 @@ class DonationRepository:
         )
         return {r[0]: int(r[1]) for r in await self.session.execute(stmt)}
 
-    async def insert(self, values: dict[str, Any]) -> None:
-        await self.session.execute(_INSERT_DONATION, values)
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert donations given as column values: one statement, however many."""
+        await self.session.execute(_INSERT_DONATION, list(rows))
 
     async def take_refund(self, donation_id: uuid.UUID, amount_minor: int) -> int | None:
         """Add to the donation's refunded amount if that stays within what was given;

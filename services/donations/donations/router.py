@@ -178,7 +178,7 @@ def import_summary(record: DonationImport) -> dict[str, Any]:
 IMPORT_DESCRIPTION = f"""
 Send a host platform's CSV export as the body (`Content-Type: text/csv`), at most
 {imports.MAX_IMPORT_BYTES // (1024 * 1024)} MB and {imports.MAX_IMPORT_ROWS:,} rows (larger: 413
-or 422; the gateway's own body limit may be lower, see `FNET_GATEWAY_MAX_REQUEST_BYTES`).
+or 422; the gateway's limit for imports is `FNET_GATEWAY_MAX_IMPORT_BYTES`, 5 MiB by default).
 UTF-8 with or without a byte-order mark; a body that is not UTF-8 is read as GB18030.
 
 **Header row required**; column names in any order and case:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kit.db import utcnow
 from kit.errors import FieldProblem
-from kit.events import emit, new_event
+from kit.events import Event, emit_many, new_event
 from kit.events.contracts import DonationReceivedV1
 from kit.ids import new_id
 from kit.money import format_minor
@@ -62,23 +63,15 @@ def receipt_number(year: int, number: int) -> str:
     return f"{year}-{number:06d}"
 
 
-async def record(
-    repo: DonationRepository,
-    campaign: Campaign,
-    data: DonationCreate,
-    *,
-    import_id: uuid.UUID | None = None,
-) -> Donation:
+async def record(repo: DonationRepository, campaign: Campaign, data: DonationCreate) -> Donation:
     """Record a money donation: the donation, its receipt number, the donor tally, the
     ledger entry (cash in, the campaign's restricted fund credited) and the event."""
-    amount = data.amount.to_money()
     now = utcnow()
     donated_at = not_in_future(data.donated_at, now, "donated_at")
     campaigns.require_open(campaign, "donations are recorded")
     campaigns.require_within_period(campaign, donated_at, "donated_at")
-    foundation_id = campaign.foundation_id
     if data.external_id is not None:
-        earlier = await repo.by_external_id(foundation_id, data.channel, data.external_id)
+        earlier = await repo.by_external_id(campaign.foundation_id, data.channel, data.external_id)
         if earlier is not None:
             raise DuplicateTransaction(
                 f"{data.channel.value} transaction {data.external_id!r} is already recorded "
@@ -87,27 +80,110 @@ async def record(
                     FieldProblem(field="external_id", message="already recorded", code="duplicate")
                 ],
             )
+    [donation] = await _store(repo, campaign, [(data, donated_at)], now=now)
+    return donation
 
-    donation_id = new_id()
-    year = receipts.receipt_year(donated_at)
-    number = await repo.next_receipt_number(foundation_id, year)
-    await repo.count_donor(campaign.id, donor_key(foundation_id, donation_id, data))
-    entry = await ledger.post(
-        LedgerRepository(repo.session),
-        foundation_id,
+
+# Rows of an import are stored this many at a time: a constant number of statements per
+# batch, each statement of a size every backend takes comfortably.
+STORE_BATCH = 1000
+
+
+async def _store(
+    repo: DonationRepository,
+    campaign: Campaign,
+    gifts: Sequence[tuple[DonationCreate, dt.datetime]],
+    *,
+    now: dt.datetime,
+    import_id: uuid.UUID | None = None,
+) -> list[Donation]:
+    """Store checked donations (each with its time of giving), in order: receipt numbers,
+    donor tally, ledger entries, the donations and their events. The one way donations
+    are stored, one (:func:`record`) or thousands (:func:`import_csv`) at a time, with a
+    constant number of statements per :data:`STORE_BATCH` gifts.
+
+    Locks are taken in the order every recording takes them: the receipt counters
+    (ascending years), the donors, the campaign's tally, the ledger's head. All counters
+    and donors of all gifts come first, so a transaction never waits for one of them while
+    holding the head (see ``take_receipt_numbers``)."""
+    if not gifts:
+        return []
+    foundation_id = campaign.foundation_id
+    ids = [new_id() for _ in gifts]
+    years = [receipts.receipt_year(donated_at) for _, donated_at in gifts]
+    next_number = {
+        year: await repo.take_receipt_numbers(foundation_id, year, count)
+        for year, count in sorted(Counter(years).items())
+    }
+    numbers = []
+    for year in years:
+        numbers.append(receipt_number(year, next_number[year]))
+        next_number[year] += 1
+    await repo.count_donors(
+        campaign.id,
+        [donor_key(foundation_id, id_, data) for id_, (data, _) in zip(ids, gifts, strict=True)],
+    )
+
+    ledger_repo = LedgerRepository(repo.session)
+    stored: list[Donation] = []
+    for start in range(0, len(gifts), STORE_BATCH):
+        batch = range(start, min(start + STORE_BATCH, len(gifts)))
+        entries = await ledger.post_many(
+            ledger_repo,
+            foundation_id,
+            [_entry(campaign.id, ids[i], gifts[i][0]) for i in batch],
+        )
+        donations = [
+            _donation(
+                campaign,
+                ids[i],
+                gifts[i][0],
+                donated_at=gifts[i][1],
+                receipt=numbers[i],
+                entry_id=entry.id,
+                import_id=import_id,
+                now=now,
+            )
+            for i, entry in zip(batch, entries, strict=True)
+        ]
+        await repo.insert_many(
+            [{c.key: getattr(d, c.key) for c in Donation.__table__.columns} for d in donations]
+        )
+        await emit_many(repo.session, [_received(d) for d in donations])
+        stored.extend(donations)
+    return stored
+
+
+def _entry(campaign_id: uuid.UUID, donation_id: uuid.UUID, data: DonationCreate) -> ledger.NewEntry:
+    amount = data.amount.to_money()
+    return ledger.NewEntry(
         kind=EntryKind.DONATION,
-        fund_id=campaign.id,
+        fund_id=campaign_id,
         source_id=donation_id,
         lines=[
-            Posting(Account.CASH, campaign.id, amount.currency, amount.minor),
-            Posting(Account.DONATIONS, campaign.id, amount.currency, -amount.minor),
+            Posting(Account.CASH, campaign_id, amount.currency, amount.minor),
+            Posting(Account.DONATIONS, campaign_id, amount.currency, -amount.minor),
         ],
         memo=f"donation via {data.channel.value}",
     )
-    donation = Donation(
+
+
+def _donation(
+    campaign: Campaign,
+    donation_id: uuid.UUID,
+    data: DonationCreate,
+    *,
+    donated_at: dt.datetime,
+    receipt: str,
+    entry_id: uuid.UUID,
+    import_id: uuid.UUID | None,
+    now: dt.datetime,
+) -> Donation:
+    amount = data.amount.to_money()
+    return Donation(
         id=donation_id,
         campaign_id=campaign.id,
-        foundation_id=foundation_id,
+        foundation_id=campaign.foundation_id,
         amount_minor=amount.minor,
         currency=amount.currency,
         channel=data.channel,
@@ -117,29 +193,27 @@ async def record(
         donor_contact=data.donor_contact,
         donor_ref=data.donor_ref,
         donated_at=donated_at,
-        receipt_number=receipt_number(year, number),
+        receipt_number=receipt,
         refunded_minor=0,
         import_id=import_id,
-        entry_id=entry.id,
+        entry_id=entry_id,
         created_at=now,
     )
-    await repo.insert({c.key: getattr(donation, c.key) for c in Donation.__table__.columns})
-    await emit(
-        repo.session,
-        new_event(
-            DonationReceivedV1(
-                donation_id=donation.id,
-                campaign_id=campaign.id,
-                amount=format_minor(amount.minor, amount.currency),
-                currency=amount.currency,
-                channel=data.channel.value,
-                donated_at=donated_at,
-            ),
-            producer="donations",
-            foundation_id=foundation_id,
+
+
+def _received(donation: Donation) -> Event:
+    return new_event(
+        DonationReceivedV1(
+            donation_id=donation.id,
+            campaign_id=donation.campaign_id,
+            amount=format_minor(donation.amount_minor, donation.currency),
+            currency=donation.currency,
+            channel=donation.channel.value,
+            donated_at=donation.donated_at,
         ),
+        producer="donations",
+        foundation_id=donation.foundation_id,
     )
-    return donation
 
 
 async def list_page(
@@ -282,9 +356,10 @@ async def import_csv(
     already recorded, or that an earlier row of the file repeats, is a duplicate and is not
     stored again, so importing a file twice adds nothing. If any row is invalid and not
     ``valid_only``, nothing is stored (:class:`ImportHasInvalidRows`, with the report).
-    Otherwise each new row is recorded exactly as a single donation is (:func:`record`:
-    receipt number, donor tally, ledger entry, event), and the upload is kept as a
-    :class:`DonationImport`. Holds the foundation's ledger lock until commit."""
+    Otherwise the new rows are recorded in file order exactly as single donations are
+    (receipt number, donor tally, ledger entry, event: the same :func:`_store`), in
+    batches, and the upload is kept as a :class:`DonationImport`. Holds the foundation's
+    ledger lock until commit."""
     now = utcnow()
     campaigns.require_open(campaign, "donations are imported")
     parsed = imports.parse_rows(
@@ -362,12 +437,16 @@ async def import_csv(
         created_at=now,
     )
     await repo.add_import(upload)
-    await repo.lock_receipt_counters(
-        campaign.foundation_id,
-        [receipts.receipt_year(_valid(parsed[i].data).donated_at or now) for i in to_import],
+    gifts = [_valid(parsed[i].data) for i in to_import]
+    donations = await _store(
+        repo,
+        campaign,
+        # Every row was checked against the clock when parsed, and has its time.
+        [(data, data.donated_at or now) for data in gifts],
+        now=now,
+        import_id=upload.id,
     )
-    for index in to_import:
-        donation = await record(repo, campaign, _valid(parsed[index].data), import_id=upload.id)
+    for index, donation in zip(to_import, donations, strict=True):
         reports[index].donation_id = donation.id
     for index, first in repeats.items():
         reports[index].donation_id = reports[first].donation_id

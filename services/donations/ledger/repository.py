@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Row, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,18 +22,34 @@ from services.donations.ledger.models import (
 
 VERIFY_BATCH = 2000
 
+# (fund, account, entry kind, currency): the key of a running total.
+TotalKey = tuple[uuid.UUID, str, str, str]
+
+
+@dataclass(slots=True)
+class Totals:
+    """What a posting adds to one running total."""
+
+    debit_minor: int = 0
+    credit_minor: int = 0
+    debit_count: int = 0
+    credit_count: int = 0
+
+
 # The statements of every posting, built once: SQLAlchemy then compiles each only once.
 _ADVANCE_HEAD = (
     update(LedgerHead)
     .where(LedgerHead.foundation_id == bindparam("f"))
-    .values(seq=LedgerHead.seq + 1)
+    .values(seq=LedgerHead.seq + bindparam("n"))
     .returning(LedgerHead.seq, LedgerHead.hash)
 )
 _SET_HEAD_HASH = (
     update(LedgerHead).where(LedgerHead.foundation_id == bindparam("f")).values(hash=bindparam("h"))
 )
-_INSERT_ENTRY = insert(JournalEntry)
-_INSERT_LINES = insert(JournalLine)
+# Of the tables, not the mapped classes: an insert of many rows then skips the ORM's work
+# per row (a third of the time of 10,000 entries).
+_INSERT_ENTRY = insert(cast(Table, JournalEntry.__table__))
+_INSERT_LINES = insert(cast(Table, JournalLine.__table__))
 
 
 def _add_totals(dialect_insert: Any) -> Any:
@@ -59,11 +76,11 @@ class LedgerRepository:
         dialect = self.session.get_bind().dialect.name
         return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
-    async def advance_head(self, foundation_id: uuid.UUID) -> tuple[int, str]:
-        """Lock the foundation's chain head and take the next sequence number; answers
-        (new seq, hash of the entry before it). The lock is held until commit, so the
-        foundation's postings run one after another."""
-        params = {"f": foundation_id}
+    async def advance_head(self, foundation_id: uuid.UUID, count: int = 1) -> tuple[int, str]:
+        """Lock the foundation's chain head and take the next ``count`` sequence numbers;
+        answers (the first of them, hash of the entry before it). The lock is held until
+        commit, so the foundation's postings run one after another."""
+        params = {"f": foundation_id, "n": count}
         row = (await self.session.execute(_ADVANCE_HEAD, params)).first()
         if row is None:
             # The foundation's first entry: make the head, then take it like any other.
@@ -73,7 +90,7 @@ class LedgerRepository:
                 .on_conflict_do_nothing(index_elements=["foundation_id"])
             )
             row = (await self.session.execute(_ADVANCE_HEAD, params)).one()
-        return int(row[0]), str(row[1])
+        return int(row[0]) - count + 1, str(row[1])
 
     async def set_head_hash(self, foundation_id: uuid.UUID, hash_: str) -> None:
         await self.session.execute(_SET_HEAD_HASH, {"f": foundation_id, "h": hash_})
@@ -106,21 +123,25 @@ class LedgerRepository:
         found = {(r[0], r[1], r[2]): int(r[3]) for r in await self.session.execute(stmt)}
         return {key: found.get(key, 0) for key in keys}
 
-    async def add_entry(self, entry: JournalEntry, lines: Sequence[Posting]) -> None:
+    async def add_entries(self, entries: Sequence[tuple[JournalEntry, Sequence[Posting]]]) -> None:
+        """Insert the entries, then all their lines: one statement each, however many."""
         await self.session.execute(
             _INSERT_ENTRY,
-            {
-                "id": entry.id,
-                "foundation_id": entry.foundation_id,
-                "seq": entry.seq,
-                "kind": entry.kind,
-                "fund_id": entry.fund_id,
-                "source_id": entry.source_id,
-                "memo": entry.memo,
-                "posted_at": entry.posted_at,
-                "prev_hash": entry.prev_hash,
-                "hash": entry.hash,
-            },
+            [
+                {
+                    "id": entry.id,
+                    "foundation_id": entry.foundation_id,
+                    "seq": entry.seq,
+                    "kind": entry.kind,
+                    "fund_id": entry.fund_id,
+                    "source_id": entry.source_id,
+                    "memo": entry.memo,
+                    "posted_at": entry.posted_at,
+                    "prev_hash": entry.prev_hash,
+                    "hash": entry.hash,
+                }
+                for entry, _ in entries
+            ],
         )
         await self.session.execute(
             _INSERT_LINES,
@@ -133,42 +154,33 @@ class LedgerRepository:
                     "currency": line.currency,
                     "amount_minor": line.amount_minor,
                 }
+                for entry, lines in entries
                 for i, line in enumerate(lines)
             ],
         )
 
-    async def add_totals(
-        self, foundation_id: uuid.UUID, kind: str, lines: Sequence[Posting]
-    ) -> None:
-        sums: dict[tuple[uuid.UUID, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-        for line in lines:
-            acc = sums[(line.fund_id, line.account, line.currency)]
-            if line.amount_minor > 0:
-                acc[0] += line.amount_minor
-                acc[2] += 1
-            else:
-                acc[1] += -line.amount_minor
-                acc[3] += 1
+    async def add_totals(self, foundation_id: uuid.UUID, sums: Mapping[TotalKey, Totals]) -> None:
+        """Add to the running totals: one upsert per (fund, account, kind, currency)."""
         stmt = _ADD_TOTALS[self.session.get_bind().dialect.name]
         # Sorted, so that two postings never lock the same rows in opposite orders.
-        rows = [
-            {
-                "foundation_id": foundation_id,
-                "fund_id": fund_id,
-                "account": account,
-                "kind": kind,
-                "currency": currency,
-                "debit_minor": v[0],
-                "credit_minor": v[1],
-                "debit_count": v[2],
-                "credit_count": v[3],
-            }
-            for (fund_id, account, currency), v in sorted(
-                sums.items(), key=lambda kv: (str(kv[0][0]), kv[0][1], kv[0][2])
+        for (fund_id, account, kind, currency), v in sorted(
+            sums.items(), key=lambda kv: (str(kv[0][0]), kv[0][1], kv[0][2], kv[0][3])
+        ):
+            # One by one: an executemany of an upsert returns nothing faster.
+            await self.session.execute(
+                stmt,
+                {
+                    "foundation_id": foundation_id,
+                    "fund_id": fund_id,
+                    "account": account,
+                    "kind": kind,
+                    "currency": currency,
+                    "debit_minor": v.debit_minor,
+                    "credit_minor": v.credit_minor,
+                    "debit_count": v.debit_count,
+                    "credit_count": v.credit_count,
+                },
             )
-        ]
-        for row in rows:  # one by one: an executemany of an upsert returns nothing faster
-            await self.session.execute(stmt, row)
 
     async def totals(
         self, foundation_id: uuid.UUID, fund_id: uuid.UUID | None = None

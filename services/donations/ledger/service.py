@@ -1,6 +1,7 @@
 """Posting to the ledger, and checking it. Never commits: the request's session does.
 
-Every money movement of the service goes through :func:`post`, which
+Every money movement of the service goes through :func:`post` (or :func:`post_many`, for
+several at once, e.g. an import), which
 
 1. locks the foundation's chain head (so the foundation's postings are serial, and a
    balance read under the lock stays true until commit),
@@ -38,7 +39,7 @@ from services.donations.ledger.models import (
     JournalLine,
     LedgerTotal,
 )
-from services.donations.ledger.repository import LedgerRepository
+from services.donations.ledger.repository import LedgerRepository, TotalKey, Totals
 
 
 class EntryLike(Protocol):
@@ -80,6 +81,17 @@ def check_balanced(lines: Sequence[Posting]) -> None:
         raise UnbalancedEntry(f"lines do not sum to zero: {unbalanced}")
 
 
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """One entry to append with :func:`post_many`: what :func:`post` takes as keywords."""
+
+    kind: str
+    fund_id: uuid.UUID
+    source_id: uuid.UUID
+    lines: Sequence[Posting]
+    memo: str = ""
+
+
 async def post(
     repo: LedgerRepository,
     foundation_id: uuid.UUID,
@@ -91,20 +103,85 @@ async def post(
     memo: str = "",
 ) -> JournalEntry:
     """Append one balanced entry to the foundation's journal (see the module's docstring)."""
-    check_balanced(lines)
-    seq, prev_hash = await repo.advance_head(foundation_id)
+    [entry] = await post_many(
+        repo, foundation_id, [NewEntry(kind, fund_id, source_id, lines, memo)]
+    )
+    return entry
 
-    outflows: dict[tuple[uuid.UUID, str, str], int] = defaultdict(int)
-    for line in lines:
-        if line.account in GUARDED_ACCOUNTS:
-            outflows[(line.fund_id, line.account, line.currency)] += line.amount_minor
-    guarded = [key for key, net in outflows.items() if net < 0]
-    if guarded:
-        held = await repo.balances(foundation_id, guarded)
-        for key in guarded:
-            fund, account, currency = key
-            if held[key] + outflows[key] < 0:
-                needed = format_minor(-outflows[key], currency)
+
+async def post_many(
+    repo: LedgerRepository, foundation_id: uuid.UUID, entries: Sequence[NewEntry]
+) -> list[JournalEntry]:
+    """Append several entries, in the given order, exactly as that many calls of
+    :func:`post` would (consecutive numbers, each chained to the one before, the same
+    hashes, the same running totals), with a constant number of statements: one head lock,
+    one insert of the entries, one of their lines, one upsert per running total touched.
+
+    The guard on cash and stock is checked entry by entry: if any entry would take a fund
+    below zero at its place in the sequence, nothing is posted and that entry's
+    ``InsufficientFunds``/``InsufficientStock`` is raised. Answers the entries in order."""
+    if not entries:
+        return []
+    for new in entries:
+        check_balanced(new.lines)
+    first_seq, prev_hash = await repo.advance_head(foundation_id, len(entries))
+    await _guard(repo, foundation_id, entries)
+
+    posted_at = utcnow()
+    posted: list[tuple[JournalEntry, Sequence[Posting]]] = []
+    sums: dict[TotalKey, Totals] = defaultdict(Totals)
+    for seq, new in enumerate(entries, start=first_seq):
+        entry = JournalEntry(
+            id=new_id(),
+            foundation_id=foundation_id,
+            seq=seq,
+            kind=new.kind,
+            fund_id=new.fund_id,
+            source_id=new.source_id,
+            memo=new.memo,
+            posted_at=posted_at,
+            prev_hash=prev_hash,
+        )
+        entry.hash = prev_hash = entry_hash(prev_hash, _canonical(entry, new.lines))
+        posted.append((entry, new.lines))
+        for line in new.lines:
+            total = sums[(line.fund_id, line.account, new.kind, line.currency)]
+            if line.amount_minor > 0:
+                total.debit_minor += line.amount_minor
+                total.debit_count += 1
+            else:
+                total.credit_minor -= line.amount_minor
+                total.credit_count += 1
+    await repo.add_entries(posted)
+    await repo.add_totals(foundation_id, sums)
+    await repo.set_head_hash(foundation_id, prev_hash)
+    return [entry for entry, _ in posted]
+
+
+async def _guard(
+    repo: LedgerRepository, foundation_id: uuid.UUID, entries: Sequence[NewEntry]
+) -> None:
+    """Refuse the first entry that would take a fund's cash or stock below zero, given the
+    balances under the head lock and the entries before it."""
+    nets: list[dict[tuple[uuid.UUID, str, str], int]] = []
+    for new in entries:
+        net: dict[tuple[uuid.UUID, str, str], int] = defaultdict(int)
+        for line in new.lines:
+            if line.account in GUARDED_ACCOUNTS:
+                net[(line.fund_id, line.account, line.currency)] += line.amount_minor
+        nets.append(net)
+    # Only a balance that some entry takes from can go below zero.
+    watched = sorted({key for net in nets for key, v in net.items() if v < 0}, key=str)
+    if not watched:
+        return
+    held = await repo.balances(foundation_id, watched)
+    for net in nets:
+        for key, amount in net.items():
+            if key not in held:
+                continue
+            if amount < 0 and held[key] + amount < 0:
+                fund, account, currency = key
+                needed = format_minor(-amount, currency)
                 has = format_minor(held[key], currency)
                 if account == Account.STOCK:
                     raise InsufficientStock(
@@ -114,23 +191,7 @@ async def post(
                 raise InsufficientFunds(
                     f"fund {fund} holds {has} {currency}; this needs {needed} {currency}"
                 )
-
-    entry = JournalEntry(
-        id=new_id(),
-        foundation_id=foundation_id,
-        seq=seq,
-        kind=kind,
-        fund_id=fund_id,
-        source_id=source_id,
-        memo=memo,
-        posted_at=utcnow(),
-        prev_hash=prev_hash,
-    )
-    entry.hash = entry_hash(prev_hash, _canonical(entry, lines))
-    await repo.add_entry(entry, lines)
-    await repo.add_totals(foundation_id, kind, lines)
-    await repo.set_head_hash(foundation_id, entry.hash)
-    return entry
+            held[key] += amount
 
 
 def _canonical(entry: EntryLike, lines: Sequence[Posting]) -> bytes:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kit.db import Database, transaction
-from kit.events import Delivery, Event, InMemoryBus, OutboxRelay, emit
+from kit.events import Delivery, Event, InMemoryBus, OutboxRelay, emit, emit_many
 from kit.events.bus import Bus, Handler, Subscription
 from kit.events.outbox import outbox
 from tests.kit.events.conftest import emit_committed, eventually, foundation_created
@@ -67,6 +67,36 @@ class TestEmit:
 
         with pytest.raises(ValueError, match="slug"):
             await emit_committed(database, bad)
+
+        assert await outbox_rows(database) == []
+
+    async def test_emit_many_writes_in_the_given_order(self, database: Database, bus: Bus) -> None:
+        collector = Collector()
+        await bus.subscribe("readers", ["network.foundation.created"], collector)
+        events = [foundation_created(f"many-{i:03d}") for i in range(30)]
+        database.outbox_signal.clear()
+        async with transaction(database, write=True) as session:
+            await emit_many(session, events)
+        relay = OutboxRelay(database, bus)
+        while (await relay.publish_pending())[0]:
+            pass
+
+        assert database.outbox_signal.is_set()
+        rows = await outbox_rows(database)
+        assert [row["id"] for row in rows] == [event.id for event in events]
+        assert rows[7]["payload"] == events[7].payload
+        await eventually(lambda: _count_at_least(collector, 30), what="every event")
+        assert [event.id for event in collector.events] == [event.id for event in events]
+
+    async def test_emit_many_with_one_payload_breaking_its_contract_writes_nothing(
+        self, database: Database
+    ) -> None:
+        good = [foundation_created(f"ok-{i}") for i in range(3)]
+        bad = good[1].model_copy(update={"payload": {**good[1].payload, "slug": None}})
+
+        with pytest.raises(ValueError, match="slug"):
+            async with transaction(database, write=True) as session:
+                await emit_many(session, [good[0], bad, good[2]])
 
         assert await outbox_rows(database) == []
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tests.services.donations.factories import held, move_to
+from tests.services.donations.factories_supplies import distribute, give_line, stock
 
 
 async def submit_expense(
@@ -161,9 +162,18 @@ async def paid_expense(
 
 
 async def settle(client: httpx.AsyncClient, campaign_id: str) -> None:
-    """Settle the campaign through the API: pay what it holds to a partner as grants (a
-    campaign holding money cannot settle), then close it if open, and settle it. A campaign
-    holding a currency other than its own cannot be emptied this way: convert that first."""
+    """Settle the campaign through the API: give out the goods it holds, pay what money it
+    holds to a partner as grants (a campaign holding either cannot settle), then close it
+    if open, and settle it. A campaign holding a currency other than its own cannot be
+    emptied this way: convert that first."""
+    left = [
+        give_line(item, unit, q)
+        for (item, unit), (q, _) in (await stock(client, campaign_id)).items()
+        if q
+    ]
+    if left:
+        response = await distribute(client, campaign_id, left, recipient="招商街道")
+        assert response.status_code == 201, response.text
     for currency, amount in (await held(client, campaign_id)).items():
         if Decimal(amount) == 0:
             continue

@@ -18,6 +18,7 @@ from tests.services.donations.factories import (
     read_campaign,
     transition,
 )
+from tests.services.donations.factories_supplies import distribute, give_line, receive_in_kind
 from tests.support import client_for, principal
 
 HOST = {
@@ -768,6 +769,83 @@ class TestTransitionCampaign:
         assert "still holds 100.00 CNY, 5.50 HKD" in response.json()["detail"]
         read = (await read_campaign(client, campaign["id"])).json()
         assert (read["status"], read["settled_at"]) == ("closed", None)
+
+    async def test_settling_while_holding_goods_is_409_naming_them(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        # Donated goods without a fair value: nothing in the ledger, still in stock.
+        for item, unit, quantity in [("sprays", "bottle", 20), ("masks", "piece", 300)]:
+            response = await receive_in_kind(
+                client, campaign["id"], item=item, unit=unit, quantity=quantity
+            )
+            assert response.status_code == 201, response.text
+        given = await distribute(client, campaign["id"], [give_line("masks", "piece", 299)])
+        assert given.status_code == 201, given.text
+        before = await move_to(client, campaign["id"], "closed")
+
+        response = await transition(client, campaign["id"], "settled")
+
+        assert response.status_code == 409
+        problem = response.json()
+        assert problem["type"] == "urn:fnet:problem:campaign-holds-goods"
+        assert "still holds goods: masks 1 piece, sprays 20 bottle;" in problem["detail"]
+        assert "distribute them first" in problem["detail"]
+        after = (await read_campaign(client, campaign["id"])).json()
+        assert after == before
+
+    async def test_goods_given_out_let_it_settle(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        await receive_in_kind(client, campaign["id"], item="masks", unit="piece", quantity=300)
+        await receive_in_kind(
+            client,
+            campaign["id"],
+            item="sprays",
+            unit="bottle",
+            quantity=20,
+            fair_value={"amount": "200.00", "currency": "CNY"},
+        )
+        await move_to(client, campaign["id"], "closed")
+        lines = [give_line("masks", "piece", 300), give_line("sprays", "bottle", 20)]
+        assert (await distribute(client, campaign["id"], lines)).status_code == 201
+
+        response = await transition(client, campaign["id"], "settled")
+
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "settled"
+
+    async def test_money_is_named_before_goods(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        await donate(client, campaign["id"], "10")
+        await receive_in_kind(client, campaign["id"], quantity=1)
+        await move_to(client, campaign["id"], "closed")
+
+        response = await transition(client, campaign["id"], "settled")
+
+        assert response.json()["type"] == "urn:fnet:problem:campaign-holds-money"
+
+    async def test_many_items_left_are_listed_then_counted(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        for i in range(23):
+            response = await receive_in_kind(client, campaign["id"], item=f"item {i:02d}")
+            assert response.status_code == 201, response.text
+        await move_to(client, campaign["id"], "closed")
+
+        detail = (await transition(client, campaign["id"], "settled")).json()["detail"]
+
+        assert "item 00 100 piece" in detail
+        assert "item 19 100 piece and 3 more items;" in detail
+        assert "item 20" not in detail
+
+    async def test_another_campaigns_goods_do_not_count(self, client: httpx.AsyncClient) -> None:
+        stocked = await create_campaign(client)
+        await receive_in_kind(client, stocked["id"], quantity=5)
+        empty = await create_campaign(client, title="phase 2")
+        await move_to(client, empty["id"], "closed")
+
+        response = await transition(client, empty["id"], "settled")
+
+        assert response.status_code == 200, response.text
 
     @pytest.mark.parametrize(
         ("body", "field"),

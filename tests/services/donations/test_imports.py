@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
-from tests.services.donations.factories import create_campaign, donate, ledger_state, transition
+from kit.db import transaction
+from services.donations.donations.models import Donation
+from services.donations.donations.service import STORE_BATCH
+from tests.services.donations.factories import (
+    create_campaign,
+    donate,
+    ledger_state,
+    outbox_events,
+    transition,
+)
 from tests.services.donations.factories_donations import (
     HEADER,
     csv_text,
@@ -540,3 +551,94 @@ class TestConcurrentImports:
         assert numbers == [f"2020-{n:06d}" for n in range(1, 31)] + [
             f"2021-{n:06d}" for n in range(1, 51)
         ]
+
+
+class TestBatchedImport:
+    """A file is stored in batches of STORE_BATCH rows; the result must be what recording
+    its rows one by one gives."""
+
+    async def test_a_file_of_several_batches_among_single_donations(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        size = 2 * STORE_BATCH + 123
+        # Donor refs repeat (every donor gives twice in the file), and one of the file's
+        # donors gave on their own before.
+        rows = [
+            f"T-{i:05d},{1 + i % 50}.{i % 100:02d},CNY,{2020 + i % 2}-06-01 12:00:00,,,,"
+            f"donor-{i // 2},"
+            for i in range(size)
+        ]
+        singles = [
+            await donate(client, campaign["id"], "5.00", donated_at=at, donor_ref=ref)
+            for at, ref in [("2020-03-01T00:00:00Z", "donor-0"), ("2021-03-01T00:00:00Z", "x")]
+        ]
+
+        response = await import_csv(client, campaign["id"], csv_text(rows))
+        after = await donate(client, campaign["id"], "7.00", donated_at="2020-12-01T00:00:00Z")
+
+        assert response.status_code == 201, response.text[:500]
+        assert response.json()["imported"] == size
+        assert [r.status_code for r in [*singles, after]] == [201, 201, 201]
+        state = await ledger_state(client)
+        assert state["valid"] is True, state["breaks"]
+        assert state["entries"] == size + 3
+        read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
+        assert read["donation_count"] == size + 3
+        assert read["unique_donors"] == (size + 1) // 2 + 2  # "donor-0" and "x", the last
+        assert read["raised"]["amount"] == add_amounts(["5.00", "5.00", "7.00"], rows)
+
+        # Receipt numbers follow the file's order within each year, after the singles.
+        ids = [r["donation_id"] for r in response.json()["rows"]]
+        async with transaction(app.state.database, write=False) as session:
+            numbers = dict(
+                (
+                    await session.execute(
+                        select(Donation.id, Donation.receipt_number).where(
+                            Donation.campaign_id == uuid.UUID(campaign["id"])
+                        )
+                    )
+                ).all()
+            )
+        in_file = [numbers[uuid.UUID(i)] for i in ids]
+        assert in_file[0::2] == [f"2020-{n:06d}" for n in range(2, 2 + len(in_file[0::2]))]
+        assert in_file[1::2] == [f"2021-{n:06d}" for n in range(2, 2 + len(in_file[1::2]))]
+        assert after.json()["receipt_number"] == f"2020-{2 + len(in_file[0::2]):06d}"
+
+        # One event per donation, in the file's order, saying what was given.
+        # (Tests on a committing app leave events of other campaigns behind.)
+        events = await outbox_events(app, "donations.donation.received")
+        payloads = [e.payload for e in events if e.payload["campaign_id"] == campaign["id"]]
+        assert len(payloads) == size + 3
+        assert [p["donation_id"] for p in payloads[2:-1]] == ids
+        assert payloads[2]["amount"] == "1.00"
+        assert payloads[-2]["amount"] == rows[-1].split(",")[1]
+
+    async def test_entries_match_the_donations_they_record(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        report = (await import_csv(client, campaign["id"], csv_text(donor_rows(30)))).json()
+
+        base = f"/api/v1/campaigns/{campaign['id']}/donations"
+        donations = (await client.get(base, params={"limit": 200})).json()["items"]
+        journal = (await client.get("/api/v1/ledger/entries", params={"limit": 200})).json()
+        by_id = {e["id"]: e for e in journal["items"]}
+        assert {d["id"] for d in donations} == {r["donation_id"] for r in report["rows"]}
+        for donation in donations:
+            entry = by_id[donation["entry_id"]]
+            assert entry["source_id"] == donation["id"]
+            assert entry["kind"] == "donation"
+            assert entry["memo"] == f"donation via {donation['channel']}"
+            assert entry["lines"][0]["debit"] == donation["amount"]
+            assert entry["lines"][1]["credit"] == donation["amount"]
+        # The chain runs in the file's order.
+        seqs = [by_id[d["entry_id"]]["seq"] for d in sorted(donations, key=lambda d: d["id"])]
+        assert seqs == list(range(1, 31))
+
+
+def add_amounts(amounts: list[str], rows: list[str]) -> str:
+    cents = sum(int(a.replace(".", "")) for a in amounts)
+    total_ = total(rows).replace(".", "")
+    cents += int(total_)
+    return f"{cents // 100}.{cents % 100:02d}"

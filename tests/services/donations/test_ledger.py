@@ -4,7 +4,9 @@ service's back shows up in ``/ledger/verify``."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
+import json
 import uuid
 from typing import Any
 
@@ -12,16 +14,20 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import transaction
 from services.donations.donations.models import Donation
+from services.donations.ledger import service as ledger
 from services.donations.ledger.chain import Posting, canonical
+from services.donations.ledger.exceptions import InsufficientFunds
 from services.donations.ledger.models import (
     GENESIS_HASH,
     JournalEntry,
     JournalLine,
     LedgerTotal,
 )
+from services.donations.ledger.repository import LedgerRepository
 from tests.services.donations.factories import create_campaign, donate
 from tests.support import client_for, principal
 
@@ -338,3 +344,156 @@ class TestConcurrentPostings:
         assert result["entries"] == 40
         assert read["raised"]["amount"] == f"{sum(range(1, 41))}.00"
         assert len({r.json()["receipt_number"] for r in responses}) == 40
+
+
+def documented_hash(prev_hash: str, entry: JournalEntry, lines: list[Posting]) -> str:
+    """The entry's hash as docs/ledger.md spells it, computed without the service's code."""
+    document = {
+        "v": 1,
+        "foundation_id": str(entry.foundation_id),
+        "seq": entry.seq,
+        "id": str(entry.id),
+        "kind": entry.kind,
+        "fund_id": str(entry.fund_id),
+        "source_id": str(entry.source_id),
+        "memo": entry.memo,
+        "posted_at": entry.posted_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "lines": [[x.account, str(x.fund_id), x.currency, x.amount_minor] for x in lines],
+    }
+    body = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(prev_hash.encode() + b"\n" + body.encode()).hexdigest()
+
+
+def movements(fund: uuid.UUID) -> list[ledger.NewEntry]:
+    """Money in (two currencies), goods bought with it, some given out, a refund."""
+
+    def entry(kind: str, memo: str, *lines: tuple[str, str, int]) -> ledger.NewEntry:
+        return ledger.NewEntry(
+            kind=kind,
+            fund_id=fund,
+            source_id=uuid.uuid4(),
+            lines=[Posting(account, fund, currency, amount) for account, currency, amount in lines],
+            memo=memo,
+        )
+
+    return [
+        entry("donation", "via 微信支付", ("cash", "CNY", 10_000), ("donations", "CNY", -10_000)),
+        entry("donation", "", ("cash", "HKD", 500), ("donations", "HKD", -500)),
+        entry("donation", "again", ("cash", "CNY", 2_067_018), ("donations", "CNY", -2_067_018)),
+        entry("purchase", "masks", ("stock", "CNY", 1_000_000), ("cash", "CNY", -1_000_000)),
+        entry("distribution", "", ("distributed", "CNY", 400_000), ("stock", "CNY", -400_000)),
+        entry("refund", "", ("donations", "HKD", 500), ("cash", "HKD", -500)),
+    ]
+
+
+async def posted_rows(
+    session: AsyncSession, foundation_id: uuid.UUID
+) -> list[tuple[JournalEntry, list[Posting]]]:
+    """The foundation's entries in chain order, with their lines."""
+    stmt = (
+        select(JournalEntry)
+        .where(JournalEntry.foundation_id == foundation_id)
+        .order_by(JournalEntry.seq)
+    )
+    found = (await session.execute(stmt)).scalars().all()
+    lines = await LedgerRepository(session).lines([e.id for e in found])
+    return [(e, ledger.postings(lines[e.id])) for e in found]
+
+
+async def totals_of(session: AsyncSession, foundation_id: uuid.UUID) -> set[tuple[Any, ...]]:
+    columns = "fund_id account kind currency debit_minor credit_minor debit_count credit_count"
+    return {
+        tuple(getattr(t, c) for c in columns.split())
+        for t in await LedgerRepository(session).totals(foundation_id)
+    }
+
+
+class TestPostMany:
+    async def test_posts_what_post_would_one_by_one(self, app: FastAPI) -> None:
+        batched, one_by_one, fund = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        wanted = movements(fund)
+        async with transaction(app.state.database, write=True) as session:
+            repo = LedgerRepository(session)
+            await ledger.post(repo, batched, **vars_of(wanted[0]))
+            returned = await ledger.post_many(repo, batched, wanted[1:])
+            for new in wanted:
+                await ledger.post(repo, one_by_one, **vars_of(new))
+
+            many = await posted_rows(session, batched)
+            single = await posted_rows(session, one_by_one)
+            assert [e.id for e in returned] == [e.id for e, _ in many[1:]]
+            assert await totals_of(session, batched) == await totals_of(session, one_by_one)
+            assert (await ledger.verify(repo, batched)).valid
+            head = await repo.head(batched)
+
+        def shape(e: JournalEntry, lines: list[Posting]) -> tuple[Any, ...]:
+            return (e.seq, e.kind, e.fund_id, e.memo, lines)
+
+        assert [shape(*row) for row in many] == [shape(*row) for row in single]
+        assert [(e.seq, e.source_id) for e, _ in many] == [
+            (i, new.source_id) for i, new in enumerate(wanted, start=1)
+        ]
+        prev = GENESIS_HASH
+        for entry, lines in many:
+            assert entry.prev_hash == prev
+            assert entry.hash == documented_hash(prev, entry, lines)
+            prev = entry.hash
+        assert head is not None
+        assert (head.seq, head.hash) == (len(wanted), prev)
+
+    async def test_an_entry_that_overdraws_midway_posts_nothing(self, app: FastAPI) -> None:
+        foundation, fund = uuid.uuid4(), uuid.uuid4()
+        gift, spend = movements(fund)[0], movements(fund)[3]  # 100.00 in, 10,000.00 out
+        small_spend = ledger.NewEntry(
+            kind="expense",
+            fund_id=fund,
+            source_id=uuid.uuid4(),
+            lines=[
+                Posting("expense:transport", fund, "CNY", 6_000),
+                Posting("cash", fund, "CNY", -6_000),
+            ],
+        )
+        with pytest.raises(InsufficientFunds, match=r"holds 40\.00 CNY; this needs 60\.00 CNY"):
+            async with transaction(app.state.database, write=True) as session:
+                # The gift covers the first spend of 60.00 and not the second.
+                await ledger.post_many(
+                    LedgerRepository(session), foundation, [gift, small_spend, small_spend]
+                )
+        with pytest.raises(InsufficientFunds, match=r"holds 100\.00 CNY; this needs 10000\.00 CNY"):
+            async with transaction(app.state.database, write=True) as session:
+                await ledger.post_many(LedgerRepository(session), foundation, [gift, spend])
+        async with transaction(app.state.database, write=False) as session:
+            repo = LedgerRepository(session)
+            assert await posted_rows(session, foundation) == []
+            assert await repo.totals(foundation) == []
+            assert (await ledger.verify(repo, foundation)).entries == 0
+
+    async def test_money_given_earlier_in_the_batch_can_be_spent_later_in_it(
+        self, app: FastAPI
+    ) -> None:
+        foundation, fund = uuid.uuid4(), uuid.uuid4()
+        wanted = movements(fund)
+        async with transaction(app.state.database, write=True) as session:
+            repo = LedgerRepository(session)
+            await ledger.post_many(repo, foundation, wanted)
+            balance = await ledger.fund_balance(repo, foundation, fund)
+        assert balance.balance("cash", "CNY") == 10_000 + 2_067_018 - 1_000_000
+        assert balance.balance("stock", "CNY") == 600_000
+        assert balance.balance("cash", "HKD") == 0
+
+    async def test_nothing_to_post_touches_nothing(self, app: FastAPI) -> None:
+        foundation = uuid.uuid4()
+        async with transaction(app.state.database, write=True) as session:
+            repo = LedgerRepository(session)
+            assert await ledger.post_many(repo, foundation, []) == []
+            assert await repo.head(foundation) is None
+
+
+def vars_of(new: ledger.NewEntry) -> dict[str, Any]:
+    return {
+        "kind": new.kind,
+        "fund_id": new.fund_id,
+        "source_id": new.source_id,
+        "lines": new.lines,
+        "memo": new.memo,
+    }

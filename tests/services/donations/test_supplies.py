@@ -618,12 +618,14 @@ class TestDistribution:
 
     async def test_settled_campaign_gives_nothing(self, client: httpx.AsyncClient) -> None:
         cid = await stocked_campaign(client, 10)
-        # Settling asks only that no money is left: the goods stay in stock.
+        # A campaign settles only once its goods are given out (settle() does so).
         await settle(client, cid)
+        before = await snapshot(client, cid)
         response = await distribute(client, cid, [give_line(*MASK, 1)])
         assert response.status_code == 409
         assert response.json()["type"] == "urn:fnet:problem:campaign-not-spendable"
-        assert await stock(client, cid) == {MASK: (10, "10.00")}
+        assert await stock(client, cid) == {MASK: (0, "0.00")}
+        assert await snapshot(client, cid) == before
 
     async def test_replay_gives_once(self, client: httpx.AsyncClient) -> None:
         cid = await stocked_campaign(client, 10)
