@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,6 +61,24 @@ _ADD_DONORS = _per_dialect(
         .on_conflict_do_nothing(index_elements=["campaign_id", "donor_key"])
         .returning(CampaignDonor.donor_key)
     )
+)
+
+
+# Remember the donors and grow the campaign's tally by the new ones, in one statement.
+_COUNT_NEW_DONORS_PG = text(
+    """
+    WITH new AS (
+        INSERT INTO campaign_donors (campaign_id, donor_key)
+        SELECT CAST(:campaign_id AS uuid), key FROM unnest(CAST(:keys AS varchar[])) AS key
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    ), counted AS (SELECT count(*) AS n FROM new)
+    INSERT INTO campaign_tallies (campaign_id, unique_donors)
+    SELECT CAST(:campaign_id AS uuid), n FROM counted WHERE n > 0
+    ON CONFLICT (campaign_id)
+        DO UPDATE SET unique_donors = campaign_tallies.unique_donors + EXCLUDED.unique_donors
+    RETURNING (SELECT n FROM counted)
+    """
 )
 
 
@@ -132,11 +150,18 @@ class DonationRepository:
         before (answered). Keys are inserted in sorted order, so that two transactions
         adding overlapping donors never wait for each other in opposite orders."""
         dialect = self._dialect()
+        keys = sorted(set(donor_keys))
+        if not keys:
+            return 0
+        if dialect == "postgresql":
+            # Both steps in one round trip: this runs for every donation.
+            result = await self.session.execute(
+                _COUNT_NEW_DONORS_PG, {"campaign_id": campaign_id, "keys": keys}
+            )
+            return int(result.scalar() or 0)
         # One statement with many parameter sets: SQLAlchemy sends them as multi-row
         # INSERTs ("insertmanyvalues") and gathers what each returns.
-        params = [{"campaign_id": campaign_id, "donor_key": k} for k in sorted(set(donor_keys))]
-        if not params:
-            return 0  # no parameters would run the statement once, with none
+        params = [{"campaign_id": campaign_id, "donor_key": k} for k in keys]
         added = len((await self.session.execute(_ADD_DONORS[dialect], params)).all())
         if added:
             await self.session.execute(

@@ -162,25 +162,26 @@ class LedgerRepository:
     async def add_totals(self, foundation_id: uuid.UUID, sums: Mapping[TotalKey, Totals]) -> None:
         """Add to the running totals: one upsert per (fund, account, kind, currency)."""
         stmt = _ADD_TOTALS[self.session.get_bind().dialect.name]
-        # Sorted, so that two postings never lock the same rows in opposite orders.
-        for (fund_id, account, kind, currency), v in sorted(
-            sums.items(), key=lambda kv: (str(kv[0][0]), kv[0][1], kv[0][2], kv[0][3])
-        ):
-            # One by one: an executemany of an upsert returns nothing faster.
-            await self.session.execute(
-                stmt,
-                {
-                    "foundation_id": foundation_id,
-                    "fund_id": fund_id,
-                    "account": account,
-                    "kind": kind,
-                    "currency": currency,
-                    "debit_minor": v.debit_minor,
-                    "credit_minor": v.credit_minor,
-                    "debit_count": v.debit_count,
-                    "credit_count": v.credit_count,
-                },
+        # Sorted, so that two postings never lock the same rows in opposite orders; sent
+        # as one executemany (asyncpg pipelines it: one round trip for all of them).
+        params = [
+            {
+                "foundation_id": foundation_id,
+                "fund_id": fund_id,
+                "account": account,
+                "kind": kind,
+                "currency": currency,
+                "debit_minor": v.debit_minor,
+                "credit_minor": v.credit_minor,
+                "debit_count": v.debit_count,
+                "credit_count": v.credit_count,
+            }
+            for (fund_id, account, kind, currency), v in sorted(
+                sums.items(), key=lambda kv: (str(kv[0][0]), kv[0][1], kv[0][2], kv[0][3])
             )
+        ]
+        if params:
+            await self.session.execute(stmt, params)
 
     async def totals(
         self, foundation_id: uuid.UUID, fund_id: uuid.UUID | None = None
