@@ -100,7 +100,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it is a round trip before every request. A connection cut by a server
+    # restart fails its request instead (503, Retry-After), and SQLAlchemy then discards
+    # every pooled connection older than the failure, so one request pays, not one per
+    # pooled connection (tests/services/donations/test_database_drop.py).
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
