@@ -70,10 +70,15 @@ def _parser() -> argparse.ArgumentParser:
         "--scope",
         action="append",
         choices=sorted(ALL_SCOPES),
-        help="repeat for several; default: every scope but directory:admin",
+        help="repeat for several; default: every scope but directory:admin and donors:read",
     )
     create.add_argument(
         "--admin", action="store_true", help="also grant directory:admin (register foundations)"
+    )
+    create.add_argument(
+        "--donors",
+        action="store_true",
+        help="also grant donors:read (donors' contact details: personal data)",
     )
     listing = keys.add_parser("list", help="list keys (never their secrets)")
     listing.add_argument("--org", type=uuid.UUID)
@@ -147,6 +152,8 @@ async def _keys(args: argparse.Namespace) -> None:
                 scopes = frozenset(args.scope) if args.scope else DEFAULT_SCOPES
                 if args.admin:
                     scopes |= {Scope.DIRECTORY_ADMIN}
+                if args.donors:
+                    scopes |= {Scope.DONORS_READ}
                 record, plaintext = await keys.create_key(
                     session, organisation_id=args.org, name=args.name, scopes=scopes
                 )

@@ -40,6 +40,9 @@ class Scope:
     EXPENSES_APPROVE = "expenses:approve"
     GRANTS_WRITE = "grants:write"
     LEDGER_READ = "ledger:read"
+    # Donors' contact details and platform ids: personal data (PIPL), so no key holds this
+    # unless it is given explicitly (`fnet keys create --scope donors:read ...`).
+    DONORS_READ = "donors:read"
     DISCLOSURES_WRITE = "disclosures:write"
     PARTNERS_READ = "partners:read"
     PARTNERS_WRITE = "partners:write"
@@ -51,7 +54,7 @@ class Scope:
 ALL_SCOPES = frozenset(
     v for k, v in vars(Scope).items() if not k.startswith("_") and isinstance(v, str)
 )
-DEFAULT_SCOPES = frozenset(ALL_SCOPES - {Scope.DIRECTORY_ADMIN})
+DEFAULT_SCOPES = frozenset(ALL_SCOPES - {Scope.DIRECTORY_ADMIN, Scope.DONORS_READ})
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,15 @@ class TestKeys:
         )
         assert re.search(r"^scopes: campaigns:read directory:admin$", out, re.MULTILINE)
 
+    def test_donors_read_only_when_asked(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        org = str(uuid.uuid4())
+        default = run(capsys, "--var", str(tmp_path), "keys", "create", "--org", org)
+        asked = run(capsys, "--var", str(tmp_path), "keys", "create", "--org", org, "--donors")
+        assert "donors:read" not in default
+        assert re.search(r"^scopes: .*\bdonors:read\b.*\bledger:read\b", asked, re.MULTILINE)
+
     def test_revoking_an_unknown_key_fails_clearly(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -64,8 +64,13 @@ async def donation_repository(session: SessionDep) -> DonationRepository:
 DonationRepositoryDep = Annotated[DonationRepository, Depends(donation_repository)]
 
 
-def donation_read(donation: Donation) -> DonationRead:
+def donation_read(donation: Donation, *, personal: bool = False) -> DonationRead:
+    """The donation as the API shows it; the donor's contact and platform id only when
+    ``personal`` (a read by a key holding ``donors:read``). Answers to writes never carry
+    them: those are stored for idempotent replays, which any key of the foundation may get."""
     return DonationRead(
+        donor_contact=donation.donor_contact if personal else None,
+        donor_ref=donation.donor_ref if personal else None,
         id=donation.id,
         campaign_id=donation.campaign_id,
         amount=MoneyOut.of(donation.amount),
@@ -126,11 +131,17 @@ async def record_donation(
     responses=problem_responses(Forbidden, CampaignNotFound),
 )
 async def list_donations(
-    campaign: ValidCampaign, repo: DonationRepositoryDep, params: PageParamsDep
+    campaign: ValidCampaign,
+    repo: DonationRepositoryDep,
+    params: PageParamsDep,
+    principal: CurrentPrincipal,
 ) -> Page[DonationRead]:
     rows = await service.list_page(repo, campaign, params)
     donations, next_cursor = cut_page(rows, params, lambda d: d.id)
-    return Page(items=[donation_read(d) for d in donations], next_cursor=next_cursor)
+    personal = principal.has(Scope.DONORS_READ)
+    return Page(
+        items=[donation_read(d, personal=personal) for d in donations], next_cursor=next_cursor
+    )
 
 
 CSV_MEDIA_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})
@@ -301,9 +312,13 @@ async def list_imports(
     responses=problem_responses(Forbidden, CampaignNotFound, DonationNotFound),
 )
 async def get_donation(
-    donation_id: uuid.UUID, campaign: ValidCampaign, repo: DonationRepositoryDep
+    donation_id: uuid.UUID,
+    campaign: ValidCampaign,
+    repo: DonationRepositoryDep,
+    principal: CurrentPrincipal,
 ) -> DonationRead:
-    return donation_read(await service.get(repo, campaign, donation_id))
+    donation = await service.get(repo, campaign, donation_id)
+    return donation_read(donation, personal=principal.has(Scope.DONORS_READ))
 
 
 def refund_read(refund: Refund) -> RefundRead:

@@ -80,6 +80,14 @@ class DonationRead(BaseModel):
     receipt_number: str
     entry_id: uuid.UUID = Field(description="the journal entry that records it")
     created_at: dt.datetime
+    donor_contact: str | None = Field(
+        default=None,
+        description="personal data: shown only on reads by a key holding `donors:read`; "
+        "null otherwise, and always null in the answer to a write",
+    )
+    donor_ref: str | None = Field(
+        default=None, description="the platform's id of the donor; shown like donor_contact"
+    )
 
 
 class RefundCreate(InputModel):

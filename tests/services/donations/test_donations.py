@@ -6,6 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from kit.identity import DEFAULT_SCOPES, Scope
 from tests.services.donations.factories import create_campaign, donate
 from tests.support import client_for, principal
 
@@ -235,3 +236,40 @@ class TestIdempotency:
         assert {r.status_code for r in responses} == {201}
         assert read["donation_count"] == 40
         assert read["raised"]["amount"] == "40.40"
+
+
+class TestDonorPersonalData:
+    """Contact details and platform ids are stored for the foundation, and shown only to a
+    key that was given ``donors:read`` on purpose."""
+
+    async def test_only_a_key_with_donors_read_sees_them(self, app: FastAPI) -> None:
+        clerk = principal()
+        officer = principal(
+            organisation_id=clerk.organisation_id,
+            scopes=DEFAULT_SCOPES | {Scope.DONORS_READ},
+        )
+        async with client_for(app, clerk) as as_clerk, client_for(app, officer) as as_officer:
+            campaign = await create_campaign(as_clerk)
+            created = await donate(
+                as_officer,
+                campaign["id"],
+                "88.88",
+                donor_contact="13800000000",
+                donor_ref="wx-user-1",
+            )
+            path = f"/api/v1/campaigns/{campaign['id']}/donations"
+            plain = (await as_clerk.get(f"{path}/{created.json()['id']}")).json()
+            plain_list = (await as_clerk.get(path)).json()["items"]
+            personal = (await as_officer.get(f"{path}/{created.json()['id']}")).json()
+            personal_list = (await as_officer.get(path)).json()["items"]
+
+        assert created.status_code == 201
+        # The answer to a write is stored for replays that any key may get: never personal.
+        assert (created.json()["donor_contact"], created.json()["donor_ref"]) == (None, None)
+        assert (plain["donor_contact"], plain["donor_ref"]) == (None, None)
+        assert plain_list[0]["donor_contact"] is None
+        assert (personal["donor_contact"], personal["donor_ref"]) == ("13800000000", "wx-user-1")
+        assert personal_list[0]["donor_contact"] == "13800000000"
+
+    def test_keys_do_not_get_it_by_default(self) -> None:
+        assert Scope.DONORS_READ not in DEFAULT_SCOPES
