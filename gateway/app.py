@@ -22,6 +22,7 @@ from gateway.settings import GatewaySettings
 from kit.context import RequestContextMiddleware
 from kit.db import Database
 from kit.errors import install_problem_handlers
+from kit.head import HeadAsGet
 from kit.identity import TokenSigner
 from kit.logs import configure_logging
 from kit.migrations import MigrationSet, upgrade
@@ -118,6 +119,7 @@ def create_app(
             TITLE,
         )
     )
+    app.add_middleware(HeadAsGet)  # HEAD of the gateway's own GET routes
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestContextMiddleware)
     app.proxy_stack = RequestContextMiddleware(MetricsMiddleware(proxy, metrics=metrics))

@@ -6,7 +6,7 @@ the architecture notes): no Starlette request objects, no buffering. A request i
 1. matched to a service by the route table (unknown path: 404);
 2. authenticated by its API key (no key or a bad one: 401), which yields the identity
    token forwarded in ``X-Fnet-Identity``, in place of anything the client sent there;
-   a GET of a public read (``routes.PUBLIC_READS``) needs no key, and any key sent is
+   a GET or HEAD of a public read (``routes.PUBLIC_READS``) needs no key, and any key sent is
    not checked: it goes on with no identity at all;
 3. forwarded with its body streamed (over ``max_request_bytes``, or ``max_import_bytes``
    for a file import of ``routes.IMPORTS``: 413), without hop-by-hop headers or the

@@ -29,7 +29,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/foundations", "network"),
 )
 
-# GET requests of these paths pass without an API key, and reach the service with no
+# GET (and HEAD) requests of these paths pass without an API key, and reach the service with no
 # identity: what is published for everyone (a campaign's transparency report, its
 # disclosures). A ``{name}`` segment stands for one id (a UUID in hex, with or without
 # hyphens); nothing else matches it, so ``/report/`` or ``/report/../x`` stays closed.
@@ -49,6 +49,7 @@ PUBLIC_READS: tuple[str, ...] = (
 # ``max_request_bytes`` and ``upstream_timeout_seconds``.
 IMPORTS: tuple[str, ...] = ("/api/v1/campaigns/{campaign_id}/donations/imports",)
 
+_READS = frozenset({"GET", "HEAD"})
 _ID_SEGMENT = "[0-9A-Fa-f-]{32,36}"
 _TEMPLATE_SEGMENT = r"\{[^/{}]+\}"
 
@@ -95,7 +96,7 @@ class RouteTable:
         # at this size.
         self._entries = tuple((u.prefix, u.prefix + "/", u) for u in self.upstreams)
         public = tuple(public_reads)
-        # Compiled once: the check on the proxy path is one fullmatch, and only for GETs.
+        # Compiled once: the check on the proxy path is one fullmatch, only for GETs and HEADs.
         self._public_paths = _paths_pattern(public, _ID_SEGMENT)
         self._public_templates = _paths_pattern(public, _TEMPLATE_SEGMENT)
         uploads = tuple(imports)
@@ -116,10 +117,11 @@ class RouteTable:
         return upstream is not None and upstream.service == service
 
     def is_public(self, method: str, path: str) -> bool:
-        """Whether a request needs no key: a GET of one of the public reads. ``path`` is
-        the decoded path, the one the service routes on too, so an encoded slash cannot
-        make the gateway and the service see different paths."""
-        return method == "GET" and self._public_paths.fullmatch(path) is not None
+        """Whether a request needs no key: a GET (or HEAD, RFC 9110 section 9.3.2) of one
+        of the public reads. ``path`` is the decoded path, the one the service routes on
+        too, so an encoded slash cannot make the gateway and the service see different
+        paths."""
+        return method in _READS and self._public_paths.fullmatch(path) is not None
 
     def is_import(self, method: str, path: str) -> bool:
         """Whether a request is a file import (``IMPORTS``), with its larger body limit

@@ -32,6 +32,7 @@ from kit.errors import (
 from kit.events.bus import Bus
 from kit.events.inbox import Consumer
 from kit.events.runtime import EventsRuntime, connect_bus
+from kit.head import HeadAsGet
 from kit.identity import TokenVerifier, current_principal
 from kit.logs import configure_logging
 from kit.migrations import MigrationSet, upgrade
@@ -183,6 +184,8 @@ def create_service_app(
             )
         return app.openapi_schema
 
+    # Innermost, so that metrics and the access log record the request as a HEAD.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -246,6 +246,9 @@ def _allowed_methods(request: Request) -> str | None:
             for route in request.app.router.routes
         )
     ]
+    if "GET" in allowed and "HEAD" not in allowed:
+        # Served for every GET route by kit.head.HeadAsGet, which no route declares.
+        allowed.insert(allowed.index("GET") + 1, "HEAD")
     return ", ".join(allowed) if allowed else None
 
 

@@ -28,3 +28,21 @@ class TestOperations:
         response = await gateway.get("/nothing")
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
+
+    async def test_head_of_the_gateways_own_reads(self, gateway: httpx.AsyncClient) -> None:
+        for path in ["/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"]:
+            get = await gateway.get(path)
+            head = await gateway.head(path)
+            assert head.status_code == get.status_code, path
+            assert head.content == b""
+            assert head.headers["content-type"] == get.headers["content-type"], path
+        text = (await gateway.get("/metrics")).text
+        assert 'method="HEAD",route="/healthz"' in text
+
+    async def test_head_where_there_is_no_get_is_404_or_405(
+        self, gateway: httpx.AsyncClient
+    ) -> None:
+        assert (await gateway.head("/nothing")).status_code == 404
+        refused = await gateway.post("/healthz")
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == "GET, HEAD"

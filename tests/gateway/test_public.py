@@ -124,13 +124,60 @@ class TestWithoutKey:
             ("POST", f"{base}/report"),
             ("POST", f"{base}/report/donations"),
             ("POST", f"{base}/disclosures"),
-            ("HEAD", f"{base}/report"),
+            ("HEAD", base),
+            ("HEAD", "/api/v1/campaigns"),
             ("DELETE", f"/api/v1/disclosures/{uuid.uuid4()}"),
         ]:
             response = await gateway.request(method, path, json={} if method == "POST" else None)
             assert response.status_code == 401, (method, path, response.status_code)
             if method != "HEAD":
                 assert response.json()["type"] == "urn:fnet:problem:api-key-required"
+
+    async def test_head_of_a_public_read_needs_no_key_either(
+        self, gateway: httpx.AsyncClient, key: Key
+    ) -> None:
+        campaign_id = await campaign_with_a_donation(gateway, key)
+        base = f"/api/v1/campaigns/{campaign_id}"
+        for path in [f"{base}/report", f"{base}/report/donations", f"{base}/disclosures"]:
+            get = await gateway.get(path)
+            head = await gateway.head(path)
+            assert head.status_code == get.status_code == 200, path
+            assert head.content == b""
+            for name in ("content-length", "etag", "cache-control", "content-type"):
+                assert head.headers.get(name) == get.headers.get(name), (path, name)
+        tag = (await gateway.head(f"{base}/report")).headers["etag"]
+        again = await gateway.head(f"{base}/report", headers={"If-None-Match": tag})
+        assert again.status_code == 304
+        assert again.content == b""
+
+    async def test_head_with_a_key_goes_upstream_as_head(
+        self, gateway: httpx.AsyncClient, key: Key
+    ) -> None:
+        campaign_id = await campaign_with_a_donation(gateway, key)
+        path = f"/api/v1/campaigns/{campaign_id}"
+        get = await gateway.get(path, headers=key.headers)
+        head = await gateway.head(path, headers=key.headers)
+        assert head.status_code == get.status_code == 200
+        assert head.content == b""
+        assert int(head.headers["content-length"]) == len(get.content) > 0
+        assert head.headers["etag"] == get.headers["etag"]
+        again = await gateway.head(
+            path, headers={**key.headers, "If-None-Match": get.headers["etag"]}
+        )
+        assert again.status_code == 304
+        # The pooled upstream connection is still good after a body-less answer.
+        assert (await gateway.get(path, headers=key.headers)).content == get.content
+        refused = await gateway.head(f"{path}/transitions", headers=key.headers)
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == "POST"
+
+    async def test_post_and_delete_of_a_public_read_still_need_a_key(
+        self, gateway: httpx.AsyncClient, key: Key
+    ) -> None:
+        campaign_id = await campaign_with_a_donation(gateway, key)
+        for method in ("POST", "DELETE"):
+            response = await gateway.request(method, f"/api/v1/campaigns/{campaign_id}/report")
+            assert response.status_code == 401, method
 
     async def test_etags_pass_both_ways(self, gateway: httpx.AsyncClient, key: Key) -> None:
         campaign_id = await campaign_with_a_donation(gateway, key)
