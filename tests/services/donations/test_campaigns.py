@@ -1009,10 +1009,10 @@ class TestPaths:
     ) -> None:
         campaign = await create_campaign(client)
         for path, allowed in [
-            ("/api/v1/campaigns", "GET, POST"),
-            (f"/api/v1/campaigns/{campaign['id']}", "GET, PATCH"),
+            ("/api/v1/campaigns", "GET, HEAD, POST"),
+            (f"/api/v1/campaigns/{campaign['id']}", "GET, HEAD, PATCH"),
             (f"/api/v1/campaigns/{campaign['id']}/transitions", "POST"),
-            (f"/api/v1/campaigns/{campaign['id']}/donations", "GET, POST"),
+            (f"/api/v1/campaigns/{campaign['id']}/donations", "GET, HEAD, POST"),
         ]:
             if method in allowed:
                 continue
