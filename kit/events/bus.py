@@ -336,8 +336,11 @@ class JetStreamBus:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            with contextlib.suppress(Exception):
+            try:
                 await message.nak(delay=_delay_of(exc))
+            except Exception:
+                # Unacknowledged, the event still comes back after ack_wait.
+                logger.warning("nak of %s failed", event.id, exc_info=True)
             return
         try:
             await message.ack()

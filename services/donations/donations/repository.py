@@ -86,10 +86,6 @@ class DonationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, donation: Donation) -> None:
-        self.session.add(donation)
-        await self.session.flush()
-
     async def get(self, campaign_id: uuid.UUID, donation_id: uuid.UUID) -> Donation | None:
         stmt = select(Donation).where(
             Donation.id == donation_id, Donation.campaign_id == campaign_id

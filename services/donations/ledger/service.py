@@ -37,7 +37,6 @@ from services.donations.ledger.models import (
     Account,
     JournalEntry,
     JournalLine,
-    LedgerTotal,
 )
 from services.donations.ledger.repository import LedgerRepository, TotalKey, Totals
 
@@ -328,23 +327,3 @@ async def get_entry(
     if entry is None:
         raise EntryNotFound(f"no journal entry {entry_id}")
     return entry, (await repo.lines([entry.id])).get(entry.id, [])
-
-
-@dataclass(frozen=True, slots=True)
-class FundBalance:
-    """What a fund's totals say, read by reports and spending checks."""
-
-    totals: Sequence[LedgerTotal]
-
-    def balance(self, account: str, currency: str) -> int:
-        return sum(
-            t.debit_minor - t.credit_minor
-            for t in self.totals
-            if t.account == account and t.currency == currency
-        )
-
-
-async def fund_balance(
-    repo: LedgerRepository, foundation_id: uuid.UUID, fund_id: uuid.UUID
-) -> FundBalance:
-    return FundBalance(await repo.totals(foundation_id, fund_id))

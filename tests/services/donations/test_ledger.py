@@ -476,10 +476,12 @@ class TestPostMany:
         async with transaction(app.state.database, write=True) as session:
             repo = LedgerRepository(session)
             await ledger.post_many(repo, foundation, wanted)
-            balance = await ledger.fund_balance(repo, foundation, fund)
-        assert balance.balance("cash", "CNY") == 10_000 + 2_067_018 - 1_000_000
-        assert balance.balance("stock", "CNY") == 600_000
-        assert balance.balance("cash", "HKD") == 0
+            held = await repo.balances(
+                foundation, [(fund, "cash", "CNY"), (fund, "stock", "CNY"), (fund, "cash", "HKD")]
+            )
+        assert held[(fund, "cash", "CNY")] == 10_000 + 2_067_018 - 1_000_000
+        assert held[(fund, "stock", "CNY")] == 600_000
+        assert held[(fund, "cash", "HKD")] == 0
 
     async def test_nothing_to_post_touches_nothing(self, app: FastAPI) -> None:
         foundation = uuid.uuid4()
