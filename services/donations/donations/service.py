@@ -39,7 +39,7 @@ from services.donations.donations.schemas import (
     RefundCreate,
 )
 from services.donations.ledger import service as ledger
-from services.donations.ledger.chain import Posting
+from services.donations.ledger.chain import transfer
 from services.donations.ledger.models import Account, EntryKind
 from services.donations.ledger.repository import LedgerRepository
 
@@ -160,10 +160,13 @@ def _entry(campaign_id: uuid.UUID, donation_id: uuid.UUID, data: DonationCreate)
         kind=EntryKind.DONATION,
         fund_id=campaign_id,
         source_id=donation_id,
-        lines=[
-            Posting(Account.CASH, campaign_id, amount.currency, amount.minor),
-            Posting(Account.DONATIONS, campaign_id, amount.currency, -amount.minor),
-        ],
+        lines=transfer(
+            debit=Account.CASH,
+            credit=Account.DONATIONS,
+            fund_id=campaign_id,
+            currency=amount.currency,
+            minor=amount.minor,
+        ),
         memo=f"donation via {data.channel.value}",
     )
 
@@ -281,10 +284,13 @@ async def refund(
         kind=EntryKind.REFUND,
         fund_id=campaign.id,
         source_id=refund_id,
-        lines=[
-            Posting(Account.DONATIONS, campaign.id, amount.currency, amount.minor),
-            Posting(Account.CASH, campaign.id, amount.currency, -amount.minor),
-        ],
+        lines=transfer(
+            debit=Account.DONATIONS,
+            credit=Account.CASH,
+            fund_id=campaign.id,
+            currency=amount.currency,
+            minor=amount.minor,
+        ),
         memo=f"refund of donation {donation.id}",
     )
     refund = Refund(

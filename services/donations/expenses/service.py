@@ -35,7 +35,7 @@ from services.donations.expenses.models import Expense, ExpenseStatus
 from services.donations.expenses.repository import ExpenseRepository
 from services.donations.expenses.schemas import ExpenseCreate
 from services.donations.ledger import service as ledger
-from services.donations.ledger.chain import Posting
+from services.donations.ledger.chain import transfer
 from services.donations.ledger.exceptions import InsufficientFunds
 from services.donations.ledger.models import Account, EntryKind, expense_account
 from services.donations.ledger.repository import LedgerRepository
@@ -185,15 +185,13 @@ async def pay(
         kind=EntryKind.EXPENSE,
         fund_id=campaign.id,
         source_id=expense.id,
-        lines=[
-            Posting(
-                expense_account(expense.category),
-                campaign.id,
-                expense.currency,
-                expense.amount_minor,
-            ),
-            Posting(Account.CASH, campaign.id, expense.currency, -expense.amount_minor),
-        ],
+        lines=transfer(
+            debit=expense_account(expense.category),
+            credit=Account.CASH,
+            fund_id=campaign.id,
+            currency=expense.currency,
+            minor=expense.amount_minor,
+        ),
         memo=f"expense: {expense.category}",
     )
     expense.status = ExpenseStatus.PAID

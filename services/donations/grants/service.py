@@ -28,7 +28,7 @@ from services.donations.grants.models import GrantPaid, GrantReceived
 from services.donations.grants.repository import GrantRepository
 from services.donations.grants.schemas import GrantPaidCreate, GrantReceivedCreate
 from services.donations.ledger import service as ledger
-from services.donations.ledger.chain import Posting
+from services.donations.ledger.chain import transfer
 from services.donations.ledger.models import Account, EntryKind
 from services.donations.ledger.repository import LedgerRepository
 
@@ -70,10 +70,13 @@ async def receive(
         kind=EntryKind.GRANT_RECEIVED,
         fund_id=fund_id,
         source_id=grant_id,
-        lines=[
-            Posting(Account.CASH, fund_id, amount.currency, amount.minor),
-            Posting(Account.GRANTS_RECEIVED, fund_id, amount.currency, -amount.minor),
-        ],
+        lines=transfer(
+            debit=Account.CASH,
+            credit=Account.GRANTS_RECEIVED,
+            fund_id=fund_id,
+            currency=amount.currency,
+            minor=amount.minor,
+        ),
         memo=f"grant from {data.grantor}" + (f" ({data.programme})" if data.programme else ""),
     )
     grant = GrantReceived(
@@ -130,10 +133,13 @@ async def pay(repo: GrantRepository, foundation_id: uuid.UUID, data: GrantPaidCr
         kind=EntryKind.GRANT_PAID,
         fund_id=fund_id,
         source_id=grant_id,
-        lines=[
-            Posting(Account.GRANTS_PAID, fund_id, amount.currency, amount.minor),
-            Posting(Account.CASH, fund_id, amount.currency, -amount.minor),
-        ],
+        lines=transfer(
+            debit=Account.GRANTS_PAID,
+            credit=Account.CASH,
+            fund_id=fund_id,
+            currency=amount.currency,
+            minor=amount.minor,
+        ),
         memo=f"grant to partner organisation {data.partner_organisation_id}",
     )
     grant = GrantPaid(

@@ -28,6 +28,17 @@ class Posting:
     amount_minor: int
 
 
+def transfer(
+    *, debit: str, credit: str, fund_id: uuid.UUID, currency: str, minor: int
+) -> list[Posting]:
+    """The two lines of a movement of ``minor`` within one fund: a debit of ``debit``, an
+    equal credit of ``credit``. Most entries are one of these."""
+    return [
+        Posting(debit, fund_id, currency, minor),
+        Posting(credit, fund_id, currency, -minor),
+    ]
+
+
 def canonical(
     *,
     foundation_id: uuid.UUID,

@@ -34,7 +34,7 @@ from services.donations.campaigns.service import (
 )
 from services.donations.dates import not_in_future
 from services.donations.ledger import service as ledger
-from services.donations.ledger.chain import Posting
+from services.donations.ledger.chain import transfer
 from services.donations.ledger.models import Account, EntryKind
 from services.donations.ledger.repository import LedgerRepository
 from services.donations.supplies.exceptions import (
@@ -171,10 +171,13 @@ async def receive_in_kind(
             kind=EntryKind.IN_KIND,
             fund_id=fund_id,
             source_id=donation_id,
-            lines=[
-                Posting(Account.STOCK, fund_id, campaign.currency, value_minor),
-                Posting(Account.IN_KIND, fund_id, campaign.currency, -value_minor),
-            ],
+            lines=transfer(
+                debit=Account.STOCK,
+                credit=Account.IN_KIND,
+                fund_id=fund_id,
+                currency=campaign.currency,
+                minor=value_minor,
+            ),
             memo=f"in-kind donation: {data.quantity} {data.unit} of {data.item}",
         )
         entry_id = entry.id
@@ -260,10 +263,13 @@ async def purchase(
         kind=EntryKind.PURCHASE,
         fund_id=fund_id,
         source_id=purchase_id,
-        lines=[
-            Posting(Account.STOCK, fund_id, currency, total),
-            Posting(Account.CASH, fund_id, currency, -total),
-        ],
+        lines=transfer(
+            debit=Account.STOCK,
+            credit=Account.CASH,
+            fund_id=fund_id,
+            currency=currency,
+            minor=total,
+        ),
         memo=f"purchase from {data.supplier}",
     )
     record = Purchase(
@@ -396,8 +402,13 @@ async def distribute(
     postings = []
     for currency, value in sorted(out_by_currency.items()):
         if value > 0:
-            postings.append(Posting(Account.DISTRIBUTED, fund_id, currency, value))
-            postings.append(Posting(Account.STOCK, fund_id, currency, -value))
+            postings += transfer(
+                debit=Account.DISTRIBUTED,
+                credit=Account.STOCK,
+                fund_id=fund_id,
+                currency=currency,
+                minor=value,
+            )
     entry_id = None
     if postings:
         entry = await ledger.post(
