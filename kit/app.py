@@ -12,16 +12,15 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from kit.context import RequestContextMiddleware
-from kit.db import Database, transaction
+from kit.db import Database
 from kit.errors import (
     Conflict,
     ServiceUnavailable,
@@ -33,27 +32,16 @@ from kit.events.bus import Bus
 from kit.events.inbox import Consumer
 from kit.events.runtime import EventsRuntime, connect_bus
 from kit.head import HeadAsGet
+from kit.idempotency import document_idempotency
 from kit.identity import TokenVerifier, current_principal
 from kit.logs import configure_logging
 from kit.migrations import MigrationSet, upgrade
 from kit.observability import Metrics, MetricsMiddleware, health_router
+from kit.routing import validated_first
 from kit.settings import ServiceSettings
 
 logger = logging.getLogger("fnet.app")
 
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's one session and transaction: committed if the route succeeds, rolled
-    back if it raises. Scoped to the route function, so the commit happens before the
-    answer is sent and a failed commit is never reported as a success."""
-    database: Database = request.app.state.database
-    async with transaction(database, write=request.method not in _READ_METHODS) as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
 
 # Dependencies are ``async def`` throughout, even where they await nothing: FastAPI runs a
 # plain ``def`` dependency in a worker thread, and those hops cost more than the query.
@@ -164,23 +152,28 @@ def create_service_app(
         return checks
 
     app.include_router(health_router(readiness))
-    guarded = [Depends(current_principal)]
+    # Authentication first, then the whole request's validation, then the route's own
+    # dependencies (which may open a transaction or take a lock).
+    guarded = [Depends(current_principal), Depends(validated_first)]
     for router in routers:
         app.include_router(router, dependencies=guarded)
     for router in public_routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(validated_first)])
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
     async def openapi() -> dict[str, Any]:
         # Only the gateway reads this, to merge every service's API into one document.
         if app.openapi_schema is None:
-            app.openapi_schema = document_problems(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
-                )
+            app.openapi_schema = document_idempotency(
+                document_problems(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        description=app.description,
+                        routes=app.routes,
+                    )
+                ),
+                [route for router in (*routers, *public_routers) for route in router.routes],
             )
         return app.openapi_schema
 

@@ -12,8 +12,9 @@ import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -186,3 +187,18 @@ async def transaction(db: Database, *, write: bool) -> AsyncIterator[AsyncSessio
             raise
         else:
             await session.commit()
+
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's one session and transaction: committed if the route succeeds, rolled
+    back if it raises. Scoped to the route function, so the commit happens before the
+    answer is sent and a failed commit is never reported as a success."""
+    database: Database = request.app.state.database
+    async with transaction(database, write=request.method not in _READ_METHODS) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]

@@ -17,6 +17,7 @@ Hierarchy::
     │   └── IdempotencyInProgress
     ├── PreconditionFailed (412)
     ├── PayloadTooLarge (413)
+    ├── UnsupportedMediaType (415)
     ├── PreconditionRequired (428)
     ├── Unprocessable (422)
     │   └── IdempotencyKeyReused
@@ -123,6 +124,10 @@ class PayloadTooLarge(Problem):
     status, slug, title = 413, "payload-too-large", "Request body too large"
 
 
+class UnsupportedMediaType(Problem):
+    status, slug, title = 415, "unsupported-media-type", "The body is not of a supported type"
+
+
 class PreconditionRequired(Problem):
     """RFC 6585: the change needs an ``If-Match`` naming the version it was based on."""
 
@@ -175,6 +180,9 @@ def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any
     return out
 
 
+_LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
+
+
 def field_problems(errors: Iterable[Any]) -> list[FieldProblem]:
     """Pydantic's error list as :class:`FieldProblem` entries, locations made dotted."""
     out = []
@@ -191,7 +199,7 @@ def field_problems(errors: Iterable[Any]) -> list[FieldProblem]:
                 )
             )
             continue
-        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        loc = [str(part) for part in error.get("loc", ()) if part not in _LOCATIONS]
         message = str(error.get("msg", "invalid"))
         # Our own validators raise ValueError subclasses; pydantic prefixes their message.
         message = message.removeprefix("Value error, ")
@@ -252,8 +260,29 @@ def _allowed_methods(request: Request) -> str | None:
     return ", ".join(allowed) if allowed else None
 
 
+def _unreadable_json(exc: StarletteHTTPException) -> Problem | None:
+    """FastAPI's bare 400 for a JSON body that Python's parser gave up on, said plainly."""
+    cause = exc.__cause__
+    if isinstance(cause, RecursionError):
+        reason = "it is nested too deeply"
+    elif isinstance(cause, ValueError) and "digits" in str(cause):
+        reason = "it holds a number too long to read (send amounts as decimal strings)"
+    else:
+        return None
+    return Unprocessable(
+        f"The body is not JSON this API can read: {reason}",
+        errors=[
+            FieldProblem(
+                field="body", message=f"is not readable JSON: {reason}", code="json_invalid"
+            )
+        ],
+    )
+
+
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and (unreadable := _unreadable_json(exc)) is not None:
+        return problem_response(unreadable, request.url.path)
     cls = _STATUS_PROBLEMS.get(exc.status_code)
     if cls is None:
         # A status we have no class for (405, 406...): render it faithfully all the same.
@@ -286,6 +315,11 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 _UNREADABLE_BODY = "The body could not be read (not UTF-8)"
 
 
+def problem_content() -> dict[str, Any]:
+    """An OpenAPI response's ``content``: a problem document (see :func:`document_problems`)."""
+    return {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}}
+
+
 def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
     """Make an app's OpenAPI document say what its errors really are: every problem answer
     is ``application/problem+json`` with a ``ProblemDocument`` body. FastAPI files a
@@ -297,7 +331,7 @@ def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
         schema = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas["ProblemDocument"] = schema
-    problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}}
+    problem = problem_content()
     for item in openapi.get("paths", {}).values():
         for operation in item.values():
             if not isinstance(operation, dict) or "responses" not in operation:

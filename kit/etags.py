@@ -3,7 +3,8 @@ carry, and the ``304 Not Modified`` answer.
 
 The app decides what its tags mean; this module only reads and writes their syntax and
 compares them the two ways the RFC names: weakly for ``If-None-Match`` (:func:`none_match`),
-strongly for ``If-Match`` (:func:`match`).
+strongly for ``If-Match`` (:func:`match`). :class:`Preconditions` is what routes use: one
+dependency for both headers, the 412, 428 and 304 decided in one place.
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Annotated
 
+from fastapi import Depends, Header
 from starlette.responses import Response
+
+from kit.errors import BadRequest, FieldProblem, PreconditionFailed, PreconditionRequired
 
 # etagc: "!" and "#" to "~" except the quote, plus obs-text (bytes 0x80-0xFF, read as Latin-1).
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
@@ -80,3 +85,83 @@ def not_modified(current: EntityTag, headers: Mapping[str, str] | None = None) -
     """The 304 answer: no body, and the validator and caching headers a 200 would have
     carried (RFC 9110 section 15.4.5)."""
     return Response(status_code=304, headers={**(headers or {}), "ETag": str(current)})
+
+
+def _names_version(tag: EntityTag, version: str) -> bool:
+    # A versioned resource's tag is "<version>" or "<version>-<digest of what a read shows>";
+    # a change is based on a version, whatever figures the client's read happened to show.
+    return not tag.weak and (tag.opaque == version or tag.opaque.startswith(version + "-"))
+
+
+@dataclass(frozen=True, slots=True)
+class Preconditions:
+    """A request's ``If-Match`` and ``If-None-Match``, checked against a versioned resource.
+
+    Routes take :data:`PreconditionsDep`; services never read HTTP headers.
+    """
+
+    if_match: str | None = None
+    if_none_match: str | None = None
+
+    def require_version(
+        self,
+        version: int | str,
+        *,
+        what: str,
+        required: bool = True,
+        changed: type[PreconditionFailed] = PreconditionFailed,
+        missing: type[PreconditionRequired] = PreconditionRequired,
+    ) -> None:
+        """Refuse a change not based on ``version`` of ``what``: 412 (``changed``) if
+        ``If-Match`` names another version, 428 (``missing``) if it names none and
+        ``required``, 400 if it is not a list of quoted tags. ``*`` matches any version, as
+        RFC 9110 says."""
+        current = str(version)
+        if self.if_match is None:
+            if required:
+                raise missing(
+                    f"send If-Match with the ETag of your last read of the {what}, so that a "
+                    "change made since is not overwritten unseen"
+                )
+            return
+        tags = parse(self.if_match)
+        if tags is None:
+            raise BadRequest(
+                f'If-Match must be a list of quoted entity tags, such as "{current}" '
+                f"(got {self.if_match}); send the ETag of your last read as it came",
+                errors=[FieldProblem(field="If-Match", message="not an entity tag", code="etag")],
+            )
+        if isinstance(tags, AnyTag) or any(_names_version(tag, current) for tag in tags):
+            return
+        raise changed(
+            f"the {what} is at version {current}, not the one If-Match names "
+            f"({self.if_match}); read it again and reapply your change"
+        )
+
+    def unchanged(self, current: EntityTag) -> bool:
+        """Whether the client already holds ``current`` (``If-None-Match``): answer
+        :func:`not_modified` instead of the body."""
+        return not none_match(self.if_none_match, current)
+
+
+async def preconditions(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='the ETag of your last read (or the version in quotes, e.g. `"3"`); '
+            "a change based on another version is refused with 412",
+        ),
+    ] = None,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            alias="If-None-Match",
+            description="ETags you already hold: 304 Not Modified if one is current",
+        ),
+    ] = None,
+) -> Preconditions:
+    return Preconditions(if_match, if_none_match)
+
+
+PreconditionsDep = Annotated[Preconditions, Depends(preconditions)]

@@ -18,19 +18,25 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Header, Request
-from pydantic import BaseModel
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from pydantic import AfterValidator, BaseModel
 from sqlalchemy import Column, Integer, LargeBinary, String, Table, Uuid, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
-from kit.db import UTCDateTime, kit_metadata, utcnow
-from kit.errors import FieldProblem, IdempotencyInProgress, IdempotencyKeyReused, Unprocessable
+from kit.db import SessionDep, UTCDateTime, kit_metadata, utcnow
+from kit.errors import IdempotencyInProgress, IdempotencyKeyReused, Problem, problem_content
+from kit.identity import CurrentPrincipal
+from kit.repository import Upsert
 
 HEADER = "Idempotency-Key"
 IN_PROGRESS_WAIT_SECONDS = 10
@@ -50,6 +56,13 @@ idempotency_keys = Table(
     Column("response_body", LargeBinary, nullable=True),
     Column("location", String(500), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+
+_CLAIM = Upsert(
+    lambda insert: insert(idempotency_keys)
+    .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
+    .returning(idempotency_keys.c.key)
 )
 
 
@@ -82,16 +95,9 @@ class Idempotency:
             "fingerprint": digest,
             "created_at": utcnow(),
         }
-        dialect = session.get_bind().dialect.name
-        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = (
-            insert(idempotency_keys)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
-            .returning(idempotency_keys.c.key)
-        )
+        stmt = _CLAIM.of(session).values(**values)
         try:
-            if dialect == "postgresql":
+            if session.get_bind().dialect.name == "postgresql":
                 await session.execute(
                     text(f"SET LOCAL lock_timeout = '{IN_PROGRESS_WAIT_SECONDS}s'")
                 )
@@ -155,25 +161,119 @@ class Idempotency:
         )
 
 
-async def idempotency(
-    request: Request,
-    key: Annotated[
-        str | None,
-        Header(
-            alias=HEADER,
-            description="Any unique string (a UUID is best) of 1 to 255 visible ASCII "
-            "characters. A retry with the same key and body returns the first answer instead "
-            "of acting twice.",
-            json_schema_extra={"minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
-        ),
-    ] = None,
-) -> Idempotency:
-    if key is not None and not _KEY.fullmatch(key):
-        raise Unprocessable(
-            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters",
-            errors=[FieldProblem(field=HEADER, message="invalid", code="idempotency_key")],
+def _valid_key(key: str) -> str:
+    if not _KEY.fullmatch(key):
+        raise ValueError(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters")
+    return key
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        description="Any unique string (a UUID is best) of 1 to 255 visible ASCII "
+        "characters. A retry with the same key and body returns the first answer instead "
+        "of acting twice.",
+        json_schema_extra={"minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
+    ),
+    AfterValidator(lambda key: key if key is None else _valid_key(key)),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """What a creating route's effect answers: the new thing as the API shows it, where it
+    lives (``Location``), and the status (201 unless nothing new was made)."""
+
+    body: BaseModel
+    location: str | None = None
+    status_code: int = 201
+
+
+class IdempotentCreate:
+    """A creating route's one call: claim the key, run the effect, store and send its answer.
+
+    ::
+
+        async def record_donation(data: DonationCreate, ..., create: IdempotentCreateDep):
+            async def record() -> Created:
+                donation = await service.record(session, campaign, data)
+                return Created(donation_read(donation), location=f".../{donation.id}")
+
+            return await create(data, record)
+
+    ``request`` is what identifies the request besides its method and path (its body, or
+    a digest of it): the same key with another one is 422 ``idempotency-key-reused``. The
+    route's OpenAPI document lists that and the 409 ``idempotency-in-progress``
+    (:func:`document_idempotency`).
+    """
+
+    def __init__(self, session: AsyncSession, organisation_id: uuid.UUID, idem: Idempotency):
+        self._session = session
+        self._organisation_id = organisation_id
+        self._idempotency = idem
+
+    async def __call__(
+        self, request: BaseModel | None, effect: Callable[[], Awaitable[Created]]
+    ) -> Response:
+        replay = await self._idempotency.claim(self._session, self._organisation_id, request)
+        if replay is not None:
+            return replay
+        created = await effect()
+        return await self._idempotency.respond(
+            self._session, created.status_code, created.body, location=created.location
         )
+
+
+async def idempotent_create(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, key: IdempotencyKey = None
+) -> IdempotentCreate:
+    return IdempotentCreate(
+        session, principal.organisation_id, Idempotency(key, request.method, request.url.path)
+    )
+
+
+IdempotentCreateDep = Annotated[IdempotentCreate, Depends(idempotent_create)]
+
+
+async def idempotency(request: Request, key: IdempotencyKey = None) -> Idempotency:
     return Idempotency(key, request.method, request.url.path)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
+
+PROBLEMS: tuple[type[Problem], ...] = (IdempotencyInProgress, IdempotencyKeyReused)
+
+
+def uses_idempotency(dependant: Dependant) -> bool:
+    """Whether a route's dependency tree includes :func:`idempotent_create`."""
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        if current.call is idempotent_create:
+            return True
+        pending.extend(current.dependencies)
+    return False
+
+
+def document_idempotency(openapi: dict[str, Any], routes: Iterable[BaseRoute]) -> dict[str, Any]:
+    """List :data:`PROBLEMS` on every operation of ``openapi`` whose route takes an
+    :data:`IdempotentCreateDep`, so that no route has to remember to. Changes ``openapi``
+    in place and returns it; run it after :func:`kit.errors.document_problems`."""
+    paths = openapi.get("paths", {})
+    for route in routes:
+        if not isinstance(route, APIRoute) or not uses_idempotency(route.dependant):
+            continue
+        for method in route.methods or ():
+            operation = paths.get(route.path_format, {}).get(method.lower())
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            for problem in PROBLEMS:
+                entry = responses.setdefault(
+                    str(problem.status),
+                    {"description": problem.title, "content": problem_content()},
+                )
+                if problem.title not in entry["description"]:
+                    entry["description"] += f"; {problem.title}"
+    return openapi

@@ -8,9 +8,11 @@ audience so that no other JWT signed with a reused secret passes.
 
 from __future__ import annotations
 
+import enum
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -57,13 +59,37 @@ ALL_SCOPES = frozenset(
 DEFAULT_SCOPES = frozenset(ALL_SCOPES - {Scope.DIRECTORY_ADMIN, Scope.DONORS_READ})
 
 
+class PrincipalKind(enum.StrEnum):
+    """Who stands behind a principal; routes say which kinds they serve."""
+
+    # A foundation's own system (an API key of the foundation).
+    FOUNDATION = "foundation"
+    # A partner organisation's system: bound to one foundation (``organisation_id``) and
+    # one of its partner organisations (``partner_id``); sees only its own part.
+    PARTNER = "partner"
+    # A signed-in person (a mobile front-end), acting for their organisation.
+    PERSON = "person"
+    # The network's operator: keeps the shared directory of foundations.
+    OPERATOR = "operator"
+
+
+# Who acts for a foundation as a whole: the default of every route.
+FOUNDATION_KINDS = frozenset({PrincipalKind.FOUNDATION, PrincipalKind.PERSON})
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller: a key or user acting for one organisation."""
+    """An authenticated caller: a key or person acting for one organisation.
+
+    ``organisation_id`` is the tenant whose data the caller works on: the foundation, also
+    for a partner organisation's key, which ``partner_id`` then names.
+    """
 
     subject: str
     organisation_id: uuid.UUID
     scopes: frozenset[str] = field(default_factory=frozenset)
+    kind: PrincipalKind = PrincipalKind.FOUNDATION
+    partner_id: uuid.UUID | None = None
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes
@@ -82,9 +108,12 @@ class TokenSigner:
             "sub": principal.subject,
             "org": str(principal.organisation_id),
             "scp": sorted(principal.scopes),
+            "knd": principal.kind.value,
             "iat": issued,
             "exp": issued + self.ttl_seconds,
         }
+        if principal.partner_id is not None:
+            claims["ptn"] = str(principal.partner_id)
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
 
@@ -111,10 +140,13 @@ class TokenVerifier:
                 leeway=LEEWAY_SECONDS,
                 options={"require": ["exp", "iat", "sub", "org"]},
             )
+            partner = claims.get("ptn")
             principal = Principal(
                 subject=str(claims["sub"]),
                 organisation_id=uuid.UUID(str(claims["org"])),
                 scopes=frozenset(str(s) for s in claims.get("scp", [])),
+                kind=PrincipalKind(claims.get("knd", PrincipalKind.FOUNDATION)),
+                partner_id=uuid.UUID(str(partner)) if partner is not None else None,
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise Unauthorized("missing or invalid gateway identity token") from exc
@@ -138,6 +170,34 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+class Authorize:
+    """A route's access rule: the scope it needs and the kinds of principal it serves.
+
+    Each domain names its rules once, in its ``auth.py``, as ``Annotated`` aliases whose one
+    parameter gives the route its principal, checked::
+
+        CampaignsWrite = Annotated[Principal, Depends(Authorize(Scope.CAMPAIGNS_WRITE))]
+
+        async def open_campaign(principal: CampaignsWrite, ...): ...
+
+    A principal of another kind gets 403 (the route exists for everyone; what it holds is
+    still guarded by tenancy), as does one without the scope.
+    """
+
+    def __init__(
+        self, scope: str | None = None, *, kinds: Iterable[PrincipalKind] = FOUNDATION_KINDS
+    ) -> None:
+        self.scope = scope
+        self.kinds = frozenset(kinds)
+
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
+        if principal.kind not in self.kinds:
+            raise Forbidden(f"this route is not for a principal of kind {principal.kind.value!r}")
+        if self.scope is not None and not principal.has(self.scope):
+            raise Forbidden(f"this API key lacks the {self.scope!r} scope")
+        return principal
 
 
 def require_scope(scope: str) -> params.Depends:

@@ -1,28 +1,36 @@
 """Cursor pagination: ``?limit=&cursor=`` in, ``{"items": [...], "next_cursor": ...}`` out.
 
-Rows are listed newest first by their UUIDv7 primary key, so the cursor is just the last
-id seen, made opaque. A cursor that cannot be decoded is a 422 naming ``cursor``.
+Rows are listed newest first by their UUIDv7 primary key, so the cursor is the last id
+seen, made opaque, together with a short digest of the list's path: a cursor is good only
+for the list that gave it out. One that cannot be decoded is a 422 naming ``cursor``; one
+from another list (another campaign's donations, say) is a 400 naming it, since following
+it would answer an empty or wrong page.
+
+A route takes :data:`PageParamsDep` and answers ``params.page(rows, read)``, where its
+repository fetched ``rows`` with ``params.apply(stmt, id_column)``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from kit.errors import FieldProblem, Unprocessable
+from kit.errors import BadRequest, FieldProblem, Unprocessable
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-_PREFIX = b"v1:"
+_PREFIX = b"v2:"
+_LIST_DIGEST_BYTES = 6
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,40 +44,80 @@ class Page(BaseModel, Generic[T]):
     )
 
 
-def encode_cursor(last_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(_PREFIX + last_id.bytes).decode().rstrip("=")
+def list_digest(path: str) -> bytes:
+    """What ties a cursor to its list: a short digest of the list's path."""
+    return hashlib.sha256(path.encode()).digest()[:_LIST_DIGEST_BYTES]
 
 
-def decode_cursor(cursor: str) -> uuid.UUID:
+def encode_cursor(last_id: uuid.UUID, path: str = "") -> str:
+    raw = _PREFIX + list_digest(path) + last_id.bytes
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, path: str = "") -> uuid.UUID:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        if not raw.startswith(_PREFIX):
+        if not raw.startswith(_PREFIX) or len(raw) != len(_PREFIX) + _LIST_DIGEST_BYTES + 16:
             raise ValueError(cursor)
-        return uuid.UUID(bytes=raw[len(_PREFIX) :])
+        digest = raw[len(_PREFIX) : len(_PREFIX) + _LIST_DIGEST_BYTES]
+        last_id = uuid.UUID(bytes=raw[len(_PREFIX) + _LIST_DIGEST_BYTES :])
     except (binascii.Error, ValueError) as exc:
         raise Unprocessable(
             "cursor is not one this API gave out",
             errors=[FieldProblem(field="cursor", message="invalid cursor", code="cursor")],
         ) from exc
+    if digest != list_digest(path):
+        raise BadRequest(
+            "cursor belongs to another list; pass only the next_cursor this list gave out, "
+            "or start again without one",
+            errors=[FieldProblem(field="cursor", message="cursor of another list", code="cursor")],
+        )
+    return last_id
+
+
+def _id(row: Any) -> uuid.UUID:
+    found: uuid.UUID = row.id
+    return found
 
 
 @dataclass(frozen=True, slots=True)
 class PageParams:
     limit: int
     after: uuid.UUID | None
+    path: str = ""
 
-    def apply(self, stmt: S, id_column: InstrumentedAttribute[uuid.UUID]) -> S:
+    def apply(
+        self, stmt: S, id_column: InstrumentedAttribute[uuid.UUID] | ColumnElement[uuid.UUID]
+    ) -> S:
         """Newest first, after the cursor; one extra row tells whether there is a next page."""
         if self.after is not None:
             stmt = stmt.where(id_column < self.after)
         return stmt.order_by(id_column.desc()).limit(self.limit + 1)
 
+    def page(
+        self,
+        rows: Sequence[R],
+        read: Callable[[R], T],
+        *,
+        key: Callable[[R], uuid.UUID] = _id,
+    ) -> Page[T]:
+        """The answer: the first ``limit`` of the ``limit + 1`` rows fetched, each as
+        ``read`` shows it, and the cursor of the next page if the extra row came back."""
+        items = rows[: self.limit]
+        more = len(rows) > self.limit and items
+        return Page(
+            items=[read(row) for row in items],
+            next_cursor=encode_cursor(key(items[-1]), self.path) if more else None,
+        )
+
 
 async def page_params(
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> PageParams:
-    return PageParams(limit=limit, after=decode_cursor(cursor) if cursor else None)
+    path = request.url.path
+    return PageParams(limit=limit, after=decode_cursor(cursor, path) if cursor else None, path=path)
 
 
 PageParamsDep = Annotated[PageParams, Depends(page_params)]
@@ -80,5 +128,5 @@ def cut_page(
 ) -> tuple[list[R], str | None]:
     """Split the ``limit + 1`` rows fetched into the page and the next cursor."""
     items = list(rows[: params.limit])
-    next_cursor = encode_cursor(id_of(items[-1])) if len(rows) > params.limit and items else None
-    return items, next_cursor
+    more = len(rows) > params.limit and items
+    return items, encode_cursor(id_of(items[-1]), params.path) if more else None

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import String, inspect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,6 +21,7 @@ from kit.db import Database, UTCDateTime
 from kit.events.contracts import FoundationCreatedV1, FoundationUpdatedV1
 from kit.events.envelope import Event
 from kit.events.inbox import Consumer
+from kit.repository import dialect_insert
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -49,8 +49,7 @@ class FoundationCopyRepository:
     ) -> None:
         """Insert the copy, or overwrite it if ours is older than ``updated_at``; one
         statement, so two consumers racing on one foundation cannot lose the newer."""
-        dialect = self.session.get_bind().dialect.name
-        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = dialect_insert(self.session)
         table = inspect(self.model).local_table
         stmt = insert(table).values(
             foundation_id=foundation_id, slug=slug, name=name, updated_at=updated_at

@@ -35,7 +35,6 @@ from sqlalchemy import (
     Uuid,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database, UTCDateTime, kit_metadata, transaction, utcnow
@@ -43,6 +42,7 @@ from kit.events.bus import Bus, Delivery, RetryLater, Subscription
 from kit.events.envelope import Event
 from kit.events.relay import backoff
 from kit.ids import new_id
+from kit.repository import dialect_insert
 
 logger = logging.getLogger("fnet.events.consumer")
 
@@ -89,8 +89,7 @@ class DeadLetterNotFound(LookupError):
 
 
 def _insert(session: AsyncSession, table: Table) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return dialect_insert(session)(table)
 
 
 class Consumer:

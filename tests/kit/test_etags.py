@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from kit.etags import ANY, EntityTag, match, none_match, not_modified, parse
+from kit.errors import BadRequest, PreconditionFailed, PreconditionRequired
+from kit.etags import ANY, EntityTag, Preconditions, match, none_match, not_modified, parse
 
 
 class TestParse:
@@ -64,3 +65,38 @@ class TestNotModified:
         assert response.body == b""
         assert response.headers["etag"] == '"7"'
         assert response.headers["cache-control"] == "public, max-age=60"
+
+
+class TestPreconditions:
+    @pytest.mark.parametrize("header", ['"3"', '"3-ab12cd"', '"2", "3-x"', "*"])
+    def test_a_change_based_on_the_current_version_passes(self, header: str) -> None:
+        Preconditions(if_match=header).require_version(3, what="campaign")
+
+    @pytest.mark.parametrize("header", ['"2"', '"2-ab12cd"', 'W/"3"', '"33"'])
+    def test_another_version_is_412(self, header: str) -> None:
+        with pytest.raises(PreconditionFailed, match="version 3"):
+            Preconditions(if_match=header).require_version(3, what="campaign")
+
+    def test_the_problem_class_is_the_callers(self) -> None:
+        class CampaignChanged(PreconditionFailed):
+            slug = "campaign-changed"
+
+        with pytest.raises(CampaignChanged):
+            Preconditions(if_match='"1"').require_version(
+                3, what="campaign", changed=CampaignChanged
+            )
+
+    def test_none_is_428_when_required(self) -> None:
+        with pytest.raises(PreconditionRequired, match="If-Match"):
+            Preconditions().require_version(3, what="campaign")
+        Preconditions().require_version(3, what="campaign", required=False)
+
+    @pytest.mark.parametrize("header", ["3", '"3', "abc"])
+    def test_an_unquoted_tag_is_400_saying_tags_are_quoted(self, header: str) -> None:
+        with pytest.raises(BadRequest, match='quoted entity tags, such as "3"'):
+            Preconditions(if_match=header).require_version(3, what="campaign")
+
+    def test_unchanged_compares_weakly(self) -> None:
+        assert Preconditions(if_none_match='W/"7"').unchanged(EntityTag("7")) is True
+        assert Preconditions(if_none_match='"6"').unchanged(EntityTag("7")) is False
+        assert Preconditions().unchanged(EntityTag("7")) is False

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from starlette.responses import Response
 
 from kit import etags
-from kit.app import SessionDep
 from kit.errors import (
     Forbidden,
     IdempotencyInProgress,
@@ -22,6 +20,11 @@ from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep, cut_page
 from services.donations.campaigns import service
+from services.donations.campaigns.dependencies import (
+    CampaignRepositoryDep,
+    LockedCampaign,
+    ValidCampaign,
+)
 from services.donations.campaigns.exceptions import (
     CampaignAlreadyFollowed,
     CampaignChanged,
@@ -38,7 +41,7 @@ from services.donations.campaigns.exceptions import (
     UnknownFollowedCampaign,
 )
 from services.donations.campaigns.models import Campaign, CampaignStatus
-from services.donations.campaigns.repository import CampaignRepository, Totals
+from services.donations.campaigns.repository import Totals
 from services.donations.campaigns.schemas import (
     CampaignCreate,
     CampaignRead,
@@ -57,44 +60,6 @@ ETAG_DESCRIPTION = (
     "changed the figures since a read never make an edit of the campaign fail."
 )
 
-
-async def campaign_repository(session: SessionDep) -> CampaignRepository:
-    return CampaignRepository(session)
-
-
-CampaignRepositoryDep = Annotated[CampaignRepository, Depends(campaign_repository)]
-
-
-async def valid_campaign(
-    campaign_id: uuid.UUID, repo: CampaignRepositoryDep, principal: CurrentPrincipal
-) -> Campaign:
-    """The path's campaign, if it belongs to the caller's foundation; else 404."""
-    return await service.get(repo, principal.organisation_id, campaign_id)
-
-
-ValidCampaign = Annotated[Campaign, Depends(valid_campaign)]
-
-
-async def held_campaign(
-    campaign_id: uuid.UUID, repo: CampaignRepositoryDep, principal: CurrentPrincipal
-) -> Campaign:
-    """As :func:`valid_campaign`, share-locked until commit: for writes that rely on the
-    campaign's state (a donation, a spend), so that a concurrent close or settle waits for
-    them instead of slipping in between their check and their write."""
-    return await service.get_held(repo, principal.organisation_id, campaign_id)
-
-
-HeldCampaign = Annotated[Campaign, Depends(held_campaign)]
-
-
-async def locked_campaign(
-    campaign_id: uuid.UUID, repo: CampaignRepositoryDep, principal: CurrentPrincipal
-) -> Campaign:
-    """As :func:`valid_campaign`, locked exclusively until commit: for changing it."""
-    return await service.get_locked(repo, principal.organisation_id, campaign_id)
-
-
-LockedCampaign = Annotated[Campaign, Depends(locked_campaign)]
 
 IfMatch = Annotated[
     str | None,

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from kit.app import SessionDep
+from kit.db import SessionDep
 from kit.errors import (
     Forbidden,
     IdempotencyInProgress,
@@ -22,8 +22,8 @@ from kit.idempotency import IdempotencyDep
 from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.pagination import Page, PageParamsDep, cut_page
 from kit.schemas import Timestamp
+from services.donations.campaigns.dependencies import ValidCampaign
 from services.donations.campaigns.exceptions import CampaignNotFound
-from services.donations.campaigns.router import ValidCampaign
 from services.donations.disclosures import service
 from services.donations.disclosures.exceptions import (
     CampaignIsDraft,

@@ -10,7 +10,6 @@ from kit.errors import (
     FieldProblem,
     NotFound,
     PayloadTooLarge,
-    Problem,
     ProblemDocument,
     Unprocessable,
 )
@@ -31,10 +30,6 @@ class RefundExceedsDonation(Unprocessable):
 
 class RefundCurrencyMismatch(Unprocessable):
     slug, title = "refund-currency-mismatch", "A refund is paid in the donation's currency"
-
-
-class UnsupportedMediaType(Problem):
-    status, slug, title = 415, "unsupported-media-type", "The body is not of a supported type"
 
 
 class ImportTooLarge(PayloadTooLarge):

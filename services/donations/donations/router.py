@@ -8,27 +8,29 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from kit.app import SessionDep
+from kit.db import SessionDep
 from kit.errors import (
     Forbidden,
     IdempotencyInProgress,
     IdempotencyKeyReused,
     Unprocessable,
+    UnsupportedMediaType,
     problem_responses,
 )
-from kit.idempotency import IdempotencyDep
+from kit.idempotency import Created, IdempotencyDep, IdempotentCreateDep
 from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep, cut_page
+from services.donations.campaigns.dependencies import HeldCampaign, ValidCampaign
 from services.donations.campaigns.exceptions import (
     CampaignClosed,
     CampaignNotFound,
     CampaignSettled,
     ReceivedAfterEnd,
 )
-from services.donations.campaigns.router import HeldCampaign, ValidCampaign
 from services.donations.dates import DatedInFuture
 from services.donations.donations import imports, receipts, service
+from services.donations.donations.auth import DonationsRead, DonationsWrite
 from services.donations.donations.exceptions import (
     DonationNotFound,
     DuplicateTransaction,
@@ -37,7 +39,6 @@ from services.donations.donations.exceptions import (
     MalformedCsv,
     RefundCurrencyMismatch,
     RefundExceedsDonation,
-    UnsupportedMediaType,
 )
 from services.donations.donations.models import Donation, DonationImport, Refund
 from services.donations.donations.repository import DonationRepository
@@ -92,56 +93,47 @@ def donation_read(donation: Donation, *, personal: bool = False) -> DonationRead
     response_model=DonationRead,
     summary="Record a money donation to a campaign",
     description="Send an `Idempotency-Key` so that a retry never records the donation twice.",
-    dependencies=[require_scope(Scope.DONATIONS_WRITE)],
     responses=problem_responses(
         Forbidden,
         CampaignNotFound,
         CampaignClosed,
         ReceivedAfterEnd,
-        IdempotencyInProgress,
         DuplicateTransaction,
         DatedInFuture,
-        IdempotencyKeyReused,
     ),
 )
 async def record_donation(
+    principal: DonationsWrite,
     data: DonationCreate,
     campaign: HeldCampaign,
     repo: DonationRepositoryDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
+    create: IdempotentCreateDep,
 ) -> Response:
-    replay = await idempotency.claim(repo.session, principal.organisation_id, data)
-    if replay is not None:
-        return replay
-    donation = await service.record(repo, campaign, data)
-    return await idempotency.respond(
-        repo.session,
-        201,
-        donation_read(donation),
-        location=f"/api/v1/campaigns/{campaign.id}/donations/{donation.id}",
-    )
+    async def record() -> Created:
+        donation = await service.record(repo, campaign, data)
+        return Created(
+            donation_read(donation),
+            location=f"/api/v1/campaigns/{campaign.id}/donations/{donation.id}",
+        )
+
+    return await create(data, record)
 
 
 @router.get(
     "",
     response_model=Page[DonationRead],
     summary="List a campaign's donations, newest first",
-    dependencies=[require_scope(Scope.CAMPAIGNS_READ)],
     responses=problem_responses(Forbidden, CampaignNotFound),
 )
 async def list_donations(
+    principal: DonationsRead,
     campaign: ValidCampaign,
     repo: DonationRepositoryDep,
     params: PageParamsDep,
-    principal: CurrentPrincipal,
 ) -> Page[DonationRead]:
     rows = await service.list_page(repo, campaign, params)
-    donations, next_cursor = cut_page(rows, params, lambda d: d.id)
     personal = principal.has(Scope.DONORS_READ)
-    return Page(
-        items=[donation_read(d, personal=personal) for d in donations], next_cursor=next_cursor
-    )
+    return params.page(rows, lambda donation: donation_read(donation, personal=personal))
 
 
 CSV_MEDIA_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})

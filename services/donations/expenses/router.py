@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from kit import etags
-from kit.app import SessionDep
+from kit.db import SessionDep
 from kit.errors import (
     Forbidden,
     IdempotencyInProgress,
@@ -21,12 +21,12 @@ from kit.idempotency import IdempotencyDep
 from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep, cut_page
+from services.donations.campaigns.dependencies import ValidCampaign
 from services.donations.campaigns.exceptions import (
     CampaignNotFound,
     CampaignNotSpendable,
     SpendInOtherCurrency,
 )
-from services.donations.campaigns.router import ValidCampaign
 from services.donations.expenses import service
 from services.donations.expenses.exceptions import (
     ExpenseAlreadyDecided,

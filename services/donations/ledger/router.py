@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from kit.app import SessionDep
+from kit.db import SessionDep
 from kit.errors import FieldProblem, Forbidden, Unprocessable, problem_responses
 from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from kit import etags
-from kit.app import SessionDep
+from kit.db import SessionDep
 from kit.errors import Unprocessable, problem_responses
 from kit.pagination import Page, PageParamsDep, cut_page
 from services.donations.campaigns.exceptions import CampaignNotFound

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from kit.app import SessionDep
+from kit.db import SessionDep
 from kit.errors import (
     Forbidden,
     IdempotencyInProgress,
@@ -20,6 +20,7 @@ from kit.idempotency import IdempotencyDep
 from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep, cut_page
+from services.donations.campaigns.dependencies import ValidCampaign
 from services.donations.campaigns.exceptions import (
     CampaignClosed,
     CampaignNotFound,
@@ -27,7 +28,6 @@ from services.donations.campaigns.exceptions import (
     ReceivedAfterEnd,
     SpendInOtherCurrency,
 )
-from services.donations.campaigns.router import ValidCampaign
 from services.donations.dates import DatedInFuture
 from services.donations.ledger.exceptions import InsufficientFunds
 from services.donations.supplies import service

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from kit.app import SessionDep
+from kit.db import SessionDep
 from kit.errors import (
     Forbidden,
     IdempotencyInProgress,

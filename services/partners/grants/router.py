@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from kit.app import SessionDep
+from kit.db import SessionDep
 from kit.errors import Forbidden, Unprocessable, problem_responses
 from kit.identity import Scope, require_scope
 from kit.money import MoneyOut
