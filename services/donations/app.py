@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from kit.app import create_service_app
+from kit.app import Worker, create_service_app
 from kit.db import Database
 from kit.events import Bus
 from kit.migrations import MigrationSet
@@ -19,6 +20,10 @@ from services.donations.foundations.service import consumers as foundation_consu
 from services.donations.grants.router import router as grants_router
 from services.donations.ledger.conversions.router import router as conversions_router
 from services.donations.ledger.router import router as ledger_router
+from services.donations.log.router import keys_router as log_keys_router
+from services.donations.log.router import router as log_router
+from services.donations.log.sequencer import Sequencer
+from services.donations.log.signing import load_signer
 from services.donations.reports.router import router as reports_router
 from services.donations.settings import DonationsSettings
 from services.donations.supplies.router import router as supplies_router
@@ -26,6 +31,14 @@ from services.donations.supplies.router import router as supplies_router
 # The consumers of this service; `fnet events replay` builds them too.
 CONSUMERS = foundation_consumers
 MIGRATIONS = MigrationSet("donations", Path(__file__).parent / "migrations")
+
+
+def workers(settings: DonationsSettings) -> Callable[[Database], Sequence[Worker]]:
+    def build(database: Database) -> Sequence[Worker]:
+        signer = load_signer(settings.log_signing_key)
+        return [Sequencer(database, signer, interval=settings.log_interval_seconds)]
+
+    return build
 
 
 def create_app(
@@ -36,14 +49,15 @@ def create_app(
 ) -> FastAPI:
     """The app; ``database`` and ``bus`` are given by tests and by ``fnet up`` (see
     :func:`kit.app.create_service_app`)."""
+    settings = settings or DonationsSettings()  # read from the environment
     return create_service_app(
         name="donations",
         title="Foundation Network: donations",
         description=(
             "Campaigns, money and in-kind donations, spending, supplies, grants, the "
-            "hash-chained ledger, transparency reports and disclosures."
+            "hash-chained ledger, its transparency log, transparency reports and disclosures."
         ),
-        settings=settings or DonationsSettings(),  # read from the environment
+        settings=settings,
         migrations=MIGRATIONS,
         routers=[
             campaigns_router,
@@ -56,8 +70,9 @@ def create_app(
             disclosures_router,
         ],
         # Answered without the gateway's identity token: what anyone may read.
-        public_routers=[reports_router, public_disclosures_router],
+        public_routers=[reports_router, public_disclosures_router, log_router, log_keys_router],
         consumers=CONSUMERS,
+        workers=workers(settings),
         database=database,
         bus=bus,
     )

@@ -23,7 +23,9 @@ from services.donations.ledger.models import (
     JournalLine,
     LedgerHead,
     LedgerTotal,
+    LogQueue,
 )
+from services.donations.log.models import LogKey, LogLeaf, LogNode, TreeHead
 from services.donations.supplies.models import (
     Distribution,
     DistributionLine,
@@ -57,12 +59,17 @@ __all__ = [
     "JournalLine",
     "LedgerHead",
     "LedgerTotal",
+    "LogKey",
+    "LogLeaf",
+    "LogNode",
+    "LogQueue",
     "Purchase",
     "PurchaseLine",
     "ReceiptCounter",
     "Refund",
     "StockItem",
     "StockMovement",
+    "TreeHead",
     "dead_letters",
     "idempotency_keys",
     "inbox",
