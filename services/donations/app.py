@@ -18,12 +18,14 @@ from services.donations.donations.router import router as donations_router
 from services.donations.expenses.router import router as expenses_router
 from services.donations.foundations.service import consumers as foundation_consumers
 from services.donations.grants.router import router as grants_router
+from services.donations.imports.router import router as imports_router
 from services.donations.ledger.conversions.router import router as conversions_router
 from services.donations.ledger.router import router as ledger_router
 from services.donations.log.router import keys_router as log_keys_router
 from services.donations.log.router import router as log_router
 from services.donations.log.sequencer import Sequencer
 from services.donations.log.signing import load_signer
+from services.donations.refunds.router import router as refunds_router
 from services.donations.reports.router import router as reports_router
 from services.donations.settings import DonationsSettings
 from services.donations.supplies.router import router as supplies_router
@@ -61,7 +63,10 @@ def create_app(
         migrations=MIGRATIONS,
         routers=[
             campaigns_router,
+            # Before the donations: its paths would otherwise be read as a donation's id.
+            imports_router,
             donations_router,
+            refunds_router,
             ledger_router,
             supplies_router,
             expenses_router,

@@ -10,13 +10,12 @@ from services.donations.donations.models import (
     CampaignTally,
     Channel,
     Donation,
-    DonationImport,
     ReceiptCounter,
-    Refund,
 )
 from services.donations.expenses.models import Expense, ExpenseStatus
 from services.donations.foundations.models import FoundationCopy
 from services.donations.grants.models import GrantPaid, GrantReceived
+from services.donations.imports.models import DonationImport
 from services.donations.ledger.models import (
     Conversion,
     JournalEntry,
@@ -26,6 +25,7 @@ from services.donations.ledger.models import (
     LogQueue,
 )
 from services.donations.log.models import LogKey, LogLeaf, LogNode, TreeHead
+from services.donations.refunds.models import Refund
 from services.donations.supplies.models import (
     Distribution,
     DistributionLine,
