@@ -10,6 +10,7 @@
     fnet events dead-letters [APP]   events a consumer gave up on
     fnet events replay ID [--app APP] run a dead letter's handler again
     fnet verify --url URL --foundation ID   check a foundation's transparency log
+    fnet verify --url URL --receipt FILE    check that a donor's receipt is in it
     fnet log keygen                  a new key to sign the log's heads
 
 Databases: ``FNET_<APP>_DATABASE_URL`` when set, else SQLite files under ``--var``.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import uuid
@@ -102,7 +104,13 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="check a foundation's transparency log without trusting the server"
     )
     verify.add_argument("--url", required=True, help="the gateway, e.g. http://127.0.0.1:8000")
-    verify.add_argument("--foundation", type=uuid.UUID, required=True)
+    target = verify.add_mutually_exclusive_group(required=True)
+    target.add_argument("--foundation", type=uuid.UUID, help="check the foundation's whole log")
+    target.add_argument(
+        "--receipt",
+        type=Path,
+        help="check one donor's receipt (its JSON) against the signed log",
+    )
     verify.add_argument(
         "--heads-only",
         action="store_true",
@@ -120,9 +128,16 @@ def _verify(args: argparse.Namespace) -> None:
 
     from fnet.verify import LogVerifier
 
+    receipt = json.loads(args.receipt.read_text(encoding="utf-8")) if args.receipt else None
+    foundation = uuid.UUID(receipt["foundation_id"]) if receipt else args.foundation
+
     async def run() -> bool:
         async with httpx.AsyncClient(base_url=args.url, timeout=30) as client:
-            report = await LogVerifier(client, args.foundation).verify(entries=not args.heads_only)
+            verifier = LogVerifier(client, foundation)
+            if receipt is not None:
+                report = await verifier.verify_receipt(receipt)
+            else:
+                report = await verifier.verify(entries=not args.heads_only)
         print(
             f"foundation {report.foundation_id}: {report.heads} signed heads, latest of "
             f"size {report.size} (root {report.root or '-'}), {report.entries} entries checked"

@@ -20,6 +20,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -136,7 +137,8 @@ class LogVerifier:
                     "(a forked or rewritten log)"
                 )
 
-    async def check_entry(self, index: int, head: Head, report: Report) -> None:
+    async def check_entry(self, index: int, head: Head, report: Report) -> dict[str, Any]:
+        """Check entry ``index`` against its leaf and ``head``; answers its document."""
         found = await self._get(f"{self.base}/entries/{index}")
         leaf_hash = hash_leaf(leaf_of(found["entry"]))
         if leaf_hash.hex() != found["leaf_hash"]:
@@ -145,19 +147,61 @@ class LogVerifier:
         path = [bytes.fromhex(h) for h in proof["path"]]
         if not verify_inclusion(leaf_hash, index, head.size, path, head.root):
             report.problems.append(f"entry {index}: not included in head {head.size}")
+        entry: dict[str, Any] = found["entry"]
+        return entry
 
-    async def verify(self, *, entries: bool = True) -> Report:
-        report = Report(self.foundation_id)
+    async def latest_checked_head(self, report: Report) -> Head | None:
+        """The latest head, its signature and its consistency with every earlier one
+        checked; None if the log has none (a problem then says so)."""
         heads = await self.heads()
         report.heads = len(heads)
         if not heads:
             report.problems.append("the log has no signed head")
-            return report
+            return None
         self.check_signatures(heads, await self.keys(), report)
         await self.check_consistency(heads, report)
         latest = heads[-1]
         report.size, report.root = latest.size, latest.root.hex()
-        if entries:
+        return latest
+
+    async def verify_receipt(self, receipt: dict[str, Any]) -> Report:
+        """Check that a donor's receipt (the JSON ``GET .../receipt`` answers) names an
+        entry of the signed log that records that gift."""
+        report = Report(self.foundation_id)
+        latest = await self.latest_checked_head(report)
+        seq = receipt["log"]["seq"]
+        if latest is None:
+            return report
+        if seq is None:
+            report.problems.append(
+                "the receipt was issued before its entry reached the log; fetch it again"
+            )
+            return report
+        if seq >= latest.size:
+            report.problems.append(f"entry {seq}: beyond the latest signed head {latest.size}")
+            return report
+        entry = await self.check_entry(seq, latest, report)
+        report.entries = 1
+        if entry["id"] != str(receipt["entry_id"]):
+            report.problems.append(f"entry {seq}: is not the receipt's entry {receipt['entry_id']}")
+        amount = receipt["amount"]
+        # The API writes amounts with the currency's own decimals: "88.88" is 8888 minor units.
+        digits = len(amount["amount"].partition(".")[2])
+        minor = int(Decimal(amount["amount"]).scaleb(digits))
+        if not any(
+            currency == amount["currency"] and value == minor
+            for _account, _fund, currency, value in entry["lines"]
+        ):
+            report.problems.append(
+                f"entry {seq}: records no {amount['amount']} {amount['currency']}, "
+                "the receipt's amount"
+            )
+        return report
+
+    async def verify(self, *, entries: bool = True) -> Report:
+        report = Report(self.foundation_id)
+        latest = await self.latest_checked_head(report)
+        if latest is not None and entries:
             for index in range(latest.size):
                 await self.check_entry(index, latest, report)
             report.entries = latest.size

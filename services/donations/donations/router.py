@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -28,6 +29,7 @@ from services.donations.donations.schemas import (
     DonationCreate,
     DonationRead,
     ReceiptHost,
+    ReceiptLog,
     ReceiptRead,
 )
 
@@ -148,7 +150,18 @@ def receipt_read(receipt: service.Receipt) -> ReceiptRead:
         donated_at=donation.donated_at,
         entry_id=donation.entry_id,
         entry_hash=receipt.entry_hash,
+        log=receipt_log(campaign.foundation_id, receipt.log_seq),
         issued_at=receipt.issued_at,
+    )
+
+
+def receipt_log(foundation_id: uuid.UUID, seq: int | None) -> ReceiptLog:
+    base = f"/api/v1/foundations/{foundation_id}/log"
+    return ReceiptLog(
+        seq=seq,
+        entry=f"{base}/entries/{seq}" if seq is not None else None,
+        inclusion_proof=f"{base}/proofs/inclusion?seq={seq}" if seq is not None else None,
+        head=f"{base}/head",
     )
 
 

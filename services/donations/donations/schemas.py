@@ -92,6 +92,20 @@ class ReceiptHost(BaseModel):
     platform: str | None = Field(description="the online platform the money was raised on")
 
 
+class ReceiptLog(BaseModel):
+    """Where the donation's journal entry stands in the foundation's transparency log."""
+
+    seq: int | None = Field(
+        description="the entry's index in the log; null for the moment between recording "
+        "and the log's next head (well under a second)"
+    )
+    entry: str | None = Field(description="path of the entry as the log hashes it")
+    inclusion_proof: str | None = Field(
+        description="path of the proof that the latest signed head includes it"
+    )
+    head: str = Field(description="path of the latest signed head")
+
+
 class ReceiptRead(BaseModel):
     """A donation receipt: what the donor gave, to whom, and where the ledger records it."""
 
@@ -122,5 +136,9 @@ class ReceiptRead(BaseModel):
     entry_hash: str = Field(
         description="that entry's hash in the foundation's chain; GET /api/v1/ledger/verify "
         "proves the chain holds it unchanged"
+    )
+    log: ReceiptLog = Field(
+        description="where to check, without trusting anyone, that the public account holds "
+        "this gift: `fnet verify --receipt FILE` does it"
     )
     issued_at: dt.datetime = Field(description="when this receipt document was produced")

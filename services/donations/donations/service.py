@@ -35,6 +35,7 @@ from services.donations.ledger import service as ledger
 from services.donations.ledger.chain import transfer
 from services.donations.ledger.models import Account, EntryKind
 from services.donations.ledger.repository import LedgerRepository
+from services.donations.log.repository import LogRepository
 
 
 def donor_key(foundation_id: uuid.UUID, donation_id: uuid.UUID, data: DonationCreate) -> str:
@@ -238,6 +239,7 @@ class Receipt:
     campaign: Campaign
     foundation_name: str | None
     entry_hash: str
+    log_seq: int | None
     issued_at: dt.datetime
 
 
@@ -248,5 +250,6 @@ async def receipt(session: AsyncSession, campaign: Campaign, donation: Donation)
         campaign=campaign,
         foundation_name=await repo.foundation_name(campaign.foundation_id),
         entry_hash=await repo.entry_hash(donation.entry_id),
+        log_seq=await LogRepository(session).seq_of_entry(donation.entry_id),
         issued_at=utcnow(),
     )

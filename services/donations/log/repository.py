@@ -60,9 +60,11 @@ class LogRepository:
     async def leaf(self, foundation_id: uuid.UUID, index: int) -> LogLeaf | None:
         return await self.session.get(LogLeaf, (foundation_id, index))
 
-    async def leaf_of_entry(self, entry_id: uuid.UUID) -> LogLeaf | None:
-        stmt = select(LogLeaf).where(LogLeaf.entry_id == entry_id)
-        return (await self.session.execute(stmt)).scalars().one_or_none()
+    async def seq_of_entry(self, entry_id: uuid.UUID) -> int | None:
+        """The entry's index in its foundation's log, or None while it is queued."""
+        stmt = select(LogLeaf.index).where(LogLeaf.entry_id == entry_id)
+        index: int | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return index
 
     async def add_leaves(
         self, foundation_id: uuid.UUID, first: int, entry_ids: Sequence[uuid.UUID]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -279,3 +280,57 @@ async def test_two_sequencers_integrate_each_entry_once(
             assert report.size == await journal_size(committing_app, who.organisation_id) == 40
     for client in clients:
         await client.aclose()
+
+
+class TestReceipts:
+    async def receipt(self, client: Client, campaign: str, donation: str) -> dict[str, Any]:
+        url = f"/api/v1/campaigns/{campaign}/donations/{donation}/receipt"
+        response = await client.get(url)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def test_a_receipt_names_its_log_entry_and_verifies(
+        self, app: FastAPI, client: Client, public: Client, foundation: Principal
+    ) -> None:
+        campaign = (await create_campaign(client))["id"]
+        await donations(client, 2)
+        donation = (await donate(client, campaign, "88.88")).json()["id"]
+        pending = await self.receipt(client, campaign, donation)
+        await run_sequencer(app)
+        receipt = await self.receipt(client, campaign, donation)
+
+        assert pending["log"]["seq"] is None
+        assert receipt["log"]["seq"] == 2
+        base = f"/api/v1/foundations/{foundation.organisation_id}/log"
+        assert receipt["log"]["inclusion_proof"] == f"{base}/proofs/inclusion?seq=2"
+        assert (await public.get(receipt["log"]["entry"])).json()["entry"]["id"] == receipt[
+            "entry_id"
+        ]
+        verifier = LogVerifier(public, foundation.organisation_id)
+        report = await verifier.verify_receipt(receipt)
+        assert report.valid, report.problems
+        assert (await verifier.verify_receipt(pending)).problems == [
+            "the receipt was issued before its entry reached the log; fetch it again"
+        ]
+
+    async def test_a_receipt_that_does_not_match_its_entry_fails(
+        self, app: FastAPI, client: Client, public: Client, foundation: Principal
+    ) -> None:
+        campaign = (await create_campaign(client))["id"]
+        first = (await donate(client, campaign, "10.00")).json()["id"]
+        second = (await donate(client, campaign, "20.00")).json()["id"]
+        await run_sequencer(app)
+        receipt = await self.receipt(client, campaign, first)
+        verifier = LogVerifier(public, foundation.organisation_id)
+
+        inflated = {**receipt, "amount": {"amount": "100.00", "currency": "CNY"}}
+        assert (await verifier.verify_receipt(inflated)).problems == [
+            "entry 0: records no 100.00 CNY, the receipt's amount"
+        ]
+        other = await self.receipt(client, campaign, second)
+        swapped = {**receipt, "log": other["log"]}
+        assert (await verifier.verify_receipt(swapped)).problems == [
+            f"entry 1: is not the receipt's entry {receipt['entry_id']}",
+            "entry 1: records no 10.00 CNY, the receipt's amount",
+        ]
