@@ -85,28 +85,37 @@ async def entry(session: AsyncSession, foundation_id: uuid.UUID, index: int) -> 
 
 
 async def _hashes(
-    repo: LogRepository, foundation_id: uuid.UUID, ranges: Sequence[merkle.Range]
-) -> list[str]:
-    nodes = await repo.nodes(foundation_id, merkle.nodes_for(ranges))
-    return [merkle.range_hash(start, end, nodes).hex() for start, end in ranges]
+    repo: LogRepository,
+    foundation_id: uuid.UUID,
+    ranges: Sequence[merkle.Range],
+    *,
+    also: Sequence[merkle.Node] = (),
+) -> tuple[list[str], dict[merkle.Node, bytes]]:
+    """The hex hashes of ``ranges`` and the stored nodes read for them (with ``also``),
+    in one query."""
+    nodes = await repo.nodes(foundation_id, merkle.nodes_for(ranges) | set(also))
+    return [merkle.range_hash(start, end, nodes).hex() for start, end in ranges], nodes
 
 
 async def inclusion_proof(
     session: AsyncSession, foundation_id: uuid.UUID, index: int, size: int | None
 ) -> InclusionProofRead:
     repo = LogRepository(session)
-    tree_size = size if size is not None else (await latest_head(session, foundation_id)).size
-    if size is not None:
-        await head_of_size(session, foundation_id, size)
+    if size is None:
+        tree_size = (await latest_head(session, foundation_id)).size
+    else:
+        tree_size = (await head_of_size(session, foundation_id, size)).size
     if not 0 <= index < tree_size:
         raise ProofOutOfRange(f"entry {index} is not in the log of size {tree_size}")
-    leaf = await repo.nodes(foundation_id, [(0, index)])
+    path, nodes = await _hashes(
+        repo, foundation_id, merkle.inclusion_ranges(index, tree_size), also=[(0, index)]
+    )
     return InclusionProofRead(
         foundation_id=foundation_id,
         index=index,
         tree_size=tree_size,
-        leaf_hash=leaf[(0, index)].hex(),
-        path=await _hashes(repo, foundation_id, merkle.inclusion_ranges(index, tree_size)),
+        leaf_hash=nodes[(0, index)].hex(),
+        path=path,
     )
 
 
@@ -117,7 +126,7 @@ async def consistency_proof(
         raise ProofOutOfRange(f"no consistency proof from size {first} to size {second}")
     await head_of_size(session, foundation_id, first)
     await head_of_size(session, foundation_id, second)
-    path = await _hashes(
+    path, _ = await _hashes(
         LogRepository(session), foundation_id, merkle.consistency_ranges(first, second)
     )
     return ConsistencyProofRead(foundation_id=foundation_id, first=first, second=second, path=path)
