@@ -21,6 +21,7 @@ from kit.money import MoneyOut
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignNotFound
 from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.distributions.models import RecipientKind
 from services.donations.ledger.models import EXPENSE_PREFIX, Account, EntryKind
 from services.donations.reports.repository import (
     DonationRow,
@@ -45,7 +46,6 @@ from services.donations.reports.schemas import (
     ReportRead,
     StockRead,
 )
-from services.donations.supplies.models import RecipientKind
 
 ANONYMOUS = {"zh": "匿名", "en": "Anonymous"}
 EXPORT_BATCH = 2000
