@@ -18,18 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
 from services.donations.campaigns.models import Campaign
-from services.donations.donations.models import CampaignTally, Channel, Donation
-from services.donations.foundations.models import FoundationCopy
-from services.donations.ledger.models import GENESIS_HASH, LedgerHead, LedgerTotal
-from services.donations.supplies.models import (
+from services.donations.distributions.models import (
     Distribution,
     DistributionLine,
-    InKindDonation,
-    Purchase,
-    PurchaseLine,
     RecipientKind,
-    StockItem,
 )
+from services.donations.donations.models import CampaignTally, Channel, Donation
+from services.donations.foundations.models import FoundationCopy
+from services.donations.in_kind.models import InKindDonation
+from services.donations.ledger.models import GENESIS_HASH, LedgerHead, LedgerTotal
+from services.donations.purchases.models import Purchase, PurchaseLine
+from services.donations.supplies.models import StockItem
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field
 
 from kit.money import MoneyOut
 from services.donations.campaigns.models import CampaignStatus
+from services.donations.distributions.models import RecipientKind
 from services.donations.donations.models import Channel
-from services.donations.supplies.models import RecipientKind
 
 
 class HostRead(BaseModel):

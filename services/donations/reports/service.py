@@ -16,11 +16,14 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from kit.db import Database, transaction
 from kit.money import MoneyOut
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignNotFound
 from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.distributions.models import RecipientKind
 from services.donations.ledger.models import EXPENSE_PREFIX, Account, EntryKind
 from services.donations.reports.repository import (
     DonationRow,
@@ -45,7 +48,6 @@ from services.donations.reports.schemas import (
     ReportRead,
     StockRead,
 )
-from services.donations.supplies.models import RecipientKind
 
 ANONYMOUS = {"zh": "匿名", "en": "Anonymous"}
 EXPORT_BATCH = 2000
@@ -53,10 +55,10 @@ EXPORT_BATCH = 2000
 MASK = "**"
 
 
-async def public_campaign(repo: ReportRepository, campaign_id: uuid.UUID) -> Campaign:
+async def public_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:
     """The campaign whose report anyone may read: any foundation's, once out of draft.
     A draft answers exactly like an unknown id (404)."""
-    campaign = await repo.campaign(campaign_id)
+    campaign = await ReportRepository(session).campaign(campaign_id)
     if campaign is None or campaign.status is CampaignStatus.DRAFT:
         raise CampaignNotFound(f"no public campaign {campaign_id}")
     return campaign
@@ -164,7 +166,7 @@ def _facts(campaign: Campaign, foundation_name: str | None) -> CampaignFacts:
 
 
 async def build(
-    repo: ReportRepository, campaign: Campaign, *, hold_head: bool = False
+    session: AsyncSession, campaign: Campaign, *, hold_head: bool = False
 ) -> ReportRead:
     """The campaign's report as it stands.
 
@@ -172,6 +174,7 @@ async def build(
     With ``hold_head`` (publishing a disclosure) the foundation's chain head is share-locked
     first, so no posting lands while the goods are read either: the snapshot is exactly
     the state at that head."""
+    repo = ReportRepository(session)
     foundation_id = campaign.foundation_id
     if hold_head:
         await repo.head(foundation_id, lock=True)
@@ -289,10 +292,17 @@ def public_donation(row: DonationRow, language: str) -> PublicDonationRead:
     )
 
 
+async def ledger_seq(session: AsyncSession, campaign: Campaign) -> int:
+    """The number of the foundation's last ledger entry: it moves with every donation and
+    refund, so it tells when the campaign's public list of donations changes."""
+    seq, _ = await ReportRepository(session).head(campaign.foundation_id)
+    return seq
+
+
 async def donations_page(
-    repo: ReportRepository, campaign: Campaign, params: PageParams
+    session: AsyncSession, campaign: Campaign, params: PageParams
 ) -> list[DonationRow]:
-    return await repo.donations(campaign.id, params)
+    return await ReportRepository(session).donations(campaign.id, params)
 
 
 async def all_donations(database: Database, campaign_id: uuid.UUID) -> AsyncIterator[DonationRow]:
