@@ -97,7 +97,8 @@ def _names_version(tag: EntityTag, version: str) -> bool:
 class Preconditions:
     """A request's ``If-Match`` and ``If-None-Match``, checked against a versioned resource.
 
-    Routes take :data:`PreconditionsDep`; services never read HTTP headers.
+    Writes take :data:`IfMatchDep`, reads :data:`IfNoneMatchDep`; services never read HTTP
+    headers.
     """
 
     if_match: str | None = None
@@ -144,24 +145,28 @@ class Preconditions:
         return not none_match(self.if_none_match, current)
 
 
-async def preconditions(
-    if_match: Annotated[
-        str | None,
-        Header(
-            alias="If-Match",
-            description='the ETag of your last read (or the version in quotes, e.g. `"3"`); '
-            "a change based on another version is refused with 412",
-        ),
-    ] = None,
-    if_none_match: Annotated[
-        str | None,
-        Header(
-            alias="If-None-Match",
-            description="ETags you already hold: 304 Not Modified if one is current",
-        ),
-    ] = None,
+_IF_MATCH = Header(
+    alias="If-Match",
+    description='the ETag of your last read (or the version in quotes, e.g. `"3"`); a change '
+    "based on another version is refused with 412",
+)
+_IF_NONE_MATCH = Header(
+    alias="If-None-Match",
+    description="ETags you already hold: 304 Not Modified if one is current",
+)
+
+
+async def if_match(if_match: Annotated[str | None, _IF_MATCH] = None) -> Preconditions:
+    return Preconditions(if_match=if_match)
+
+
+async def if_none_match(
+    if_none_match: Annotated[str | None, _IF_NONE_MATCH] = None,
 ) -> Preconditions:
-    return Preconditions(if_match, if_none_match)
+    return Preconditions(if_none_match=if_none_match)
 
 
-PreconditionsDep = Annotated[Preconditions, Depends(preconditions)]
+IfMatchDep = Annotated[Preconditions, Depends(if_match)]
+"""A change's precondition: ``If-Match`` only (what the OpenAPI document shows)."""
+IfNoneMatchDep = Annotated[Preconditions, Depends(if_none_match)]
+"""A read's precondition: ``If-None-Match`` only."""

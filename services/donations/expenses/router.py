@@ -16,7 +16,7 @@ from kit.errors import (
     Unprocessable,
     problem_responses,
 )
-from kit.etags import PreconditionsDep
+from kit.etags import IfMatchDep, IfNoneMatchDep
 from kit.idempotency import Created, IdempotentCreate, IdempotentCreateDep
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep
@@ -179,7 +179,7 @@ async def approve_expense(
     campaign: LockedCampaign,
     expense: ExpenseToApprove,
     session: SessionDep,
-    preconditions: PreconditionsDep,
+    preconditions: IfMatchDep,
     create: IdempotentCreateDep,
 ) -> Response:
     async def approve() -> Expense:
@@ -208,7 +208,7 @@ async def reject_expense(
     data: ExpenseRejection,
     expense: ExpenseToReject,
     session: SessionDep,
-    preconditions: PreconditionsDep,
+    preconditions: IfMatchDep,
     create: IdempotentCreateDep,
 ) -> Response:
     async def reject() -> Expense:
@@ -244,7 +244,7 @@ async def pay_expense(
     campaign: HeldCampaign,
     expense: ExpenseToPay,
     session: SessionDep,
-    preconditions: PreconditionsDep,
+    preconditions: IfMatchDep,
     create: IdempotentCreateDep,
 ) -> Response:
     async def pay() -> Expense:
@@ -281,7 +281,7 @@ async def list_expenses(
     },
 )
 async def get_expense(
-    principal: ExpensesRead, expense: ValidExpense, preconditions: PreconditionsDep
+    principal: ExpensesRead, expense: ValidExpense, preconditions: IfNoneMatchDep
 ) -> Response:
     tag = service.etag(expense)
     if preconditions.unchanged(tag):

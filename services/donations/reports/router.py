@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from kit import etags
 from kit.db import SessionDep
 from kit.errors import Unprocessable, problem_responses
-from kit.etags import PreconditionsDep
+from kit.etags import IfNoneMatchDep
 from kit.pagination import Page, PageParamsDep
 from services.donations.campaigns.exceptions import CampaignNotFound
 from services.donations.reports import export, service
@@ -87,7 +87,7 @@ async def get_report(
     *,
     campaign: PublicCampaign,
     session: SessionDep,
-    preconditions: PreconditionsDep,
+    preconditions: IfNoneMatchDep,
     fmt: FormatQuery = Format.JSON,
 ) -> Response:
     report = await service.build(session, campaign)
@@ -132,7 +132,7 @@ async def list_public_donations(
     campaign: PublicCampaign,
     session: SessionDep,
     params: PageParamsDep,
-    preconditions: PreconditionsDep,
+    preconditions: IfNoneMatchDep,
     fmt: FormatQuery = Format.JSON,
     accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
