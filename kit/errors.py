@@ -257,15 +257,23 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     cls = _STATUS_PROBLEMS.get(exc.status_code)
     if cls is None:
         # A status we have no class for (405, 406...): render it faithfully all the same.
+        headers = dict(exc.headers or {})
+        detail = None
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers["Allow"] = allowed
+            detail = (
+                f"{request.method} is not allowed on {request.url.path}; "
+                + (f"it allows {allowed}" if allowed else "it allows no method")
+            )
         document = ProblemDocument(
             type=f"{TYPE_PREFIX}http-{exc.status_code}",
             title=str(exc.detail),
             status=exc.status_code,
+            detail=detail,
             instance=request.url.path,
         )
-        headers = dict(exc.headers or {})
-        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
-            headers["Allow"] = allowed
         return Response(
             orjson.dumps(document.model_dump(exclude_none=True)),
             status_code=exc.status_code,
