@@ -263,9 +263,8 @@ async def _on_http(request: Request, exc: Exception) -> Response:
             allowed = _allowed_methods(request)
             if allowed:
                 headers["Allow"] = allowed
-            detail = (
-                f"{request.method} is not allowed on {request.url.path}; "
-                + (f"it allows {allowed}" if allowed else "it allows no method")
+            detail = f"{request.method} is not allowed on {request.url.path}; " + (
+                f"it allows {allowed}" if allowed else "it allows no method"
             )
         document = ProblemDocument(
             type=f"{TYPE_PREFIX}http-{exc.status_code}",
