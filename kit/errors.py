@@ -293,6 +293,14 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 _UNREADABLE_BODY = "The body could not be read (not UTF-8)"
 
 
+def _add_unreadable_body(responses: dict[str, Any], problem: dict[str, Any]) -> None:
+    unreadable = responses.setdefault(
+        "400", {"description": _UNREADABLE_BODY, "content": dict(problem)}
+    )
+    if _UNREADABLE_BODY not in unreadable.get("description", ""):
+        unreadable["description"] += f"; {_UNREADABLE_BODY}"
+
+
 def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
     """Make an app's OpenAPI document say what its errors really are: every problem answer
     is ``application/problem+json`` with a ``ProblemDocument`` body. FastAPI files a
@@ -324,9 +332,7 @@ def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
                 if Unprocessable.title not in invalid.get("description", ""):
                     invalid["description"] += f"; {Unprocessable.title}"
             if "requestBody" in operation:
-                responses.setdefault(
-                    "400", {"description": _UNREADABLE_BODY, "content": dict(problem)}
-                )
+                _add_unreadable_body(responses, problem)
     for name in ("HTTPValidationError", "ValidationError"):  # FastAPI's, if now unused
         schema = schemas.pop(name, None)
         if schema is not None and f'"#/components/schemas/{name}"'.encode() in orjson.dumps(

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
+from kit.errors import BadRequest
+
 # etagc: "!" and "#" to "~" except the quote, plus obs-text (bytes 0x80-0xFF, read as Latin-1).
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
 
@@ -49,6 +51,36 @@ def parse(header: str) -> list[EntityTag] | AnyTag | None:
         tags.append(EntityTag(match.group(2), weak=match.group(1) is not None))
         position = match.end()
     return tags or None
+
+
+class MalformedIfMatch(BadRequest):
+    """``If-Match`` that is not ``*`` nor a list of entity tags: entity tags are quoted
+    (``"3"``, ``W/"3"``), so ``If-Match: 3`` is refused as malformed, never taken for a
+    mismatch (which would claim the resource changed when the client only left out the
+    quotes)."""
+
+    slug, title = "malformed-if-match", "If-Match is not a list of quoted entity tags"
+
+
+def if_match_tags(header: str) -> list[EntityTag] | AnyTag:
+    """The tags of an ``If-Match`` value, or ``ANY``; raises :class:`MalformedIfMatch`
+    (400) naming the value and the quoted form it probably meant."""
+    tags = parse(header)
+    if tags is not None:
+        return tags
+    bare = header.strip()
+    suggestion = f'"{bare}"' if bare and _TAG.fullmatch(f'"{bare}"') else '"3"'
+    raise MalformedIfMatch(
+        f"If-Match {header!r} is not a list of entity tags: entity tags are quoted "
+        f"(RFC 9110 section 8.8.3), e.g. If-Match: {suggestion}, or the ETag exactly as "
+        "it was read, or *"
+    )
+
+
+def checked_if_match(header: str) -> str:
+    """``header`` itself, once :func:`if_match_tags` found it well-formed (else 400)."""
+    if_match_tags(header)
+    return header
 
 
 def none_match(header: str | None, current: EntityTag) -> bool:

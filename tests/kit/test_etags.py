@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from kit.etags import ANY, EntityTag, match, none_match, not_modified, parse
+from kit.etags import (
+    ANY,
+    EntityTag,
+    MalformedIfMatch,
+    if_match_tags,
+    match,
+    none_match,
+    not_modified,
+    parse,
+)
 
 
 class TestParse:
@@ -55,6 +64,19 @@ class TestMatch:
 
     def test_a_weak_current_tag_never_matches(self) -> None:
         assert match('"2"', EntityTag("2", weak=True)) is False
+
+
+class TestIfMatchTags:
+    def test_reads_tags_and_star(self) -> None:
+        assert if_match_tags('"2", W/"3"') == [EntityTag("2"), EntityTag("3", weak=True)]
+        assert if_match_tags("*") is ANY
+
+    @pytest.mark.parametrize(("header", "example"), [("2", '"2"'), ("", '"3"'), ('"2', '"3"')])
+    def test_malformed_is_400_showing_the_quoted_form(self, header: str, example: str) -> None:
+        with pytest.raises(MalformedIfMatch) as raised:
+            if_match_tags(header)
+        assert raised.value.status == 400
+        assert f"If-Match: {example}" in str(raised.value.detail)
 
 
 class TestNotModified:

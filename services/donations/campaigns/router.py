@@ -178,13 +178,11 @@ def check_if_match(campaign: Campaign, header: str | None, *, required: bool) ->
                 "a change made since is not overwritten unseen"
             )
         return
-    tags = etags.parse(header)
+    tags = etags.if_match_tags(header)
     if isinstance(tags, etags.AnyTag):
         return
     version = str(campaign.version)
-    if tags is None or not any(
-        not tag.weak and tag.opaque.split("-", 1)[0] == version for tag in tags
-    ):
+    if not any(not tag.weak and tag.opaque.split("-", 1)[0] == version for tag in tags):
         raise CampaignChanged(
             f"If-Match {header} does not name the campaign's version {version}; read it "
             "again and reapply your change"
@@ -305,6 +303,7 @@ async def get_campaign(
             HostFixed,
             CampaignSettled,
             CampaignChanged,
+            etags.MalformedIfMatch,
             Unprocessable,
             InvalidCampaignPeriod,
             InvalidCoOrganiser,
@@ -346,6 +345,7 @@ async def update_campaign(
             CampaignHoldsGoods,
             IdempotencyInProgress,
             CampaignChanged,
+            etags.MalformedIfMatch,
             Unprocessable,
             IdempotencyKeyReused,
         ),

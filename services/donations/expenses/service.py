@@ -82,7 +82,8 @@ async def _locked(
     expense = await repo.get_for_update(campaign.id, expense_id)
     if expense is None:
         raise ExpenseNotFound(f"no expense {expense_id} in campaign {campaign.id}")
-    if if_match is not None and not etags.match(if_match, etag(expense)):
+    # A malformed If-Match is a 400 saying so (tags are quoted), not a mismatch.
+    if if_match is not None and not etags.match(etags.checked_if_match(if_match), etag(expense)):
         raise PreconditionFailed(
             f"expense {expense.id} is at version {expense.version} (ETag {etag(expense)}); "
             "read it again before deciding"
