@@ -63,6 +63,16 @@ def receipt_number(year: int, number: int) -> str:
     return f"{year}-{number:06d}"
 
 
+def channel_of(campaign: Campaign, data: DonationCreate) -> Channel:
+    """The donation's channel; one that names none came in on the host's platform if the
+    campaign raises on one, else it is :attr:`Channel.UNSPECIFIED`: never a guess that
+    reports would then show as a fact. (A CSV import's rows always name one: the file is
+    a host platform's export, so an empty cell is ``host_platform``.)"""
+    if data.channel is not None:
+        return data.channel
+    return Channel.HOST_PLATFORM if campaign.host_platform else Channel.UNSPECIFIED
+
+
 async def record(repo: DonationRepository, campaign: Campaign, data: DonationCreate) -> Donation:
     """Record a money donation: the donation, its receipt number, the donor tally, the
     ledger entry (cash in, the campaign's restricted fund credited) and the event."""
@@ -70,11 +80,12 @@ async def record(repo: DonationRepository, campaign: Campaign, data: DonationCre
     donated_at = not_in_future(data.donated_at, now, "donated_at")
     campaigns.require_open(campaign, "donations are recorded")
     campaigns.require_within_period(campaign, donated_at, "donated_at")
+    channel = channel_of(campaign, data)
     if data.external_id is not None:
-        earlier = await repo.by_external_id(campaign.foundation_id, data.channel, data.external_id)
+        earlier = await repo.by_external_id(campaign.foundation_id, channel, data.external_id)
         if earlier is not None:
             raise DuplicateTransaction(
-                f"{data.channel.value} transaction {data.external_id!r} is already recorded "
+                f"{channel.value} transaction {data.external_id!r} is already recorded "
                 f"as donation {earlier.id}",
                 errors=[
                     FieldProblem(field="external_id", message="already recorded", code="duplicate")
@@ -131,7 +142,7 @@ async def _store(
         entries = await ledger.post_many(
             ledger_repo,
             foundation_id,
-            [_entry(campaign.id, ids[i], gifts[i][0]) for i in batch],
+            [_entry(campaign, ids[i], gifts[i][0]) for i in batch],
         )
         donations = [
             _donation(
@@ -154,8 +165,9 @@ async def _store(
     return stored
 
 
-def _entry(campaign_id: uuid.UUID, donation_id: uuid.UUID, data: DonationCreate) -> ledger.NewEntry:
+def _entry(campaign: Campaign, donation_id: uuid.UUID, data: DonationCreate) -> ledger.NewEntry:
     amount = data.amount.to_money()
+    campaign_id = campaign.id
     return ledger.NewEntry(
         kind=EntryKind.DONATION,
         fund_id=campaign_id,
@@ -167,7 +179,7 @@ def _entry(campaign_id: uuid.UUID, donation_id: uuid.UUID, data: DonationCreate)
             currency=amount.currency,
             minor=amount.minor,
         ),
-        memo=f"donation via {data.channel.value}",
+        memo=f"donation via {channel_of(campaign, data).value}",
     )
 
 
@@ -189,7 +201,7 @@ def _donation(
         foundation_id=campaign.foundation_id,
         amount_minor=amount.minor,
         currency=amount.currency,
-        channel=data.channel,
+        channel=channel_of(campaign, data),
         external_id=data.external_id,
         donor_name=data.donor_name,
         anonymous=data.anonymous,
@@ -371,7 +383,11 @@ async def import_csv(
     parsed = imports.parse_rows(
         imports.decode(body), default_currency=campaign.currency, latest=now + CLOCK_SKEW
     )
-    keys = [(r.data.channel, str(r.data.external_id)) for r in parsed if r.data is not None]
+    keys = [
+        (channel_of(campaign, r.data), str(r.data.external_id))
+        for r in parsed
+        if r.data is not None
+    ]
     recorded = await repo.recorded_transactions(campaign.foundation_id, keys)
 
     reports: list[ImportRowReport] = []
@@ -388,7 +404,7 @@ async def import_csv(
             problem = FieldProblem(field="donated_at", message=after, code="after_end")
             reports.append(_report(row.line, ImportRowStatus.INVALID, [problem]))
             continue
-        key = (row.data.channel, str(row.data.external_id))
+        key = (channel_of(campaign, row.data), str(row.data.external_id))
         earlier = recorded.get(key)
         if earlier is not None:
             where = (

@@ -153,6 +153,58 @@ class TestRecordDonation:
         assert donation["anonymous"] is False
 
 
+class TestChannel:
+    """A donation's channel is what the client says, else the host's platform for a
+    campaign raising on one, else ``unspecified``: never a guess."""
+
+    async def test_left_out_without_a_host_is_unspecified(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        response = await donate(client, campaign["id"], "10.00")
+        assert response.status_code == 201
+        assert response.json()["channel"] == "unspecified"
+
+    async def test_left_out_under_a_host_without_a_platform_is_unspecified(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(
+            client, host={"name": "深圳市社会公益基金会", "filing_number": "F-1"}
+        )
+        assert (await donate(client, campaign["id"], "10.00")).json()["channel"] == "unspecified"
+
+    async def test_left_out_under_a_host_platform_is_host_platform(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        host = {
+            "name": "深圳市社会公益基金会",
+            "filing_number": "F-1",
+            "platform": "Tencent Charity",
+        }
+        campaign = await create_campaign(client, host=host)
+        assert (await donate(client, campaign["id"], "10.00")).json()["channel"] == "host_platform"
+
+    @pytest.mark.parametrize("channel", ["wechat_pay", "alipay", "bank_transfer", "cash"])
+    async def test_a_channel_given_is_kept(self, client: httpx.AsyncClient, channel: str) -> None:
+        host = {
+            "name": "深圳市社会公益基金会",
+            "filing_number": "F-1",
+            "platform": "Tencent Charity",
+        }
+        campaign = await create_campaign(client, host=host)
+        response = await donate(client, campaign["id"], "10.00", channel=channel)
+        assert response.json()["channel"] == channel
+        listed = (await client.get(f"/api/v1/campaigns/{campaign['id']}/donations")).json()
+        assert [d["channel"] for d in listed["items"]] == [channel]
+
+    async def test_the_same_transaction_id_without_a_channel_is_recorded_once(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        assert (await donate(client, campaign["id"], "1", external_id="T-1")).status_code == 201
+        again = await donate(client, campaign["id"], "1", external_id="T-1")
+        assert again.status_code == 409
+        assert again.json()["detail"].startswith("unspecified transaction 'T-1'")
+
+
 class TestIdempotency:
     async def test_replay_returns_the_first_answer(self, client: httpx.AsyncClient) -> None:
         campaign = await create_campaign(client)
