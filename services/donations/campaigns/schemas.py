@@ -188,7 +188,9 @@ class CampaignRead(BaseModel):
     co_organisers: list[CoOrganiserRead]
     goal: MoneyOut
     raised: MoneyOut = Field(
-        description="donations less refunds, in the campaign's currency (see raised_by_currency)"
+        description="donations less refunds in the campaign's (the goal's) currency only, for "
+        "progress towards the goal; donations in other currencies are accepted and counted in "
+        "`raised_by_currency`, `held` and `donation_count`, never converted unseen"
     )
     raised_by_currency: list[MoneyOut] = Field(description="donations less refunds, per currency")
     held: list[MoneyOut] = Field(description="money the campaign holds now, per currency")

@@ -7,7 +7,12 @@ import pytest
 from fastapi import FastAPI
 
 from kit.identity import DEFAULT_SCOPES, Scope
-from tests.services.donations.factories import create_campaign, donate
+from tests.services.donations.factories import (
+    create_campaign,
+    donate,
+    fund_balance,
+    public_client,
+)
 from tests.support import client_for, principal
 
 BAD_AMOUNTS = [
@@ -106,6 +111,31 @@ class TestRecordDonation:
         ]
         assert read["held"] == read["raised_by_currency"]
         assert read["donation_count"] == 2
+
+    async def test_a_donation_in_another_currency_shows_in_every_total(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        # Accepted (sums stay per currency, never converted unseen), and never left out:
+        # `raised` is the goal's currency, for the progress bar; every other figure names
+        # every currency.
+        campaign = await create_campaign(client, currency="CNY")
+        assert (await donate(client, campaign["id"], "25.00", currency="USD")).status_code == 201
+        usd = {"amount": "25.00", "currency": "USD"}
+
+        read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
+        assert read["raised"] == {"amount": "0.00", "currency": "CNY"}
+        assert read["raised_by_currency"] == read["held"] == [usd]
+        assert read["donation_count"] == 1
+        [listed] = (await client.get("/api/v1/campaigns")).json()["items"]
+        assert listed["raised_by_currency"] == [usd]
+        async with public_client(app) as anyone:
+            report = (await anyone.get(f"/api/v1/campaigns/{campaign['id']}/report")).json()
+        assert {r["currency"]: r["net"] for r in report["raised"]} == {
+            "CNY": {"amount": "0.00", "currency": "CNY"},
+            "USD": usd,
+        }
+        assert report["balance"]["cash"] == [usd]
+        assert await fund_balance(client, campaign["id"], "donations") == {"USD": "-25.00"}
 
     async def test_a_gift_received_after_the_period_is_422_naming_donated_at(
         self, client: httpx.AsyncClient
