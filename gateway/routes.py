@@ -2,7 +2,9 @@
 read without a key.
 
 Services serve the same ``/api/v1/...`` paths as the gateway, so a path is forwarded
-unchanged. A table entry matches its prefix exactly or followed by ``/``.
+unchanged. A table entry matches its prefix exactly or followed by ``/``. A prefix may hold
+``{name}`` segments, each standing for one id (as in ``PUBLIC_READS``): such an entry sends
+one area of another service's paths elsewhere, so it comes before that service's entry.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
+    # A foundation's campaigns are the donations service's, under the foundation's path.
+    Route("/api/v1/foundations/{foundation_id}/campaigns", "donations"),
     Route("/api/v1/campaigns", "donations"),
     Route("/api/v1/ledger", "donations"),
     Route("/api/v1/stock", "donations"),
@@ -30,12 +34,13 @@ ROUTES: tuple[Route, ...] = (
 )
 
 # GET (and HEAD) requests of these paths pass without an API key, and reach the service with no
-# identity: what is published for everyone (a campaign's transparency report, its
-# disclosures). A ``{name}`` segment stands for one id (a UUID in hex, with or without
+# identity: what is published for everyone (a foundation's list of campaigns, a campaign's
+# transparency report, its disclosures). A ``{name}`` segment stands for one id (a UUID in hex, with or without
 # hyphens); nothing else matches it, so ``/report/`` or ``/report/../x`` stays closed.
 # The service must serve each of them from a public router (``kit.app``), or it will
 # refuse the request for want of an identity.
 PUBLIC_READS: tuple[str, ...] = (
+    "/api/v1/foundations/{foundation_id}/campaigns",
     "/api/v1/campaigns/{campaign_id}/report",
     "/api/v1/campaigns/{campaign_id}/report/donations",
     "/api/v1/campaigns/{campaign_id}/disclosures",
@@ -67,6 +72,13 @@ def _paths_pattern(templates: Iterable[str], parameter: str) -> re.Pattern[str]:
     return re.compile("(?:" + "|".join(alternatives) + ")")
 
 
+def _prefix_pattern(prefix: str) -> re.Pattern[str]:
+    """A templated route prefix, matching as a prefix does: the path itself, or followed
+    by ``/`` and anything."""
+    either = f"(?:{_ID_SEGMENT}|{_TEMPLATE_SEGMENT})"
+    return re.compile(_paths_pattern([prefix], either).pattern + "(?:/.*)?", re.DOTALL)
+
+
 # The services, in the order the API document lists them.
 SERVICES: tuple[str, ...] = tuple(dict.fromkeys(route.service for route in ROUTES))
 
@@ -92,9 +104,18 @@ class RouteTable:
             Upstream(route.prefix, route.service, base_urls[route.service].rstrip("/"))
             for route in routes
         )
-        # (prefix, prefix + "/", upstream): a few startswith calls beat anything cleverer
-        # at this size.
-        self._entries = tuple((u.prefix, u.prefix + "/", u) for u in self.upstreams)
+        # (prefix, prefix + "/", pattern, upstream): a few startswith calls beat anything
+        # cleverer at this size. A templated prefix is matched by its static start, then
+        # by its pattern (an id, or a ``{name}`` of an API document, for each segment).
+        self._entries = tuple(
+            (
+                u.prefix.split("{", 1)[0],
+                u.prefix + "/",
+                _prefix_pattern(u.prefix) if "{" in u.prefix else None,
+                u,
+            )
+            for u in self.upstreams
+        )
         public = tuple(public_reads)
         # Compiled once: the check on the proxy path is one fullmatch, only for GETs and HEADs.
         self._public_paths = _paths_pattern(public, _ID_SEGMENT)
@@ -106,8 +127,11 @@ class RouteTable:
         self._import_endings = tuple({"/" + path.rsplit("/", 1)[1] for path in uploads})
 
     def match(self, path: str) -> Upstream | None:
-        for prefix, with_slash, upstream in self._entries:
-            if path.startswith(with_slash) or path == prefix:
+        for prefix, with_slash, pattern, upstream in self._entries:
+            if pattern is not None:
+                if path.startswith(prefix) and pattern.fullmatch(path) is not None:
+                    return upstream
+            elif path.startswith(with_slash) or path == prefix:
                 return upstream
         return None
 

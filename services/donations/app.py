@@ -19,6 +19,7 @@ from services.donations.foundations.service import consumers as foundation_consu
 from services.donations.grants.router import router as grants_router
 from services.donations.ledger.conversions.router import router as conversions_router
 from services.donations.ledger.router import router as ledger_router
+from services.donations.reports.router import foundation_router as public_campaigns_router
 from services.donations.reports.router import router as reports_router
 from services.donations.settings import DonationsSettings
 from services.donations.supplies.router import router as supplies_router
@@ -56,7 +57,7 @@ def create_app(
             disclosures_router,
         ],
         # Answered without the gateway's identity token: what anyone may read.
-        public_routers=[reports_router, public_disclosures_router],
+        public_routers=[reports_router, public_disclosures_router, public_campaigns_router],
         consumers=CONSUMERS,
         database=database,
         bus=bus,

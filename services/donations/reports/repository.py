@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
-from services.donations.campaigns.models import Campaign
+from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.donations.models import CampaignTally, Channel, Donation
 from services.donations.foundations.models import FoundationCopy
 from services.donations.ledger.models import GENESIS_HASH, LedgerHead, LedgerTotal
@@ -110,6 +110,21 @@ class ReportRepository:
     async def campaign(self, campaign_id: uuid.UUID) -> Campaign | None:
         """The campaign, whoever's it is: the report is public."""
         return await self.session.get(Campaign, campaign_id)
+
+    async def public_campaigns(
+        self,
+        foundation_id: uuid.UUID,
+        params: PageParams,
+        *,
+        status: CampaignStatus | None = None,
+    ) -> Sequence[Campaign]:
+        """The foundation's campaigns out of draft (or in ``status``), newest first."""
+        stmt = select(Campaign).where(
+            Campaign.foundation_id == foundation_id, Campaign.status != CampaignStatus.DRAFT
+        )
+        if status is not None:
+            stmt = stmt.where(Campaign.status == status)
+        return (await self.session.execute(params.apply(stmt, Campaign.id))).scalars().all()
 
     async def foundation_name(self, foundation_id: uuid.UUID) -> str | None:
         copy = await self.session.get(FoundationCopy, foundation_id)

@@ -18,10 +18,14 @@ from kit.app import SessionDep
 from kit.errors import Unprocessable, problem_responses
 from kit.pagination import Page, PageParamsDep, cut_page
 from services.donations.campaigns.exceptions import CampaignNotFound
-from services.donations.campaigns.models import Campaign
+from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.reports import export, service
 from services.donations.reports.repository import ReportRepository
-from services.donations.reports.schemas import PublicDonationRead, ReportRead
+from services.donations.reports.schemas import (
+    PublicCampaignRead,
+    PublicDonationRead,
+    ReportRead,
+)
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign_id}/report", tags=["transparency"])
 
@@ -174,3 +178,49 @@ async def list_public_donations(
         items=[service.public_donation(d, language) for d in donations], next_cursor=next_cursor
     )
     return Response(page.model_dump_json().encode(), media_type="application/json", headers=headers)
+
+
+# A foundation's campaigns, for anyone: the gateway routes this path of the foundations'
+# area to the donations service, and lets it through without a key.
+foundation_router = APIRouter(
+    prefix="/api/v1/foundations/{foundation_id}/campaigns", tags=["transparency"]
+)
+
+
+class PublicStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    SETTLED = "settled"
+
+
+@foundation_router.get(
+    "",
+    response_model=Page[PublicCampaignRead],
+    summary="A foundation's public campaigns (no key needed)",
+    description=(
+        "Newest first (by creation), paged by `limit` and `cursor`: every campaign of the "
+        "foundation that is open, closed or settled, never a draft, with its headline "
+        "figures (raised per currency, donation count, unique donors) and the path of its "
+        "report. `status` narrows the list to one state. A foundation without public "
+        "campaigns, or unknown here, has an empty list. May be cached for 30 seconds."
+    ),
+    responses=problem_responses(Unprocessable),
+)
+async def list_public_campaigns(
+    foundation_id: uuid.UUID,
+    response: Response,
+    repo: ReportRepositoryDep,
+    params: PageParamsDep,
+    status: Annotated[
+        PublicStatus | None, Query(description="only campaigns in this state (never `draft`)")
+    ] = None,
+) -> Page[PublicCampaignRead]:
+    rows = await service.public_campaigns(
+        repo, foundation_id, params, status=CampaignStatus(status) if status else None
+    )
+    campaigns, next_cursor = cut_page(rows, params, lambda c: c.id)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return Page(
+        items=await service.public_campaign_reads(repo, foundation_id, campaigns),
+        next_cursor=next_cursor,
+    )

@@ -21,6 +21,7 @@ from kit.money import MoneyOut
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignNotFound
 from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.campaigns.repository import CampaignRepository, Totals
 from services.donations.ledger.models import EXPENSE_PREFIX, Account, EntryKind
 from services.donations.reports.repository import (
     DonationRow,
@@ -38,6 +39,7 @@ from services.donations.reports.schemas import (
     HostRead,
     InKindRead,
     LedgerHeadRead,
+    PublicCampaignRead,
     PublicDonationRead,
     RaisedRead,
     RecipientItemRead,
@@ -161,6 +163,45 @@ def _facts(campaign: Campaign, foundation_name: str | None) -> CampaignFacts:
         host=host,
         co_organisers=co_organisers,
     )
+
+
+async def public_campaigns(
+    repo: ReportRepository,
+    foundation_id: uuid.UUID,
+    params: PageParams,
+    *,
+    status: CampaignStatus | None = None,
+) -> Sequence[Campaign]:
+    """A page (``limit + 1`` rows, for :func:`kit.pagination.cut_page`) of the
+    foundation's public campaigns: open, closed and settled, never drafts; newest first.
+    An unknown foundation has none."""
+    return await repo.public_campaigns(foundation_id, params, status=status)
+
+
+async def public_campaign_reads(
+    repo: ReportRepository, foundation_id: uuid.UUID, campaigns: Sequence[Campaign]
+) -> list[PublicCampaignRead]:
+    """The list's items: facts and headline figures (from the ledger's running totals)."""
+    if not campaigns:
+        return []
+    name = await repo.foundation_name(foundation_id)
+    totals = await CampaignRepository(repo.session).totals([c.id for c in campaigns])
+    reads = []
+    for campaign in campaigns:
+        figures = totals.get(campaign.id, Totals())
+        raised = {campaign.currency: 0, **figures.raised}
+        reads.append(
+            PublicCampaignRead(
+                **_facts(campaign, name).model_dump(),
+                opened_at=campaign.opened_at,
+                settled_at=campaign.settled_at,
+                raised=[MoneyOut.from_minor(m, c) for c, m in sorted(raised.items())],
+                donation_count=figures.donation_count,
+                unique_donors=figures.unique_donors,
+                report=f"/api/v1/campaigns/{campaign.id}/report",
+            )
+        )
+    return reads
 
 
 async def build(
