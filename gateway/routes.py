@@ -35,8 +35,9 @@ ROUTES: tuple[Route, ...] = (
 
 # GET (and HEAD) requests of these paths pass without an API key, and reach the service with no
 # identity: what is published for everyone (a foundation's list of campaigns, a campaign's
-# transparency report, its disclosures). A ``{name}`` segment stands for one id (a UUID in hex, with or without
-# hyphens); nothing else matches it, so ``/report/`` or ``/report/../x`` stays closed.
+# transparency report, its disclosures). A ``{name}`` segment stands for one id (a UUID in
+# hex, with or without hyphens); nothing else matches it, so ``/report/`` or
+# ``/report/../x`` stays closed.
 # The service must serve each of them from a public router (``kit.app``), or it will
 # refuse the request for want of an identity.
 PUBLIC_READS: tuple[str, ...] = (

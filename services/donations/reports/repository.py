@@ -265,8 +265,9 @@ class ReportRepository:
         ]
 
     async def donations(self, campaign_id: uuid.UUID, params: PageParams) -> list[DonationRow]:
-        """A page of the campaign's donations, newest first (``limit + 1`` rows), with only
-        the columns a public list shows or needs for masking: never the contact."""
+        """A page of the campaign's donations, most recently recorded first (by id, not
+        ``donated_at``; ``limit + 1`` rows), with only the columns a public list shows or
+        needs for masking: never the contact."""
         stmt = (
             select(
                 Donation.id,

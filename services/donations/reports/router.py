@@ -132,7 +132,9 @@ async def get_report(
     response_model=Page[PublicDonationRead],
     summary="A campaign's donations as the public may see them (no key needed)",
     description=(
-        "Newest first. Each donation's amount, what of it was refunded, channel, time and "
+        "Most recently recorded first (by when each was recorded, not by `donated_at`: an "
+        "import of old gifts lists them first). Each donation's amount, what of it was "
+        "refunded, channel, time and "
         "the donor as shown publicly: the name only if the donor consented to be named, "
         "else its first character and `**`, or 匿名 (`Anonymous` when `Accept-Language` "
         "prefers English) when there is no name. Contacts are never shown. "

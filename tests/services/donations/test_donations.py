@@ -183,6 +183,27 @@ class TestRecordDonation:
         assert donation["anonymous"] is False
 
 
+class TestListDonations:
+    async def test_most_recently_recorded_come_first_whatever_their_donated_at(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        # "Newest first" is by recording: a gift of last year recorded now (as a CSV import
+        # of an old export does) comes before today's gift recorded a moment earlier.
+        campaign = await create_campaign(client, starts_at="2020-01-01T00:00:00Z")
+        today = (await donate(client, campaign["id"], "1.00")).json()
+        old = (
+            await donate(client, campaign["id"], "2.00", donated_at="2020-01-28T09:05:00+08:00")
+        ).json()
+        base = f"/api/v1/campaigns/{campaign['id']}"
+
+        listed = (await client.get(f"{base}/donations")).json()["items"]
+        async with public_client(app) as anyone:
+            public = (await anyone.get(f"{base}/report/donations")).json()["items"]
+
+        assert [d["id"] for d in listed] == [d["id"] for d in public] == [old["id"], today["id"]]
+        assert listed[0]["donated_at"] < listed[1]["donated_at"]
+
+
 class TestChannel:
     """A donation's channel is what the client says, else the host's platform for a
     campaign raising on one, else ``unspecified``: never a guess."""
