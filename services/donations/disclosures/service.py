@@ -1,6 +1,6 @@
 """Disclosures (信息公开) under the Charity Law, and their calendar. Never commits.
 
-The rules (``shared/domain.md``): a campaign that runs over six months discloses at least
+The rules (the Charity Law's, see ``docs/architecture.md``): a campaign that runs over six months discloses at least
 every three months, and every campaign discloses the whole of it within three months
 after it ends. Here:
 
