@@ -29,6 +29,7 @@ from services.donations.log.sequencer import Sequencer
 from services.donations.log.signing import load_signer
 from services.donations.purchases.router import router as purchases_router
 from services.donations.refunds.router import router as refunds_router
+from services.donations.reports.router import foundation_router as public_campaigns_router
 from services.donations.reports.router import router as reports_router
 from services.donations.settings import DonationsSettings
 from services.donations.supplies.router import router as stock_router
@@ -81,7 +82,13 @@ def create_app(
             disclosures_router,
         ],
         # Answered without the gateway's identity token: what anyone may read.
-        public_routers=[reports_router, public_disclosures_router, log_router, log_keys_router],
+        public_routers=[
+            reports_router,
+            public_disclosures_router,
+            public_campaigns_router,
+            log_router,
+            log_keys_router,
+        ],
         consumers=CONSUMERS,
         workers=workers(settings),
         database=database,

@@ -1,8 +1,8 @@
 """Disclosures (信息公开) under the Charity Law, and their calendar. Never commits.
 
-The rules (``shared/domain.md``): a campaign that runs over six months discloses at least
-every three months, and every campaign discloses the whole of it within three months
-after it ends. Here:
+The rules (the Charity Law's, see ``docs/architecture.md``): a campaign that runs over six
+months discloses at least every three months, and every campaign discloses the whole of it
+within three months after it ends. Here:
 
 - a campaign's *end* is ``ends_at``, or ``closed_at`` if it was closed earlier; an open
   campaign without ``ends_at`` is ongoing and has no end yet;

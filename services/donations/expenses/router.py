@@ -120,6 +120,7 @@ DECISION_PROBLEMS = (
     CampaignNotFound,
     ExpenseNotFound,
     PreconditionFailed,
+    etags.MalformedIfMatch,
     ExpenseAlreadyDecided,
     Unprocessable,
 )
@@ -232,6 +233,7 @@ async def reject_expense(
         CampaignNotFound,
         ExpenseNotFound,
         PreconditionFailed,
+        etags.MalformedIfMatch,
         ExpenseNotApproved,
         CampaignNotSpendable,
         InsufficientFunds,

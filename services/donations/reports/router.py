@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
@@ -18,9 +19,14 @@ from kit.errors import Unprocessable, problem_responses
 from kit.etags import IfNoneMatchDep
 from kit.pagination import Page, PageParamsDep
 from services.donations.campaigns.exceptions import CampaignNotFound
+from services.donations.campaigns.models import CampaignStatus
 from services.donations.reports import export, service
 from services.donations.reports.dependencies import PublicCampaign
-from services.donations.reports.schemas import PublicDonationRead, ReportRead
+from services.donations.reports.schemas import (
+    PublicCampaignRead,
+    PublicDonationRead,
+    ReportRead,
+)
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign_id}/report", tags=["transparency"])
 
@@ -112,7 +118,9 @@ async def get_report(
     response_model=Page[PublicDonationRead],
     summary="A campaign's donations as the public may see them (no key needed)",
     description=(
-        "Newest first. Each donation's amount, what of it was refunded, channel, time and "
+        "Most recently recorded first (by when each was recorded, not by `donated_at`: an "
+        "import of old gifts lists them first). Each donation's amount, what of it was "
+        "refunded, channel, time and "
         "the donor as shown publicly: the name only if the donor consented to be named, "
         "else its first character and `**`, or 匿名 (`Anonymous` when `Accept-Language` "
         "prefers English) when there is no name. Contacts are never shown. "
@@ -155,3 +163,44 @@ async def list_public_donations(
     found = await service.donations_page(session, campaign, params)
     page = params.page(found, lambda d: service.public_donation(d, language))
     return Response(page.model_dump_json().encode(), media_type="application/json", headers=headers)
+
+
+# A foundation's campaigns, for anyone: the gateway routes this path of the foundations'
+# area to the donations service, and lets it through without a key.
+foundation_router = APIRouter(
+    prefix="/api/v1/foundations/{foundation_id}/campaigns", tags=["transparency"]
+)
+
+
+class PublicStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    SETTLED = "settled"
+
+
+@foundation_router.get(
+    "",
+    response_model=Page[PublicCampaignRead],
+    summary="A foundation's public campaigns (no key needed)",
+    description=(
+        "Newest first (by creation), paged by `limit` and `cursor`: every campaign of the "
+        "foundation that is open, closed or settled, never a draft, with its headline "
+        "figures (raised per currency, donation count, unique donors) and the path of its "
+        "report. `status` narrows the list to one state. A foundation without public "
+        "campaigns, or unknown here, has an empty list. May be cached for 30 seconds."
+    ),
+    responses=problem_responses(Unprocessable),
+)
+async def list_public_campaigns(
+    foundation_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    params: PageParamsDep,
+    status: Annotated[
+        PublicStatus | None, Query(description="only campaigns in this state (never `draft`)")
+    ] = None,
+) -> Page[PublicCampaignRead]:
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return await service.public_campaigns(
+        session, foundation_id, params, status=CampaignStatus(status) if status else None
+    )

@@ -41,6 +41,20 @@ class CampaignFacts(BaseModel):
     co_organisers: list[CoOrganiserRead]
 
 
+class PublicCampaignRead(CampaignFacts):
+    """A campaign as a foundation's public list shows it: its facts and headline figures;
+    the full account is its report."""
+
+    opened_at: dt.datetime | None
+    settled_at: dt.datetime | None
+    raised: list[MoneyOut] = Field(
+        description="donations less refunds, per currency; the campaign's own always"
+    )
+    donation_count: int = Field(description="number of money donations (人次)")
+    unique_donors: int
+    report: str = Field(description="the path of the campaign's public report")
+
+
 class RaisedRead(BaseModel):
     currency: str
     gross: MoneyOut = Field(description="money donated")

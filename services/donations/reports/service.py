@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database, transaction
 from kit.money import MoneyOut
-from kit.pagination import PageParams
+from kit.pagination import Page, PageParams
 from services.donations.campaigns.exceptions import CampaignNotFound
 from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.campaigns.repository import CampaignRepository, Totals
 from services.donations.distributions.models import RecipientKind
 from services.donations.ledger.models import EXPENSE_PREFIX, Account, EntryKind
 from services.donations.reports.repository import (
@@ -41,6 +42,7 @@ from services.donations.reports.schemas import (
     HostRead,
     InKindRead,
     LedgerHeadRead,
+    PublicCampaignRead,
     PublicDonationRead,
     RaisedRead,
     RecipientItemRead,
@@ -163,6 +165,49 @@ def _facts(campaign: Campaign, foundation_name: str | None) -> CampaignFacts:
         host=host,
         co_organisers=co_organisers,
     )
+
+
+async def public_campaigns(
+    session: AsyncSession,
+    foundation_id: uuid.UUID,
+    params: PageParams,
+    *,
+    status: CampaignStatus | None = None,
+) -> Page[PublicCampaignRead]:
+    """A page of the foundation's public campaigns: open, closed and settled, never
+    drafts; newest first. An unknown foundation has none."""
+    rows = await ReportRepository(session).public_campaigns(foundation_id, params, status=status)
+    page = params.page(rows, lambda campaign: campaign)
+    return Page(
+        items=await public_campaign_reads(session, foundation_id, page.items),
+        next_cursor=page.next_cursor,
+    )
+
+
+async def public_campaign_reads(
+    session: AsyncSession, foundation_id: uuid.UUID, campaigns: Sequence[Campaign]
+) -> list[PublicCampaignRead]:
+    """The list's items: facts and headline figures (from the ledger's running totals)."""
+    if not campaigns:
+        return []
+    name = await ReportRepository(session).foundation_name(foundation_id)
+    totals = await CampaignRepository(session).totals([c.id for c in campaigns])
+    reads = []
+    for campaign in campaigns:
+        figures = totals.get(campaign.id, Totals())
+        raised = {campaign.currency: 0, **figures.raised}
+        reads.append(
+            PublicCampaignRead(
+                **_facts(campaign, name).model_dump(),
+                opened_at=campaign.opened_at,
+                settled_at=campaign.settled_at,
+                raised=[MoneyOut.from_minor(m, c) for c, m in sorted(raised.items())],
+                donation_count=figures.donation_count,
+                unique_donors=figures.unique_donors,
+                report=f"/api/v1/campaigns/{campaign.id}/report",
+            )
+        )
+    return reads
 
 
 async def build(
