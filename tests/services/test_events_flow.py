@@ -25,10 +25,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from contracts.network import FoundationUpdatedV1
 from kit.db import transaction
 from kit.events import Consumer, Delivery, Event, InMemoryBus, JetStreamBus, export_schemas
 from kit.events.bus import Bus
-from kit.events.contracts import FoundationUpdatedV1
 from kit.events.inbox import inbox
 from kit.events.outbox import outbox, row_to_event
 from kit.events.runtime import BusNotShared
