@@ -70,6 +70,9 @@ def _create_key(env: dict[str, str], org: str, *extra: str) -> str:
 
 @pytest.fixture(scope="package")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """Started once per test process: the modules using it are marked
+    ``xdist_group("e2e")``, so that under ``-n`` one worker runs them all. Its ports,
+    databases and NATS stream are its own, so other test processes never meet it."""
     tmp = tmp_path_factory.mktemp("e2e")
     urls = _database_urls(tmp)
     secret = secrets.token_urlsafe(48)
