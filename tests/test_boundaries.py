@@ -1,6 +1,6 @@
 """The import boundaries of docs/architecture.md: kit imports no app, no service imports
-another, the gateway imports no service; event contracts live in `contracts` (kit imports none, they
-import only kit); the layers inside services/donations. The contracts live in
+another, the gateway imports no service; event contracts live in `contracts` (kit imports
+none, they import only kit); the layers inside services/donations. The contracts live in
 pyproject.toml ([tool.importlinter])."""
 
 from __future__ import annotations
