@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
+import contracts  # noqa: F401  (registers every producer's contracts for schemas())
 from fnet.apps import AppSpec
 from kit.db import Database, transaction
 from kit.events import Consumer, DeadLetterNotFound, dead_letters, export_schemas, outbox
