@@ -74,7 +74,11 @@ def create_app(
         configure_logging("gateway", level=settings.log_level, json=settings.json_logs)
         if settings.migrate_on_start:
             await asyncio.to_thread(upgrade, MIGRATIONS, settings.database_url)
-        db = database or Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
+        db = database or Database.from_url(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
         app.state.database = db
         authenticator.database = db
         await upstreams.open()

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -79,6 +80,18 @@ async def _on_database_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _on_pool_timeout(request: Request, exc: Exception) -> Response:
+    # Every pooled connection stayed taken for the pool's timeout: more load than the
+    # database connections can serve. Shed it; the client retries after a pause.
+    logger.warning("no database connection free in time")
+    return problem_response(
+        ServiceUnavailable(
+            "the service is at capacity; retry shortly", headers={"Retry-After": "1"}
+        ),
+        request.url.path,
+    )
+
+
 def create_service_app(
     *,
     name: str,
@@ -125,7 +138,9 @@ def create_service_app(
             if settings.migrate_on_start:
                 await asyncio.to_thread(upgrade, migrations, settings.database_url)
             db = database or Database.from_url(
-                settings.database_url, pool_size=settings.db_pool_size
+                settings.database_url,
+                pool_size=settings.db_pool_size,
+                pool_timeout=settings.db_pool_timeout_seconds,
             )
             stack.push_async_callback(db.dispose)
             app.state.database = db
@@ -155,6 +170,7 @@ def create_service_app(
     install_problem_handlers(app)
     app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(PoolTimeout, _on_pool_timeout)
 
     def readiness(request: Request) -> list[tuple[str, Any]]:
         checks: list[tuple[str, Any]] = [("database", request.app.state.database.ping)]

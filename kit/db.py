@@ -94,8 +94,26 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An engine tuned for the backend the URL names."""
+DEFAULT_POOL_SIZE = 10
+DEFAULT_POOL_TIMEOUT_SECONDS = 3.0
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT_SECONDS,
+) -> AsyncEngine:
+    """An engine tuned for the backend the URL names.
+
+    On PostgreSQL the pool holds at most ``pool_size`` connections, opened on first use and
+    then kept: no overflow, because an overflow connection is opened for one request and
+    closed after it (a TCP and TLS handshake and a backend process start per request, just
+    when the service is busiest). A request that finds every connection taken waits up to
+    ``pool_timeout`` seconds, in arrival order, then fails with
+    :class:`sqlalchemy.exc.TimeoutError`, which :mod:`kit.app` answers with a 503 and
+    ``Retry-After``: a short wait sheds load the database cannot take, instead of queueing
+    requests until their clients give up."""
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
@@ -103,8 +121,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     # No pre-ping: it is a round trip before every request. A connection cut by a server
     # restart fails its request instead (503, Retry-After), and SQLAlchemy then discards
     # every pooled connection older than the failure, so one request pays, not one per
-    # pooled connection (tests/services/donations/test_database_drop.py).
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    # pooled connection (tests/services/donations/test_database_drop.py). No recycling by
+    # age either: PostgreSQL closes no idle connection by itself, and a recycle is churn.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -157,8 +176,16 @@ class Database:
             )
 
     @classmethod
-    def from_url(cls, url: str, *, pool_size: int = 10) -> Database:
-        return cls(make_engine(url, pool_size=pool_size), owns_engine=True)
+    def from_url(
+        cls,
+        url: str,
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        pool_timeout: float = DEFAULT_POOL_TIMEOUT_SECONDS,
+    ) -> Database:
+        return cls(
+            make_engine(url, pool_size=pool_size, pool_timeout=pool_timeout), owns_engine=True
+        )
 
     def session(self, *, write: bool) -> AsyncSession:
         """A new session; ``write`` ones take SQLite's write lock at BEGIN."""
