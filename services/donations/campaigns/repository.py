@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
@@ -25,6 +25,13 @@ class Totals:
     unique_donors: int = 0
 
 
+# Built once: every request with a campaign in its path runs it, and a statement built per
+# call costs its construction and its cache key each time.
+_GET = select(Campaign).where(
+    Campaign.id == bindparam("campaign_id"), Campaign.foundation_id == bindparam("foundation_id")
+)
+
+
 class CampaignRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -33,10 +40,8 @@ class CampaignRepository:
         self.session.add(campaign)
 
     async def get(self, foundation_id: uuid.UUID, campaign_id: uuid.UUID) -> Campaign | None:
-        stmt = select(Campaign).where(
-            Campaign.id == campaign_id, Campaign.foundation_id == foundation_id
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        params = {"campaign_id": campaign_id, "foundation_id": foundation_id}
+        return (await self.session.execute(_GET, params)).scalar_one_or_none()
 
     async def get_for_update(
         self, foundation_id: uuid.UUID, campaign_id: uuid.UUID

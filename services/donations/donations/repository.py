@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import Integer, Table, Uuid, bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,6 +82,18 @@ _COUNT_NEW_DONORS_PG = text(
 )
 
 
+# A page of a campaign's donations, as kit.pagination.PageParams.apply shapes it (newest
+# first, one row more than the page), built once instead of on every list request.
+_PAGE = (
+    select(Donation)
+    # Typed here: a foreign key column's type is only copied from its target later.
+    .where(Donation.campaign_id == bindparam("campaign_id", type_=Uuid()))
+    .order_by(Donation.id.desc())
+    .limit(bindparam("rows", type_=Integer()))
+)
+_PAGE_AFTER = _PAGE.where(Donation.id < bindparam("after"))
+
+
 class DonationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -122,10 +134,11 @@ class DonationRepository:
         return found
 
     async def list(self, campaign_id: uuid.UUID, params: PageParams) -> Sequence[Donation]:
-        stmt = params.apply(
-            select(Donation).where(Donation.campaign_id == campaign_id), Donation.id
-        )
-        return (await self.session.execute(stmt)).scalars().all()
+        values: dict[str, Any] = {"campaign_id": campaign_id, "rows": params.limit + 1}
+        stmt = _PAGE
+        if params.after is not None:
+            stmt, values["after"] = _PAGE_AFTER, params.after
+        return (await self.session.execute(stmt, values)).scalars().all()
 
     def _dialect(self) -> str:
         return self.session.get_bind().dialect.name
