@@ -23,6 +23,7 @@ from kit.context import RequestContextMiddleware
 from kit.db import Database
 from kit.errors import install_problem_handlers
 from kit.head import HeadAsGet
+from kit.heap import frozen_heap
 from kit.identity import TokenSigner
 from kit.logs import configure_logging
 from kit.migrations import MigrationSet, upgrade
@@ -83,7 +84,8 @@ def create_app(
         authenticator.database = db
         await upstreams.open()
         try:
-            yield
+            with frozen_heap():
+                yield
         finally:
             await upstreams.close()
             authenticator.database = None

@@ -34,6 +34,7 @@ from kit.events.bus import Bus
 from kit.events.inbox import Consumer
 from kit.events.runtime import EventsRuntime, connect_bus
 from kit.head import HeadAsGet
+from kit.heap import frozen_heap
 from kit.identity import TokenVerifier, current_principal
 from kit.logs import configure_logging
 from kit.migrations import MigrationSet, upgrade
@@ -150,7 +151,8 @@ def create_service_app(
                 stack.push_async_callback(events.stop)
                 events.instrument(app.state.metrics)
                 app.state.events = events
-            yield
+            with frozen_heap():
+                yield
 
     app = FastAPI(
         title=title,
@@ -163,6 +165,10 @@ def create_service_app(
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        # FastAPI's own OpenTelemetry hooks look up the global providers on every request;
+        # we carry traceparent and measure with Prometheus ourselves (kit.context,
+        # kit.observability), so they are off.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.metrics = Metrics(name)
