@@ -16,9 +16,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.auth import Authenticator
 from gateway.keys.cache import KeyCache
 from gateway.openapi import ApiDocument, docs_router
-from gateway.proxy import Proxy, Upstreams
+from gateway.proxy import Proxy
 from gateway.routes import ROUTES, RouteTable
 from gateway.settings import GatewaySettings
+from gateway.upstream import Upstreams
 from kit.context import RequestContextMiddleware
 from kit.db import Database
 from kit.errors import install_problem_handlers
