@@ -176,6 +176,7 @@ class Process:
             stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{port}"
+        self.name = factory
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -188,7 +189,14 @@ class Process:
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=15)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            # Seen now and then for the donations service after intake at 64 connections
+            # (idle, pooled connections open, shutdown not finished); not diagnosed yet.
+            print(f"{self.name} did not stop within 15 s of SIGTERM; killed", file=sys.stderr)
+            self.process.kill()
+            self.process.wait()
 
 
 def _ratio_line(label: str, ratio: float, target: float) -> str:
