@@ -51,7 +51,7 @@ def _money(minor: int, currency: str) -> dict[str, str]:
 def create_app() -> FastAPI:
     dsn = os.environ["FNET_LEAN_DSN"]
     foundation_id = uuid.UUID(os.environ["FNET_LEAN_FOUNDATION_ID"])
-    pool_size = int(os.environ.get("FNET_LEAN_POOL_SIZE", "10"))
+    pool_size = int(os.environ.get("FNET_LEAN_POOL_SIZE", "20"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

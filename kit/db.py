@@ -94,7 +94,7 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-DEFAULT_POOL_SIZE = 10
+DEFAULT_POOL_SIZE = 20
 DEFAULT_POOL_TIMEOUT_SECONDS = 3.0
 
 

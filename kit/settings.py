@@ -47,11 +47,13 @@ class AppSettings(BaseSettings):
         default=False, description="apply this app's migrations when it starts"
     )
     db_pool_size: int = Field(
-        default=10,
+        default=20,
         ge=1,
         le=200,
         description="PostgreSQL connections this process keeps open (no overflow beyond it); "
-        "all replicas together must stay under the server's max_connections",
+        "all replicas together must stay under the server's max_connections. 20 is the "
+        "ceiling the pool had before (10 kept and 10 opened per request); a burst of 50 "
+        "requests behind one idempotency key needs that many to finish within a few seconds",
     )
     db_pool_timeout_seconds: float = Field(
         default=3.0,
