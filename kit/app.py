@@ -143,6 +143,7 @@ def create_service_app(
                 settings.database_url,
                 pool_size=settings.db_pool_size,
                 pool_timeout=settings.db_pool_timeout_seconds,
+                application_name=f"fnet-{name}",
             )
             stack.push_async_callback(db.dispose)
             app.state.database = db

@@ -104,8 +104,10 @@ def make_engine(
     *,
     pool_size: int = DEFAULT_POOL_SIZE,
     pool_timeout: float = DEFAULT_POOL_TIMEOUT_SECONDS,
+    application_name: str | None = None,
 ) -> AsyncEngine:
-    """An engine tuned for the backend the URL names.
+    """An engine tuned for the backend the URL names. On PostgreSQL its connections carry
+    ``application_name`` (``pg_stat_activity`` then says which app holds which).
 
     On PostgreSQL the pool holds at most ``pool_size`` connections, opened on first use and
     then kept: no overflow, because an overflow connection is opened for one request and
@@ -124,7 +126,16 @@ def make_engine(
     # every pooled connection older than the failure, so one request pays, not one per
     # pooled connection (tests/services/donations/test_database_drop.py). No recycling by
     # age either: PostgreSQL closes no idle connection by itself, and a recycle is churn.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
+    connect_args = (
+        {"server_settings": {"application_name": application_name}} if application_name else {}
+    )
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=pool_timeout,
+        connect_args=connect_args,
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -192,10 +203,12 @@ class Database:
         *,
         pool_size: int = DEFAULT_POOL_SIZE,
         pool_timeout: float = DEFAULT_POOL_TIMEOUT_SECONDS,
+        application_name: str | None = None,
     ) -> Database:
-        return cls(
-            make_engine(url, pool_size=pool_size, pool_timeout=pool_timeout), owns_engine=True
+        engine = make_engine(
+            url, pool_size=pool_size, pool_timeout=pool_timeout, application_name=application_name
         )
+        return cls(engine, owns_engine=True)
 
     def session(self, *, write: bool) -> AsyncSession:
         """A new session; ``write`` ones take SQLite's write lock at BEGIN. A read session
