@@ -40,6 +40,8 @@ PUBLIC_READS: tuple[str, ...] = (
     "/api/v1/campaigns/{campaign_id}/report/donations",
     "/api/v1/campaigns/{campaign_id}/disclosures",
     "/api/v1/disclosures/{disclosure_id}",
+    "/api/v1/foundations",
+    "/api/v1/foundations/{foundation_id}",
 )
 
 # POSTs of these paths carry a file and take long to answer: a host platform's CSV export

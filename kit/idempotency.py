@@ -60,9 +60,11 @@ idempotency_keys = Table(
 
 
 _CLAIM = Upsert(
-    lambda insert: insert(idempotency_keys)
-    .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
-    .returning(idempotency_keys.c.key)
+    lambda insert: (
+        insert(idempotency_keys)
+        .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
+        .returning(idempotency_keys.c.key)
+    )
 )
 
 

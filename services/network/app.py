@@ -10,7 +10,7 @@ from kit.app import create_service_app
 from kit.db import Database
 from kit.events import Bus
 from kit.migrations import MigrationSet
-from services.network.foundations.router import router as foundations_router
+from services.network.foundations import router as foundations
 from services.network.settings import NetworkSettings
 
 MIGRATIONS = MigrationSet("network", Path(__file__).parent / "migrations")
@@ -30,7 +30,8 @@ def create_app(
         description="The directory of foundations, shared by every foundation in the network.",
         settings=settings or NetworkSettings(),  # read from the environment
         migrations=MIGRATIONS,
-        routers=[foundations_router],
+        routers=[foundations.router],
+        public_routers=[foundations.public_router],
         database=database,
         bus=bus,
     )
