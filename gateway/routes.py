@@ -27,6 +27,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/disclosures", "donations"),
     Route("/api/v1/partners", "partners"),
     Route("/api/v1/foundations", "network"),
+    Route("/api/v1/networks", "network"),
+    Route("/api/v1/pairings", "network"),
+    Route("/api/v1/shared-resources", "network"),
+    Route("/api/v1/sync", "network"),
 )
 
 # GET (and HEAD) requests of these paths pass without an API key, and reach the service with no

@@ -11,6 +11,8 @@ from kit.db import Database
 from kit.events import Bus
 from kit.migrations import MigrationSet
 from services.network.foundations import router as foundations
+from services.network.networks import router as networks
+from services.network.pairings import router as pairings
 from services.network.settings import NetworkSettings
 
 MIGRATIONS = MigrationSet("network", Path(__file__).parent / "migrations")
@@ -30,7 +32,7 @@ def create_app(
         description="The directory of foundations, shared by every foundation in the network.",
         settings=settings or NetworkSettings(),  # read from the environment
         migrations=MIGRATIONS,
-        routers=[foundations.router],
+        routers=[foundations.router, networks.router, pairings.router],
         public_routers=[foundations.public_router],
         database=database,
         bus=bus,

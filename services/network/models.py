@@ -4,5 +4,21 @@ from kit.events.inbox import dead_letters, inbox
 from kit.events.outbox import outbox
 from kit.idempotency import idempotency_keys
 from services.network.foundations.models import Foundation
+from services.network.networks.models import AuditRecord, Membership, Network
+from services.network.pairings.models import Pairing
+from services.network.sync.models import AudienceChange, FeedState, ResourceLoss
 
-__all__ = ["Foundation", "dead_letters", "idempotency_keys", "inbox", "outbox"]
+__all__ = [
+    "AudienceChange",
+    "AuditRecord",
+    "FeedState",
+    "Foundation",
+    "Membership",
+    "Network",
+    "Pairing",
+    "ResourceLoss",
+    "dead_letters",
+    "idempotency_keys",
+    "inbox",
+    "outbox",
+]
