@@ -13,6 +13,7 @@ from kit.migrations import MigrationSet
 from services.network.foundations import router as foundations
 from services.network.networks import router as networks
 from services.network.pairings import router as pairings
+from services.network.resources import router as resources
 from services.network.settings import NetworkSettings
 
 MIGRATIONS = MigrationSet("network", Path(__file__).parent / "migrations")
@@ -32,7 +33,7 @@ def create_app(
         description="The directory of foundations, shared by every foundation in the network.",
         settings=settings or NetworkSettings(),  # read from the environment
         migrations=MIGRATIONS,
-        routers=[foundations.router, networks.router, pairings.router],
+        routers=[foundations.router, networks.router, pairings.router, resources.router],
         public_routers=[foundations.public_router],
         database=database,
         bus=bus,

@@ -6,6 +6,7 @@ from kit.idempotency import idempotency_keys
 from services.network.foundations.models import Foundation
 from services.network.networks.models import AuditRecord, Membership, Network
 from services.network.pairings.models import Pairing
+from services.network.resources.models import ResourceAudience, SharedResource
 from services.network.sync.models import AudienceChange, FeedState, ResourceLoss
 
 __all__ = [
@@ -16,7 +17,9 @@ __all__ = [
     "Membership",
     "Network",
     "Pairing",
+    "ResourceAudience",
     "ResourceLoss",
+    "SharedResource",
     "dead_letters",
     "idempotency_keys",
     "inbox",

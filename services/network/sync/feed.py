@@ -47,9 +47,10 @@ async def audience_changed(
 
 
 async def resource_lost(
-    session: AsyncSession, resource_id: uuid.UUID, targets: set[uuid.UUID | None]
+    session: AsyncSession, resource_id: uuid.UUID, targets: set[uuid.UUID]
 ) -> None:
-    """``resource_id`` is no longer shared with ``targets`` (None: the public)."""
+    """``resource_id`` is no longer shared with ``targets`` (networks, pairings, or
+    :data:`~services.network.sync.models.PUBLIC`)."""
     for target in sorted(targets, key=str):
         session.add(
             ResourceLoss(seq=await next_seq(session), resource_id=resource_id, target_id=target)

@@ -18,6 +18,9 @@ from services.network.base import Base
 
 Seq = BigInteger().with_variant(Integer(), "sqlite")
 
+# The audience "everyone": a resource shared with the public has it among its targets.
+PUBLIC = uuid.UUID(int=0)
+
 
 class FeedState(Base):
     """One row: the feed's epoch (a cursor of another epoch is unknown: 410) and the last
@@ -47,11 +50,10 @@ class AudienceChange(Base):
 
 class ResourceLoss(Base):
     """A shared resource stopped being shared with an audience (``target_id``: a network,
-    a pairing, or None for the public): those in it who cannot see it now are told to
-    remove it."""
+    a pairing, or :data:`PUBLIC`): those in it who cannot see it now are told to remove it."""
 
     __tablename__ = "sync_resource_losses"
 
     seq: Mapped[int] = mapped_column(Seq, primary_key=True, autoincrement=False)
     resource_id: Mapped[uuid.UUID]
-    target_id: Mapped[uuid.UUID | None]
+    target_id: Mapped[uuid.UUID]

@@ -67,3 +67,28 @@ async def pair(a: httpx.AsyncClient, b: httpx.AsyncClient, b_id: str) -> dict[st
     assert accepted.status_code == 200, accepted.text
     body: dict[str, Any] = accepted.json()
     return body
+
+
+GROCERY_GUIDE: dict[str, Any] = {
+    "kind": "guide",
+    "title": "蛇口买菜攻略",
+    "body": "## 蛇口买菜攻略\n\nWhere residents can buy groceries during the epidemic.",
+    "language": "zh-CN",
+    "tags": ["epidemic", "groceries"],
+    "attachments": [
+        {
+            "name": "map.pdf",
+            "url": "https://files.skcf.org.cn/map.pdf",
+            "sha256": "ab" * 32,
+            "media_type": "application/pdf",
+            "size": 1234,
+        }
+    ],
+}
+
+
+async def share(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
+    response = await client.post("/api/v1/shared-resources", json={**GROCERY_GUIDE, **fields})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body

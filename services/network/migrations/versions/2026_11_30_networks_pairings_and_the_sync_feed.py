@@ -83,7 +83,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("resource_id", sa.Uuid(), nullable=False),
-        sa.Column("target_id", sa.Uuid(), nullable=True),
+        sa.Column("target_id", sa.Uuid(), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_sync_resource_losses")),
     )
     op.create_table(
