@@ -15,6 +15,7 @@ from services.network.networks import router as networks
 from services.network.pairings import router as pairings
 from services.network.resources import router as resources
 from services.network.settings import NetworkSettings
+from services.network.sync import router as sync
 
 MIGRATIONS = MigrationSet("network", Path(__file__).parent / "migrations")
 
@@ -33,7 +34,13 @@ def create_app(
         description="The directory of foundations, shared by every foundation in the network.",
         settings=settings or NetworkSettings(),  # read from the environment
         migrations=MIGRATIONS,
-        routers=[foundations.router, networks.router, pairings.router, resources.router],
+        routers=[
+            foundations.router,
+            networks.router,
+            pairings.router,
+            resources.router,
+            sync.router,
+        ],
         public_routers=[foundations.public_router],
         database=database,
         bus=bus,

@@ -22,39 +22,20 @@ from services.network.resources.exceptions import (
     ResourceNotFound,
     ResourceVersionRequired,
 )
-from services.network.resources.models import Kind, Visibility
+from services.network.resources.models import Kind
 from services.network.resources.schemas import (
-    AttachmentRead,
     ResourceCreate,
     ResourceRead,
     ResourceUpdate,
+    read,
 )
 from services.network.resources.service import Shared
-from services.network.sync.models import PUBLIC
 
 router = APIRouter(prefix="/api/v1/shared-resources", tags=["shared resources"])
 
 
 def resource_read(shared: Shared) -> ResourceRead:
-    """The resource as the API (and the sync feed) shows it."""
-    r = shared.resource
-    others = [t for t in shared.targets if t != PUBLIC]
-    return ResourceRead(
-        id=r.id,
-        owner_id=r.owner_id,
-        kind=Kind(r.kind),
-        title=r.title,
-        body=r.body,
-        language=r.language,
-        tags=list(r.tags),
-        attachments=[AttachmentRead.model_validate(a) for a in r.attachments],
-        visibility=Visibility(r.visibility),
-        network_ids=others if r.visibility == Visibility.NETWORKS else [],
-        pairing_id=others[0] if r.visibility == Visibility.PAIRING and others else None,
-        version=r.version,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-    )
+    return read(shared.resource, shared.targets)
 
 
 def etag(shared: Shared) -> EntityTag:

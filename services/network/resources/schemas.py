@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from pydantic_core import PydanticCustomError
 
 from kit.schemas import InputModel, WebsiteUrl
-from services.network.resources.models import Kind, Visibility
+from services.network.resources.models import Kind, SharedResource, Visibility
+from services.network.sync.models import PUBLIC
 
 LANGUAGE_PATTERN = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
 
@@ -148,3 +149,24 @@ class ResourceRead(BaseModel):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+def read(resource: SharedResource, targets: list[uuid.UUID]) -> ResourceRead:
+    """The resource as the API (and the sync feed) shows it, given its audiences."""
+    others = [t for t in targets if t != PUBLIC]
+    return ResourceRead(
+        id=resource.id,
+        owner_id=resource.owner_id,
+        kind=Kind(resource.kind),
+        title=resource.title,
+        body=resource.body,
+        language=resource.language,
+        tags=list(resource.tags),
+        attachments=[AttachmentRead.model_validate(a) for a in resource.attachments],
+        visibility=Visibility(resource.visibility),
+        network_ids=others if resource.visibility == Visibility.NETWORKS else [],
+        pairing_id=others[0] if resource.visibility == Visibility.PAIRING and others else None,
+        version=resource.version,
+        created_at=resource.created_at,
+        updated_at=resource.updated_at,
+    )
