@@ -31,6 +31,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/pairings", "network"),
     Route("/api/v1/shared-resources", "network"),
     Route("/api/v1/sync", "network"),
+    Route("/api/v1/offers", "network"),
 )
 
 # GET (and HEAD) requests of these paths pass without an API key, and reach the service with no

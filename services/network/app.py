@@ -12,6 +12,7 @@ from kit.events import Bus
 from kit.migrations import MigrationSet
 from services.network.foundations import router as foundations
 from services.network.networks import router as networks
+from services.network.offers import router as offers
 from services.network.pairings import router as pairings
 from services.network.resources import router as resources
 from services.network.settings import NetworkSettings
@@ -39,6 +40,7 @@ def create_app(
             networks.router,
             pairings.router,
             resources.router,
+            offers.router,
             sync.router,
         ],
         public_routers=[foundations.public_router],

@@ -5,6 +5,7 @@ from kit.events.outbox import outbox
 from kit.idempotency import idempotency_keys
 from services.network.foundations.models import Foundation
 from services.network.networks.models import AuditRecord, Membership, Network
+from services.network.offers.models import Claim, OfferDetails
 from services.network.pairings.models import Pairing
 from services.network.resources.models import ResourceAudience, SharedResource
 from services.network.sync.models import AudienceChange, FeedState, ResourceLoss
@@ -12,10 +13,12 @@ from services.network.sync.models import AudienceChange, FeedState, ResourceLoss
 __all__ = [
     "AudienceChange",
     "AuditRecord",
+    "Claim",
     "FeedState",
     "Foundation",
     "Membership",
     "Network",
+    "OfferDetails",
     "Pairing",
     "ResourceAudience",
     "ResourceLoss",
