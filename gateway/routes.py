@@ -32,6 +32,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/shared-resources", "network"),
     Route("/api/v1/sync", "network"),
     Route("/api/v1/offers", "network"),
+    Route("/api/v1/webhook-endpoints", "network"),
 )
 
 # GET (and HEAD) requests of these paths pass without an API key, and reach the service with no

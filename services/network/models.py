@@ -9,11 +9,15 @@ from services.network.offers.models import Claim, OfferDetails
 from services.network.pairings.models import Pairing
 from services.network.resources.models import ResourceAudience, SharedResource
 from services.network.sync.models import AudienceChange, FeedState, ResourceLoss
+from services.network.webhooks.models import Attempt, Delivery, Endpoint
 
 __all__ = [
+    "Attempt",
     "AudienceChange",
     "AuditRecord",
     "Claim",
+    "Delivery",
+    "Endpoint",
     "FeedState",
     "Foundation",
     "Membership",

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.network import SharedResourceChangedV1
 from kit.db import utcnow
 from kit.errors import FieldProblem
 from kit.etags import Preconditions
+from kit.events import emit, new_event
 from kit.identity import Principal
 from kit.pagination import PageParams
 from services.network.audience import audience_of
@@ -82,6 +85,30 @@ async def targets_for(
     return {sharing.pairing_id}
 
 
+async def _announce(
+    session: AsyncSession,
+    resource: SharedResource,
+    change: Literal["created", "updated", "deleted"],
+) -> None:
+    # In the same transaction: the event exists exactly when the change does.
+    await emit(
+        session,
+        new_event(
+            SharedResourceChangedV1(
+                resource_id=resource.id,
+                owner_id=resource.owner_id,
+                kind=resource.kind,
+                version=resource.version,
+                seq=resource.seq,
+                change=change,
+                changed_at=resource.updated_at,
+            ),
+            producer="network",
+            foundation_id=resource.owner_id,
+        ),
+    )
+
+
 async def create(
     session: AsyncSession,
     owner_id: uuid.UUID,
@@ -110,6 +137,7 @@ async def create(
         )
     )
     await repo.set_targets(resource.id, set(), targets)
+    await _announce(session, resource, "created")
     return Shared(resource, sorted(targets, key=str))
 
 
@@ -187,6 +215,7 @@ async def update(
             a.model_dump(mode="json", exclude_none=True) for a in data.attachments
         ]
     await _touch(session, resource)
+    await _announce(session, resource, "updated")
     return Shared(resource, sorted(targets, key=str))
 
 
@@ -201,3 +230,4 @@ async def delete(
     resource.attachments = []
     resource.deleted_at = utcnow()
     await _touch(session, resource)
+    await _announce(session, resource, "deleted")

@@ -1,0 +1,1 @@
+"""Event payload contracts, owned by the producing services and readable by all."""
