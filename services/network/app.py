@@ -18,6 +18,7 @@ from services.network.offers import router as offers
 from services.network.pairings import router as pairings
 from services.network.resources import router as resources
 from services.network.settings import NetworkSettings
+from services.network.shares import service as shares_service
 from services.network.sync import router as sync
 from services.network.webhooks import router as webhooks
 from services.network.webhooks import service as webhook_service
@@ -30,7 +31,9 @@ def consumers(database: Database) -> list[Consumer]:
     """The service's consumers, on its database (called by the app's lifespan)."""
     fan_out = Consumer("network-webhooks", database)
     fan_out.on("network.shared_resource.changed")(webhook_service.fan_out)
-    return [fan_out]
+    shares = Consumer("network-shares", database)
+    shares.on("donations.disclosure.published")(shares_service.share_disclosure)
+    return [fan_out, shares]
 
 
 def create_app(
