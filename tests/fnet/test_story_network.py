@@ -47,4 +47,11 @@ async def test_the_network_the_pairing_and_the_guides(app: FastAPI) -> None:
     futian = await titles(app, first["members"]["futian-cf"])
     assert network_guides <= futian
     assert grocery not in futian
-    assert len(await titles(app, ids["shekou"])) == 2 + len(network_guides)
+    tips = str(story_network.TIPS["title"])
+    assert {grocery, tips} | network_guides <= await titles(app, ids["shekou"])
+    # Loaded twice, shared once: Shekou's feed holds each title once.
+    async with client_for(app, principal(uuid.UUID(ids["shekou"]))) as shekou:
+        mine = (
+            await shekou.get("/api/v1/shared-resources", params={"owner_id": ids["shekou"]})
+        ).json()
+    assert len(mine["items"]) == 2 + len(network_guides)

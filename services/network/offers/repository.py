@@ -31,6 +31,7 @@ class OfferRepository(Repository[OfferDetails]):
         kind: str | None,
         item: str | None,
         region: str | None,
+        owner_id: uuid.UUID | None = None,
     ) -> Sequence[SharedResource]:
         stmt = (
             select(SharedResource)
@@ -43,6 +44,8 @@ class OfferRepository(Repository[OfferDetails]):
             stmt = stmt.where(OfferDetails.item_key.contains(item.lower(), autoescape=True))
         if region is not None:
             stmt = stmt.where(func.lower(OfferDetails.region) == region.lower())
+        if owner_id is not None:
+            stmt = stmt.where(SharedResource.owner_id == owner_id)
         rows: Sequence[SharedResource] = (
             (await self.session.execute(params.apply(stmt, SharedResource.id))).scalars().all()
         )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -80,9 +81,10 @@ async def list_offers(
     kind: Annotated[OfferKind | None, Query(description="offer or request")] = None,
     item: Annotated[str | None, Query(max_length=200, description="part of the item")] = None,
     region: Annotated[str | None, Query(max_length=100)] = None,
+    owner_id: Annotated[uuid.UUID | None, Query(description="only this foundation's")] = None,
 ) -> Page[OfferRead]:
     rows = await service.list_visible(
-        session, principal, params, kind=kind, item=item, region=region
+        session, principal, params, kind=kind, item=item, region=region, owner_id=owner_id
     )
     return params.page(rows, offer_read, key=lambda o: o.shared.resource.id)
 

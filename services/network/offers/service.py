@@ -99,10 +99,17 @@ async def list_visible(
     kind: OfferKind | None,
     item: str | None,
     region: str | None,
+    owner_id: uuid.UUID | None = None,
 ) -> list[Offer]:
     audience = await audience_of(session, who.organisation_id)
     rows = await OfferRepository(session).list_visible(
-        who.organisation_id, audience, params, kind=kind, item=item, region=region
+        who.organisation_id,
+        audience,
+        params,
+        kind=kind,
+        item=item,
+        region=region,
+        owner_id=owner_id,
     )
     return await _with_details(session, list(rows))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,9 +47,14 @@ async def _read(
             )
         position = since.position
     audience = await audience_of(session, foundation_id)
-    rows = await repo.page(foundation_id, audience, position, head.last_seq, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    if position is None:
+        # A full resync begins: what it delivers is the state as of this head onwards.
+        page = await repo.page(foundation_id, audience, None, head.last_seq, limit)
+        if page.more and page.end is not None:
+            page = replace(page, end=replace(page.end, floor=head.last_seq))
+    else:
+        page = await repo.page(foundation_id, audience, position, head.last_seq, limit)
+    rows = page.rows
     found = await repo.resources([r.resource_id for r in rows])
     targets = await ResourceRepository(session).targets(found)
     changes: list[Change] = []
@@ -86,11 +92,11 @@ async def _read(
                     resource=read(resource, its_targets),
                 )
             )
-    end = Position(rows[-1].seq, rows[-1].resource_id) if more else Position(head.last_seq)
+    end = page.end if page.more and page.end is not None else Position(head.last_seq)
     return ChangesPage(
         changes=changes,
         cursor=Cursor(head.epoch, end).encode(),
-        more=more,
+        more=page.more,
         resync=since is None,
     )
 

@@ -44,7 +44,8 @@ class TestOffers:
         assert made["details"]["remaining"] == 10
         shared = await shekou.get(f"/api/v1/shared-resources/{made['resource']['id']}")
         assert shared.status_code == 200
-        listed = (await shekou.get(URL, params={"kind": "offer", "item": "MASK"})).json()
+        params = {"kind": "offer", "item": "MASK", "owner_id": members.ids["shekou"]}
+        listed = (await shekou.get(URL, params=params)).json()
         assert [o["resource"]["id"] for o in listed["items"]] == [made["resource"]["id"]]
 
     async def test_matches_by_item_same_region_first(self, members: Members) -> None:
@@ -126,7 +127,8 @@ class TestClaims:
             ]
         rng = random.Random(7)
         async with client_for(committing_app, principal(uuid.UUID(owner_id))) as owner:
-            made = await offer(owner)
+            # An item of its own: this offer stays (committed) for the session's other tests.
+            made = await offer(owner, item=f"lot {unique_slug('claims')}")
             url = f"{URL}/{made['resource']['id']}/claims"
             clients = [client_for(committing_app, principal(uuid.UUID(c))) for c in claimants]
             wanted = [rng.randint(1, 3) for _ in range(50)]
