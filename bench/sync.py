@@ -133,36 +133,36 @@ async def resync(gateway: str, key: str) -> tuple[float, int]:
                 return time.perf_counter() - started, rows
 
 
-async def fan_out(gateway: str, reader_key: str, writer_key: str) -> list[float]:
+async def fan_out(gateway: str, reader_keys: list[str], writer_key: str) -> list[float]:
     """Milliseconds from the start of the request that shares a resource to each of the
-    waiting polls' answers."""
+    waiting polls' answers; one waiter per foundation (each reads for itself)."""
     limits = httpx.Limits(max_connections=WAITERS + 10, max_keepalive_connections=WAITERS + 10)
+    feed = "/api/v1/sync/changes"
     async with (
-        httpx.AsyncClient(
-            base_url=gateway, headers={"X-API-Key": reader_key}, timeout=60, limits=limits
-        ) as readers,
+        httpx.AsyncClient(base_url=gateway, timeout=60, limits=limits) as readers,
         httpx.AsyncClient(
             base_url=gateway, headers={"X-API-Key": writer_key}, timeout=60
         ) as writer,
     ):
-        head = (await readers.get("/api/v1/sync/changes", params={"limit": "1"})).json()
+        # Every reader sees the same public resources: one catch-up gives the head's cursor.
+        first = {"X-API-Key": reader_keys[0]}
+        head = (await readers.get(feed, params={"limit": "1000"}, headers=first)).json()
         since = head["cursor"]
-        while head["more"]:  # catch up first
-            head = (
-                await readers.get("/api/v1/sync/changes", params={"since": since, "limit": "1000"})
-            ).json()
+        while head["more"]:
+            params = {"since": since, "limit": "1000"}
+            head = (await readers.get(feed, params=params, headers=first)).json()
             since = head["cursor"]
         arrived: list[float] = []
 
-        async def wait() -> None:
+        async def wait(key: str) -> None:
             response = await readers.get(
-                "/api/v1/sync/changes", params={"since": since, "wait": "30"}
+                feed, params={"since": since, "wait": "30"}, headers={"X-API-Key": key}
             )
             response.raise_for_status()
             assert response.json()["changes"], "a waiter timed out"
             arrived.append(time.perf_counter())
 
-        waiters = [asyncio.create_task(wait()) for _ in range(WAITERS)]
+        waiters = [asyncio.create_task(wait(key)) for key in reader_keys]
         await asyncio.sleep(3)  # every waiter is in its long poll
         started = time.perf_counter()
         made = await writer.post(
@@ -199,6 +199,7 @@ async def main(count: int) -> None:
         env["FNET_GATEWAY_PARTNERS_URL"] = "http://127.0.0.1:9"
         logs = Path(tempfile.mkdtemp(prefix="fnet-bench-sync-"))
         owner, reader = uuid.uuid4(), uuid.uuid4()
+        waiter_keys: list[str] = []
         await seed(urls["network"], owner, count)
         processes.append(
             Process("services.network.app:create_app", network_port, env, logs / "network.log")
@@ -213,6 +214,11 @@ async def main(count: int) -> None:
             _, writer_key = await keys.create_key(
                 session, organisation_id=owner, name="writer", scopes=DEFAULT_SCOPES
             )
+            for i in range(WAITERS):
+                _, key = await keys.create_key(
+                    session, organisation_id=uuid.uuid4(), name=f"waiter {i}", scopes=DEFAULT_SCOPES
+                )
+                waiter_keys.append(key)
         await gateway_db.dispose()
 
         raw_seconds, raw_rows = await raw_stream(urls["network"])
@@ -220,7 +226,7 @@ async def main(count: int) -> None:
         print(f"full resync of {ours_rows:,} resources through the gateway: {ours_seconds:.2f} s")
         print(f"raw: one query streaming {raw_rows:,} rows:                {raw_seconds:.2f} s")
         print(f"ratio raw/resync: {raw_seconds / ours_seconds:.2f} (target >= 0.3)")
-        latencies = await fan_out(gateway.url, reader_key, writer_key)
+        latencies = await fan_out(gateway.url, waiter_keys, writer_key)
         p50 = latencies[len(latencies) // 2]
         p99 = latencies[int(len(latencies) * 0.99) - 1]
         print(

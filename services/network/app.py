@@ -20,6 +20,7 @@ from services.network.resources import router as resources
 from services.network.settings import NetworkSettings
 from services.network.shares import service as shares_service
 from services.network.sync import router as sync
+from services.network.sync.notify import HeadWatcher
 from services.network.webhooks import router as webhooks
 from services.network.webhooks import service as webhook_service
 from services.network.webhooks.sender import Sender
@@ -43,8 +44,8 @@ def create_app(
     bus: Bus | None = None,
 ) -> FastAPI:
     """The app; ``database`` and ``bus`` are given by tests and by ``fnet up`` (see
-    :func:`kit.app.create_service_app`). The webhook sender runs wherever the event
-    relay does (not on a test's rolled-back connection)."""
+    :func:`kit.app.create_service_app`). The webhook sender and the sync feed's head
+    watcher run wherever the event relay does (not on a test's rolled-back connection)."""
     settings = settings or NetworkSettings()  # read from the environment
     app = create_service_app(
         name="network",
@@ -72,14 +73,18 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_lifespan(app):
-            sender = None
+            sender = watcher = None
             if app.state.events is not None:
                 sender = Sender(app.state.database, settings)
                 await sender.start()
+                watcher = HeadWatcher(app.state.database, settings.sync_poll_interval_seconds)
+                await watcher.start()
             app.state.webhook_sender = sender
             try:
                 yield
             finally:
+                if watcher is not None:
+                    await watcher.stop()
                 if sender is not None:
                     await sender.stop()
 

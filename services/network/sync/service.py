@@ -9,6 +9,7 @@ transaction and no connection while it waits.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import replace
@@ -101,6 +102,34 @@ async def _read(
     )
 
 
+async def _read_once(
+    database: Database, foundation_id: uuid.UUID, cursor: Cursor | None, limit: int
+) -> ChangesPage:
+    async with transaction(database, write=False) as session:
+        return await _read(session, foundation_id, cursor, limit)
+
+
+async def _shared_read(
+    database: Database,
+    foundation_id: uuid.UUID,
+    cursor: Cursor | None,
+    limit: int,
+    *,
+    signal: FeedSignal,
+    generation: asyncio.Event,
+) -> ChangesPage:
+    """One read for every poll of the same caller, cursor and page size that wakes in the
+    same generation of the signal (between two changes): they would all read the same."""
+    key = (id(generation), foundation_id, cursor, limit)
+    running = signal.reads.get(key)
+    if running is None:
+        running = signal.reads[key] = asyncio.ensure_future(
+            _read_once(database, foundation_id, cursor, limit)
+        )
+        running.add_done_callback(lambda _: signal.reads.pop(key, None))
+    return await asyncio.shield(running)
+
+
 async def changes(
     database: Database,
     foundation_id: uuid.UUID,
@@ -119,9 +148,12 @@ async def changes(
     while True:
         # Taken before the read: a change committed during it still wakes the wait below.
         changed = signal.current()
-        async with transaction(database, write=False) as session:
-            page = await _read(session, foundation_id, cursor, limit)
+        page = await _shared_read(
+            database, foundation_id, cursor, limit, signal=signal, generation=changed
+        )
         remaining = deadline - time.monotonic()
         if page.changes or remaining <= 0:
             return page
-        await wait(changed, min(remaining, poll_seconds))
+        # With a watcher, only a change anywhere wakes this poll; else it reads again now
+        # and then, for changes of other processes.
+        await wait(changed, remaining if signal.watched else min(remaining, poll_seconds))

@@ -303,3 +303,26 @@ class TestLongPoll:
             response = await asyncio.wait_for(waiter, 5)
             assert time.monotonic() - started < 0.9  # woken, not polled (interval 1 s)
             assert [c["id"] for c in response.json()["changes"]] == [made["id"]]
+
+    async def test_many_waiting_polls_all_wake_with_the_change(
+        self, committing_app: FastAPI
+    ) -> None:
+        operator = client_for(committing_app, principal(scopes=ALL_SCOPES))
+        async with operator:
+            a = await create_foundation(operator, slug=unique_slug("lp"), name="A")
+            b = await create_foundation(operator, slug=unique_slug("lp"), name="B")
+        async with (
+            client_for(committing_app, principal(uuid.UUID(a["id"]))) as owner,
+            client_for(committing_app, principal(uuid.UUID(b["id"]))) as partner,
+        ):
+            pairing = await pair(owner, partner, b["id"])
+            cursor = (await partner.get(URL, params={"limit": "1000"})).json()["cursor"]
+            params = {"since": cursor, "wait": "10"}
+            waiters = [asyncio.create_task(partner.get(URL, params=params)) for _ in range(20)]
+            owners = [asyncio.create_task(owner.get(URL, params=params)) for _ in range(3)]
+            await asyncio.sleep(0.3)
+            made = await share(owner, visibility="pairing", pairing_id=pairing["id"])
+            answers = await asyncio.wait_for(asyncio.gather(*waiters, *owners), 8)
+            for response in answers:
+                assert response.status_code == 200, response.text
+                assert made["id"] in [c["id"] for c in response.json()["changes"]]
