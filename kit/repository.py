@@ -48,8 +48,8 @@ def dialect_insert(session: AsyncSession) -> InsertFactory:
 class Upsert:
     """An ``INSERT ... ON CONFLICT`` statement, built once for each backend::
 
-    _COUNT = Upsert(lambda insert: insert(counters).on_conflict_do_update(...))
-    await session.execute(_COUNT.of(session), params)
+        _COUNT = Upsert(lambda insert: insert(counters).on_conflict_do_update(...))
+        await session.execute(_COUNT.of(session), params)
     """
 
     def __init__(self, build: Callable[[InsertFactory], Insert]) -> None:
