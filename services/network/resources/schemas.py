@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Self
+from typing import Annotated, Any, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from kit.schemas import InputModel, WebsiteUrl
-from services.network.resources.models import Kind, SharedResource, Visibility
+from services.network.resources.models import Kind, Visibility
 from services.network.sync.models import PUBLIC
 
 LANGUAGE_PATTERN = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
@@ -151,7 +151,36 @@ class ResourceRead(BaseModel):
     updated_at: dt.datetime
 
 
-def read(resource: SharedResource, targets: list[uuid.UUID]) -> ResourceRead:
+class ResourceLike(Protocol):
+    """A shared resource's row: the ORM object, or a plain row of its table (the feed)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def owner_id(self) -> uuid.UUID: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def tags(self) -> list[str]: ...
+    @property
+    def attachments(self) -> list[dict[str, Any]]: ...
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def updated_at(self) -> dt.datetime: ...
+
+
+def read(resource: ResourceLike, targets: list[uuid.UUID]) -> ResourceRead:
     """The resource as the API (and the sync feed) shows it, given its audiences."""
     others = [t for t in targets if t != PUBLIC]
     return ResourceRead(

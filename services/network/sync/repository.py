@@ -161,8 +161,10 @@ class FeedRepository:
             page, Position(end[0], end[1], floor) if more and end is not None else None, more
         )
 
-    async def resources(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, SharedResource]:
+    async def resources(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        """The resources' rows (plain rows, not ORM objects: a page holds up to 1,000)."""
         if not ids:
             return {}
-        rows = await self.session.execute(select(SharedResource).where(SharedResource.id.in_(ids)))
-        return {r.id: r for r in rows.scalars()}
+        table = SharedResource.__table__
+        rows = await self.session.execute(select(table).where(table.c.id.in_(ids)))
+        return {r.id: r for r in rows}
