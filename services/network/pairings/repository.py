@@ -40,10 +40,3 @@ class PairingRepository(Repository[Pairing]):
         if status is not None:
             stmt = stmt.where(Pairing.status == status)
         return await self.page(stmt, params)
-
-    async def active_ids(self, foundation_id: uuid.UUID) -> list[uuid.UUID]:
-        stmt = select(Pairing.id).where(
-            Pairing.status == PairingStatus.ACTIVE,
-            or_(Pairing.proposer_id == foundation_id, Pairing.partner_id == foundation_id),
-        )
-        return list((await self.session.execute(stmt)).scalars().all())
