@@ -49,6 +49,9 @@ class Scope:
     PARTNERS_READ = "partners:read"
     PARTNERS_WRITE = "partners:write"
     FOUNDATIONS_READ = "foundations:read"
+    # Networks, pairings and shared resources (the network service); sync reads with read.
+    NETWORK_READ = "network:read"
+    NETWORK_WRITE = "network:write"
     # Registering foundations in the shared directory is the network operator's job.
     DIRECTORY_ADMIN = "directory:admin"
 

@@ -154,6 +154,11 @@ def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedde
         partners = api.get("/api/v1/partners").json()
         verify = api.get("/api/v1/ledger/verify").json()
         docs = httpx.get(f"{embedded.gateway}/docs")
+    # The network part: Wuhou's copy gets the grocery guide Shekou shares with the pairing.
+    wuhou_key = document["foundations"]["wuhou"]["api_key"]
+    with httpx.Client(base_url=embedded.gateway, headers={"X-API-Key": wuhou_key}) as wuhou:
+        synced = wuhou.get("/api/v1/sync/changes", params={"limit": "1000"}).json()
+    assert document["network"]["resources"]["grocery_guide"] in {c["id"] for c in synced["changes"]}
     # The whole story is there, in the public report, without a key.
     report = httpx.get(f"{embedded.gateway}/api/v1/campaigns/{phase_1}/report").json()
     assert report["raised"][0]["net"] == {"amount": "20670.18", "currency": "CNY"}
@@ -188,6 +193,7 @@ def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedde
         partners_again = api.get("/api/v1/partners").json()["items"]
         verify_again = api.get("/api/v1/ledger/verify").json()
     assert again["foundations"] == document["foundations"]
+    assert again["network"] == document["network"]
     assert story_again["donation_count"] == 165
     assert story_again["raised"]["amount"] == "20670.18"
     assert len(campaigns) == 3  # phase 1, phase 2 and the one made above
