@@ -5,13 +5,20 @@ from kit.events.outbox import outbox
 from kit.idempotency import idempotency_keys
 from services.partners.foundations.models import FoundationCopy
 from services.partners.grants.models import PartnerGrant
-from services.partners.organisations.models import PartnerKind, PartnerOrganisation
+from services.partners.organisations.models import (
+    PartnerContact,
+    PartnerKind,
+    PartnerOrganisation,
+    PartnerTag,
+)
 
 __all__ = [
     "FoundationCopy",
+    "PartnerContact",
     "PartnerGrant",
     "PartnerKind",
     "PartnerOrganisation",
+    "PartnerTag",
     "dead_letters",
     "idempotency_keys",
     "inbox",

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from kit.db import transaction
+from kit.events import Event, outbox
+from kit.events.outbox import row_to_event
+from kit.identity import DEFAULT_SCOPES, Principal, PrincipalKind
 
 
 async def add_partner(
@@ -32,3 +40,22 @@ async def create_partner(
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def partner_key(foundation: Principal, partner_id: str | uuid.UUID) -> Principal:
+    """A partner organisation's key, of ``foundation``'s partner ``partner_id``."""
+    return Principal(
+        subject=f"partner-key-{partner_id}",
+        organisation_id=foundation.organisation_id,
+        scopes=DEFAULT_SCOPES,
+        kind=PrincipalKind.PARTNER,
+        partner_id=uuid.UUID(str(partner_id)),
+    )
+
+
+async def outbox_events(app: FastAPI, event_type: str) -> list[Event]:
+    async with transaction(app.state.database, write=False) as session:
+        rows = await session.execute(
+            select(outbox).where(outbox.c.type == event_type).order_by(outbox.c.seq)
+        )
+        return [row_to_event(r) for r in rows]
