@@ -3,6 +3,13 @@
 from kit.events.inbox import dead_letters, inbox
 from kit.events.outbox import outbox
 from kit.idempotency import idempotency_keys
+from services.partners.collaborations.models import (
+    Collaboration,
+    CollaborationPartner,
+    CollaborationUpdate,
+    Milestone,
+    OutcomeReport,
+)
 from services.partners.foundations.models import FoundationCopy
 from services.partners.grants.models import PartnerGrant
 from services.partners.organisations.models import (
@@ -13,7 +20,12 @@ from services.partners.organisations.models import (
 )
 
 __all__ = [
+    "Collaboration",
+    "CollaborationPartner",
+    "CollaborationUpdate",
     "FoundationCopy",
+    "Milestone",
+    "OutcomeReport",
     "PartnerContact",
     "PartnerGrant",
     "PartnerKind",
