@@ -18,6 +18,8 @@ class ApiKeyRead(BaseModel):
     name: str
     organisation_id: uuid.UUID
     scopes: list[str]
+    kind: str = Field(description="foundation, or partner for a partner organisation's key")
+    partner_id: uuid.UUID | None = Field(description="the partner organisation of a partner key")
     created_at: dt.datetime
     revoked_at: dt.datetime | None
     revoked: bool
