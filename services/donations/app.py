@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from kit.app import create_service_app
 from kit.db import Database
-from kit.events import Bus
+from kit.events import Bus, Consumer
 from kit.migrations import MigrationSet
 from services.donations.campaigns.router import router as campaigns_router
 from services.donations.disclosures.router import public_router as public_disclosures_router
@@ -19,12 +19,22 @@ from services.donations.foundations.service import consumers as foundation_consu
 from services.donations.grants.router import router as grants_router
 from services.donations.ledger.conversions.router import router as conversions_router
 from services.donations.ledger.router import router as ledger_router
+from services.donations.partner_copies.service import handle_partner_events
 from services.donations.reports.router import router as reports_router
 from services.donations.settings import DonationsSettings
 from services.donations.supplies.router import router as supplies_router
 
+
+def consumers(database: Database) -> list[Consumer]:
+    """The service's one consumer, with the directory's handlers and the partner copies'."""
+    found = foundation_consumers(database)
+    for consumer in found:
+        handle_partner_events(consumer)
+    return found
+
+
 # The consumers of this service; `fnet events replay` builds them too.
-CONSUMERS = foundation_consumers
+CONSUMERS = consumers
 MIGRATIONS = MigrationSet("donations", Path(__file__).parent / "migrations")
 
 

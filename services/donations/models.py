@@ -24,6 +24,7 @@ from services.donations.ledger.models import (
     LedgerHead,
     LedgerTotal,
 )
+from services.donations.partner_copies.models import PartnerCopy
 from services.donations.supplies.models import (
     Distribution,
     DistributionLine,
@@ -57,6 +58,7 @@ __all__ = [
     "JournalLine",
     "LedgerHead",
     "LedgerTotal",
+    "PartnerCopy",
     "Purchase",
     "PurchaseLine",
     "ReceiptCounter",

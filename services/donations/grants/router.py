@@ -35,6 +35,7 @@ from services.donations.grants.schemas import (
     GrantReceivedRead,
 )
 from services.donations.ledger.exceptions import InsufficientFunds
+from services.donations.partner_copies.exceptions import NotAPartner
 
 router = APIRouter(prefix="/api/v1/grants", tags=["grants"])
 
@@ -163,6 +164,7 @@ async def get_received(
         Forbidden,
         CampaignNotSpendable,
         InsufficientFunds,
+        NotAPartner,
         IdempotencyInProgress,
         Unprocessable,
         UnknownCampaign,

@@ -31,6 +31,7 @@ from services.donations.ledger import service as ledger
 from services.donations.ledger.chain import transfer
 from services.donations.ledger.models import Account, EntryKind
 from services.donations.ledger.repository import LedgerRepository
+from services.donations.partner_copies.service import require_partner
 
 
 async def _campaign(
@@ -110,6 +111,7 @@ async def pay(repo: GrantRepository, foundation_id: uuid.UUID, data: GrantPaidCr
         require_campaign_currency(campaign, {"amount.currency": amount.currency})
         require_spendable(campaign)
         fund_id = campaign.id
+    await require_partner(repo.session, foundation_id, data.partner_organisation_id)
     grant_id = new_id()
     await emit(
         repo.session,
