@@ -26,6 +26,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/grants", "donations"),
     Route("/api/v1/disclosures", "donations"),
     Route("/api/v1/partners", "partners"),
+    Route("/api/v1/collaborations", "partners"),
+    Route("/api/v1/topic-groups", "partners"),
+    Route("/api/v1/crowdfundings", "partners"),
     Route("/api/v1/foundations", "network"),
 )
 

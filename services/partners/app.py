@@ -17,6 +17,7 @@ from services.partners.grants.router import router as grants_router
 from services.partners.grants.service import handle_grant_events
 from services.partners.organisations.router import router as organisations_router
 from services.partners.settings import PartnersSettings
+from services.partners.topic_groups.router import router as topic_groups_router
 
 
 def consumers(database: Database) -> Sequence[Consumer]:
@@ -47,7 +48,12 @@ def create_app(
         description="The partner organisations a foundation works with, and what they do together.",
         settings=settings or PartnersSettings(),  # read from the environment
         migrations=MIGRATIONS,
-        routers=[organisations_router, grants_router, collaborations_router],
+        routers=[
+            organisations_router,
+            grants_router,
+            collaborations_router,
+            topic_groups_router,
+        ],
         consumers=CONSUMERS,
         database=database,
         bus=bus,

@@ -18,6 +18,12 @@ from services.partners.organisations.models import (
     PartnerOrganisation,
     PartnerTag,
 )
+from services.partners.topic_groups.models import (
+    TopicActivity,
+    TopicGroup,
+    TopicMember,
+    TopicOutput,
+)
 
 __all__ = [
     "Collaboration",
@@ -31,6 +37,10 @@ __all__ = [
     "PartnerKind",
     "PartnerOrganisation",
     "PartnerTag",
+    "TopicActivity",
+    "TopicGroup",
+    "TopicMember",
+    "TopicOutput",
     "dead_letters",
     "idempotency_keys",
     "inbox",

@@ -81,6 +81,26 @@ TABLE: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/api/v1/collaborations/{collaboration_id}/updates"): Case(200, 404),
     ("GET", "/api/v1/collaborations/{collaboration_id}/funding"): Case(200, 404),
+    # Topic groups are the foundation's alone.
+    ("POST", "/api/v1/topic-groups"): Case(403, 403, {"topic": "t"}),
+    ("GET", "/api/v1/topic-groups"): Case(403, 403),
+    ("GET", "/api/v1/topic-groups/{topic_group_id}"): Case(403, 403),
+    ("POST", "/api/v1/topic-groups/{topic_group_id}/members"): Case(
+        403, 403, {"name": "n", "member_type": "resident"}
+    ),
+    ("GET", "/api/v1/topic-groups/{topic_group_id}/members"): Case(403, 403),
+    ("POST", "/api/v1/topic-groups/{topic_group_id}/activities"): Case(
+        403, 403, {"kind": "survey", "title": "t", "held_on": "2020-02-05"}
+    ),
+    ("GET", "/api/v1/topic-groups/{topic_group_id}/activities"): Case(403, 403),
+    ("POST", "/api/v1/topic-groups/{topic_group_id}/outputs"): Case(
+        403, 403, {"title": "t", "body": "b"}
+    ),
+    ("GET", "/api/v1/topic-groups/{topic_group_id}/outputs"): Case(403, 403),
+    ("GET", "/api/v1/topic-groups/{topic_group_id}/outputs/{output_id}"): Case(403, 403),
+    ("POST", "/api/v1/topic-groups/{topic_group_id}/outputs/{output_id}/publication"): Case(
+        403, 403
+    ),
 }
 
 
@@ -100,16 +120,23 @@ def test_the_table_covers_every_route(app: FastAPI) -> None:
 
 
 async def world(client: httpx.AsyncClient) -> dict[str, str]:
-    """A partner, an active collaboration it is in with a milestone; ids by path name."""
+    """A partner, an active collaboration it is in with a milestone, a topic group with an
+    output; ids by path name."""
     partner = await create_partner(client, name=f"伙伴 {uuid.uuid4().hex[:8]}")
     collaboration = await create_collaboration(client, [partner["id"]])
     path = f"/api/v1/collaborations/{collaboration['id']}"
     milestone = await client.post(f"{path}/milestones", json={"title": "m", "due_on": "2020-03-01"})
     await move(client, collaboration, "active")
+    group = (await client.post("/api/v1/topic-groups", json={"topic": "买菜"})).json()
+    output = await client.post(
+        f"/api/v1/topic-groups/{group['id']}/outputs", json={"title": "t", "body": "b"}
+    )
     return {
         "partner_id": partner["id"],
         "collaboration_id": collaboration["id"],
         "milestone_id": milestone.json()["id"],
+        "topic_group_id": group["id"],
+        "output_id": output.json()["id"],
     }
 
 
