@@ -12,6 +12,7 @@ from kit.db import Database
 from kit.events import Bus, Consumer
 from kit.migrations import MigrationSet
 from services.partners.collaborations.router import router as collaborations_router
+from services.partners.crowdfundings.router import router as crowdfundings_router
 from services.partners.foundations.service import consumers as foundation_consumers
 from services.partners.grants.router import router as grants_router
 from services.partners.grants.service import handle_grant_events
@@ -53,6 +54,7 @@ def create_app(
             grants_router,
             collaborations_router,
             topic_groups_router,
+            crowdfundings_router,
         ],
         consumers=CONSUMERS,
         database=database,

@@ -10,6 +10,11 @@ from services.partners.collaborations.models import (
     Milestone,
     OutcomeReport,
 )
+from services.partners.crowdfundings.models import (
+    Crowdfunding,
+    CrowdfundingCheck,
+    CrowdfundingReport,
+)
 from services.partners.foundations.models import FoundationCopy
 from services.partners.grants.models import PartnerGrant
 from services.partners.organisations.models import (
@@ -29,6 +34,9 @@ __all__ = [
     "Collaboration",
     "CollaborationPartner",
     "CollaborationUpdate",
+    "Crowdfunding",
+    "CrowdfundingCheck",
+    "CrowdfundingReport",
     "FoundationCopy",
     "Milestone",
     "OutcomeReport",

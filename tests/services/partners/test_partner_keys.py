@@ -101,6 +101,33 @@ TABLE: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/topic-groups/{topic_group_id}/outputs/{output_id}/publication"): Case(
         403, 403
     ),
+    # So is crowdfunding guidance.
+    ("POST", "/api/v1/crowdfundings"): Case(
+        403,
+        403,
+        {
+            "group_name": "g",
+            "purpose": "p",
+            "goal": {"amount": "1.00", "currency": "CNY"},
+            "starts_on": "2020-02-08",
+            "ends_on": "2020-02-22",
+        },
+    ),
+    ("GET", "/api/v1/crowdfundings"): Case(403, 403),
+    ("GET", "/api/v1/crowdfundings/{crowdfunding_id}"): Case(403, 403),
+    ("POST", "/api/v1/crowdfundings/{crowdfunding_id}/reports"): Case(
+        403,
+        403,
+        {
+            "kind": "raised",
+            "amount": {"amount": "1.00", "currency": "CNY"},
+            "reported_on": "2020-02-10",
+        },
+    ),
+    ("GET", "/api/v1/crowdfundings/{crowdfunding_id}/reports"): Case(403, 403),
+    ("PUT", "/api/v1/crowdfundings/{crowdfunding_id}/checklist/{item}"): Case(
+        403, 403, {"done": True}
+    ),
 }
 
 
@@ -131,12 +158,24 @@ async def world(client: httpx.AsyncClient) -> dict[str, str]:
     output = await client.post(
         f"/api/v1/topic-groups/{group['id']}/outputs", json={"title": "t", "body": "b"}
     )
+    crowd = await client.post(
+        "/api/v1/crowdfundings",
+        json={
+            "group_name": "业委会",
+            "purpose": "staff",
+            "goal": {"amount": "1.00", "currency": "CNY"},
+            "starts_on": "2020-02-08",
+            "ends_on": "2020-02-22",
+        },
+    )
     return {
         "partner_id": partner["id"],
         "collaboration_id": collaboration["id"],
         "milestone_id": milestone.json()["id"],
         "topic_group_id": group["id"],
         "output_id": output.json()["id"],
+        "crowdfunding_id": crowd.json()["id"],
+        "item": "plan_published",
     }
 
 
