@@ -29,3 +29,11 @@ class ApiKeyCreated(ApiKeyRead):
     """A key just created, with the plaintext key: shown this once, stored nowhere."""
 
     key: str = Field(description="send as X-API-Key or Authorization: Bearer; shown once")
+
+
+class PartnerKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        min_length=1, max_length=200, description="what the key is for, e.g. the partner's name"
+    )

@@ -150,6 +150,22 @@ async def create_key(
     return key, f"{KEY_START}{prefix}_{secret}"
 
 
+def key_fields(key: ApiKey) -> dict[str, Any]:
+    """A key as :class:`~gateway.keys.schemas.ApiKeyRead` shows it."""
+    return {
+        "id": key.id,
+        "prefix": key.prefix,
+        "name": key.name,
+        "organisation_id": key.organisation_id,
+        "scopes": list(key.scopes),
+        "kind": PrincipalKind(key.kind).value,
+        "partner_id": key.partner_id,
+        "created_at": key.created_at,
+        "revoked_at": key.revoked_at,
+        "revoked": key.revoked,
+    }
+
+
 async def list_keys(
     session: AsyncSession, *, organisation_id: uuid.UUID | None = None
 ) -> Sequence[ApiKey]:
