@@ -19,6 +19,8 @@ from kit.events import Consumer, DeadLetterNotFound, dead_letters, export_schema
 
 def schemas() -> str:
     """Every event contract as JSON Schema, keyed ``<type>.v<version>``."""
+    import contracts.partners  # noqa: F401, PLC0415 (registers the partners service's contracts)
+
     return json.dumps(export_schemas(), indent=2, ensure_ascii=False, sort_keys=True)
 
 
