@@ -134,9 +134,9 @@ async def update(
     for field in ("name", "kind"):
         if field in changes and changes[field] is None:
             raise _required(field)
-    for field in ("district", "description"):
+    for field, empty in (("district", ""), ("description", ""), ("tags", [])):
         if field in changes and changes[field] is None:
-            changes[field] = ""
+            changes[field] = empty
     repo = PartnerRepository(session)
     name = changes.get("name", partner.name)
     district = changes.get("district", partner.district)

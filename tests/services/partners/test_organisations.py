@@ -362,6 +362,24 @@ class TestEditPartner:
         assert response.status_code == 409
         assert (await client.get(path)).json()["name"] == "踏实玩乐"
 
+    async def test_null_clears_what_may_be_empty_and_is_422_for_name_or_kind(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        partner = await create_partner(client, name="朴元生态", tags=["园艺"], district="南山")
+        path = f"/api/v1/partners/{partner['id']}"
+        cleared = await client.patch(
+            path,
+            json={"tags": None, "district": None, "name_en": None},
+            headers={"If-Match": '"1"'},
+        )
+        assert cleared.status_code == 200, cleared.text
+        assert (cleared.json()["tags"], cleared.json()["district"]) == ([], "")
+        for field in ("name", "kind"):
+            refused = await client.patch(path, json={field: None}, headers={"If-Match": '"2"'})
+            assert refused.status_code == 422, refused.text
+            assert [e["field"] for e in refused.json()["errors"]] == [field]
+        assert (await client.get(path)).json()["version"] == 2
+
     async def test_if_none_match_gives_304(self, client: httpx.AsyncClient) -> None:
         partner = await create_partner(client)
         response = await client.get(
