@@ -9,6 +9,9 @@
     fnet events status               each service's outbox backlog and dead letters
     fnet events dead-letters [APP]   events a consumer gave up on
     fnet events replay ID [--app APP] run a dead letter's handler again
+    fnet verify --url URL --foundation ID   check a foundation's transparency log
+    fnet verify --url URL --receipt FILE    check that a donor's receipt is in it
+    fnet log keygen                  a new key to sign the log's heads
 
 Databases: ``FNET_<APP>_DATABASE_URL`` when set, else SQLite files under ``--var``.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import uuid
@@ -101,7 +105,60 @@ def _parser() -> argparse.ArgumentParser:
     replay = events_commands.add_parser("replay", help="run a dead letter's handler again")
     replay.add_argument("dead_letter_id", type=uuid.UUID)
     replay.add_argument("--app", choices=services, help="default: whichever service has it")
+
+    verify = commands.add_parser(
+        "verify", help="check a foundation's transparency log without trusting the server"
+    )
+    verify.add_argument("--url", required=True, help="the gateway, e.g. http://127.0.0.1:8000")
+    target = verify.add_mutually_exclusive_group(required=True)
+    target.add_argument("--foundation", type=uuid.UUID, help="check the foundation's whole log")
+    target.add_argument(
+        "--receipt",
+        type=Path,
+        help="check one donor's receipt (its JSON) against the signed log",
+    )
+    verify.add_argument(
+        "--heads-only",
+        action="store_true",
+        help="check the heads' signatures and consistency, not every entry",
+    )
+    log = commands.add_parser("log", help="the transparency log's signing key")
+    log.add_subparsers(dest="log_command", required=True).add_parser(
+        "keygen", help="print a new key for FNET_DONATIONS_LOG_SIGNING_KEY"
+    )
     return parser
+
+
+def _verify(args: argparse.Namespace) -> None:
+    import httpx
+
+    from fnet.verify import LogVerifier
+
+    receipt = json.loads(args.receipt.read_text(encoding="utf-8")) if args.receipt else None
+    foundation = uuid.UUID(receipt["foundation_id"]) if receipt else args.foundation
+
+    async def run() -> bool:
+        async with httpx.AsyncClient(base_url=args.url, timeout=30) as client:
+            verifier = LogVerifier(client, foundation)
+            if receipt is not None:
+                report = await verifier.verify_receipt(receipt)
+            else:
+                report = await verifier.verify(entries=not args.heads_only)
+        print(
+            f"foundation {report.foundation_id}: {report.heads} signed heads, latest of "
+            f"size {report.size} (root {report.root or '-'}), {report.entries} entries checked"
+        )
+        for problem in report.problems:
+            print(f"BROKEN: {problem}")
+        print("valid" if report.valid else f"NOT VALID: {len(report.problems)} problem(s)")
+        return report.valid
+
+    try:
+        valid = asyncio.run(run())
+    except httpx.HTTPError as exc:
+        sys.exit(f"fnet: could not read the log at {args.url}: {exc}")
+    if not valid:
+        sys.exit(1)
 
 
 def _up(args: argparse.Namespace) -> None:
@@ -224,6 +281,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         _migrate(args)
     elif args.command == "events":
         _events(args)
+    elif args.command == "verify":
+        _verify(args)
+    elif args.command == "log":
+        from services.donations.log.signing import new_seed
+
+        print(new_seed())
     else:
         upgrade(GATEWAY.migrations, GATEWAY.database_url(args.var))
         try:

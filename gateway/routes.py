@@ -2,7 +2,10 @@
 read without a key.
 
 Services serve the same ``/api/v1/...`` paths as the gateway, so a path is forwarded
-unchanged. A table entry matches its prefix exactly or followed by ``/``.
+unchanged. A table entry matches its prefix exactly or followed by ``/``; a prefix may
+name an id segment (``{foundation_id}``), and such entries are tried first, since they are
+more specific than the plain prefix they extend (a foundation's transparency log is the
+donations service's, the rest of ``/api/v1/foundations`` the network's).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("/api/v1/campaigns", "donations"),
+    Route("/api/v1/foundations/{foundation_id}/log", "donations"),
+    Route("/api/v1/log", "donations"),
     Route("/api/v1/ledger", "donations"),
     Route("/api/v1/stock", "donations"),
     Route("/api/v1/expenses", "donations"),
@@ -43,6 +48,13 @@ PUBLIC_READS: tuple[str, ...] = (
     "/api/v1/campaigns/{campaign_id}/report/donations",
     "/api/v1/campaigns/{campaign_id}/disclosures",
     "/api/v1/disclosures/{disclosure_id}",
+)
+
+# GET (and HEAD) requests of these paths and of every path below them pass without a key:
+# a foundation's transparency log (heads, entries, proofs) and the keys that sign it.
+PUBLIC_TREES: tuple[str, ...] = (
+    "/api/v1/foundations/{foundation_id}/log",
+    "/api/v1/log",
 )
 
 # POSTs of these paths carry a file and take long to answer: a host platform's CSV export
@@ -90,6 +102,7 @@ class RouteTable:
         base_urls: Mapping[str, str],
         public_reads: Iterable[str] = PUBLIC_READS,
         imports: Iterable[str] = IMPORTS,
+        public_trees: Iterable[str] = PUBLIC_TREES,
     ) -> None:
         self.upstreams = tuple(
             Upstream(route.prefix, route.service, base_urls[route.service].rstrip("/"))
@@ -97,7 +110,23 @@ class RouteTable:
         )
         # (prefix, prefix + "/", upstream): a few startswith calls beat anything cleverer
         # at this size.
-        self._entries = tuple((u.prefix, u.prefix + "/", u) for u in self.upstreams)
+        self._entries = tuple(
+            (u.prefix, u.prefix + "/", u) for u in self.upstreams if "{" not in u.prefix
+        )
+        # An id, or a template's ``{name}`` (API documents name paths so): either way the
+        # path is one the service behind the entry serves, or none at all.
+        segment = f"(?:{_ID_SEGMENT}|{_TEMPLATE_SEGMENT})"
+        self._templated = tuple(
+            (re.compile(_paths_pattern([u.prefix], segment).pattern + "(?:/|$)"), u)
+            for u in self.upstreams
+            if "{" in u.prefix
+        )
+        trees = tuple(public_trees)
+        below = r"(?:/(?!\.\.?(?:/|$))[^/]+)*"
+        self._public_trees = re.compile(_paths_pattern(trees, _ID_SEGMENT).pattern + below)
+        self._public_tree_templates = re.compile(
+            _paths_pattern(trees, _TEMPLATE_SEGMENT).pattern + r"(?:/.*)?"
+        )
         public = tuple(public_reads)
         # Compiled once: the check on the proxy path is one fullmatch, only for GETs and HEADs.
         self._public_paths = _paths_pattern(public, _ID_SEGMENT)
@@ -109,6 +138,9 @@ class RouteTable:
         self._import_endings = tuple({"/" + path.rsplit("/", 1)[1] for path in uploads})
 
     def match(self, path: str) -> Upstream | None:
+        for pattern, upstream in self._templated:
+            if pattern.match(path):
+                return upstream
         for prefix, with_slash, upstream in self._entries:
             if path.startswith(with_slash) or path == prefix:
                 return upstream
@@ -124,7 +156,10 @@ class RouteTable:
         of the public reads. ``path`` is the decoded path, the one the service routes on
         too, so an encoded slash cannot make the gateway and the service see different
         paths."""
-        return method in _READS and self._public_paths.fullmatch(path) is not None
+        return method in _READS and (
+            self._public_paths.fullmatch(path) is not None
+            or self._public_trees.fullmatch(path) is not None
+        )
 
     def is_import(self, method: str, path: str) -> bool:
         """Whether a request is a file import (``IMPORTS``), with its larger body limit
@@ -138,4 +173,7 @@ class RouteTable:
 
     def documents_public(self, method: str, path_template: str) -> bool:
         """Whether an API document's operation (``/api/v1/x/{id}``) is a public read."""
-        return method == "get" and self._public_templates.fullmatch(path_template) is not None
+        return method == "get" and (
+            self._public_templates.fullmatch(path_template) is not None
+            or self._public_tree_templates.fullmatch(path_template) is not None
+        )

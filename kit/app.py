@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
@@ -41,6 +41,14 @@ from kit.routing import validated_first
 from kit.settings import ServiceSettings
 
 logger = logging.getLogger("fnet.app")
+
+
+class Worker(Protocol):
+    """A background task of a service, run for the app's life."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 # Dependencies are ``async def`` throughout, even where they await nothing: FastAPI runs a
@@ -77,6 +85,7 @@ def create_service_app(
     routers: Sequence[APIRouter],
     public_routers: Sequence[APIRouter] = (),
     consumers: Callable[[Database], Sequence[Consumer]] | None = None,
+    workers: Callable[[Database], Sequence[Worker]] | None = None,
     database: Database | None = None,
     bus: Bus | None = None,
 ) -> FastAPI:
@@ -87,10 +96,14 @@ def create_service_app(
     else on the bus ``settings.bus_url`` names, which it connects and later closes; a
     service configured for ``memory://`` and given no bus refuses to start.
 
+    ``workers`` are the service's own background tasks on its database (the transparency
+    log's sequencer), started after the events runtime and stopped before it.
+
     ``database`` is given by tests (a rolled-back connection); otherwise the lifespan opens
-    one from ``settings.database_url``. An app on a test's connection and without a
-    ``bus`` runs no relay and no consumers (they would share the test's one connection):
-    what it emits stays in its outbox, where the test can read it.
+    one from ``settings.database_url``. An app on a test's connection and without a ``bus``
+    runs no relay and no consumers (they would share the test's one connection): what it
+    emits stays in its outbox, where the test can read it. Workers run only on a database
+    the app opened.
 
     Every route of ``routers`` requires the gateway's identity token (401 without it).
     ``public_routers`` are for what anyone may read (a campaign's transparency report):
@@ -123,6 +136,10 @@ def create_service_app(
                 stack.push_async_callback(events.stop)
                 events.instrument(app.state.metrics)
                 app.state.events = events
+            if workers is not None and database is None:
+                for worker in workers(db):
+                    await worker.start()
+                    stack.push_async_callback(worker.stop)
             yield
 
     app = FastAPI(

@@ -95,5 +95,5 @@ class Repository(Generic[M]):
     async def add(self, row: M) -> M:
         """Insert ``row`` now (flushed, so a constraint it breaks raises here)."""
         self.session.add(row)
-        await self.session.flush([row])
+        await self.session.flush()
         return row

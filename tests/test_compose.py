@@ -31,6 +31,7 @@ import yaml
 from pydantic import SecretStr
 
 from kit.settings import AppSettings, check_secret
+from services.donations.log.signing import load_signer, new_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -162,6 +163,7 @@ def sample_variables() -> dict[str, str]:
         "POSTGRES_USER": "fnet",
         "POSTGRES_PASSWORD": secrets.token_hex(24),
         "FNET_INTERNAL_TOKEN_SECRET": secrets.token_hex(32),
+        "FNET_LOG_SIGNING_KEY": new_seed(),
     }
 
 
@@ -254,6 +256,11 @@ class TestVariables:
         assigned, _ = env_example()
         with pytest.raises(ValueError, match="placeholder"):
             check_secret(SecretStr(assigned["FNET_INTERNAL_TOKEN_SECRET"]))
+
+    def test_env_example_log_key_is_one_the_donations_service_refuses(self) -> None:
+        assigned, _ = env_example()
+        with pytest.raises(ValueError, match="base64"):
+            load_signer(SecretStr(assigned["FNET_LOG_SIGNING_KEY"]))
 
     @pytest.mark.parametrize("variable", sorted(sample_variables()))
     def test_compose_refuses_to_start_without(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from kit.app import create_service_app
+from kit.app import Worker, create_service_app
 from kit.db import Database
 from kit.events import Bus, Consumer
 from kit.migrations import MigrationSet
@@ -17,9 +18,15 @@ from services.donations.donations.router import router as donations_router
 from services.donations.expenses.router import router as expenses_router
 from services.donations.foundations.service import consumers as foundation_consumers
 from services.donations.grants.router import router as grants_router
+from services.donations.imports.router import router as imports_router
 from services.donations.ledger.conversions.router import router as conversions_router
 from services.donations.ledger.router import router as ledger_router
+from services.donations.log.router import keys_router as log_keys_router
+from services.donations.log.router import router as log_router
+from services.donations.log.sequencer import Sequencer
+from services.donations.log.signing import load_signer
 from services.donations.partner_copies.service import handle_partner_events
+from services.donations.refunds.router import router as refunds_router
 from services.donations.reports.router import router as reports_router
 from services.donations.settings import DonationsSettings
 from services.donations.supplies.router import router as supplies_router
@@ -38,6 +45,14 @@ CONSUMERS = consumers
 MIGRATIONS = MigrationSet("donations", Path(__file__).parent / "migrations")
 
 
+def workers(settings: DonationsSettings) -> Callable[[Database], Sequence[Worker]]:
+    def build(database: Database) -> Sequence[Worker]:
+        signer = load_signer(settings.log_signing_key)
+        return [Sequencer(database, signer, interval=settings.log_interval_seconds)]
+
+    return build
+
+
 def create_app(
     settings: DonationsSettings | None = None,
     *,
@@ -46,18 +61,22 @@ def create_app(
 ) -> FastAPI:
     """The app; ``database`` and ``bus`` are given by tests and by ``fnet up`` (see
     :func:`kit.app.create_service_app`)."""
+    settings = settings or DonationsSettings()  # read from the environment
     return create_service_app(
         name="donations",
         title="Foundation Network: donations",
         description=(
             "Campaigns, money and in-kind donations, spending, supplies, grants, the "
-            "hash-chained ledger, transparency reports and disclosures."
+            "hash-chained ledger, its transparency log, transparency reports and disclosures."
         ),
-        settings=settings or DonationsSettings(),  # read from the environment
+        settings=settings,
         migrations=MIGRATIONS,
         routers=[
             campaigns_router,
+            # Before the donations: its paths would otherwise be read as a donation's id.
+            imports_router,
             donations_router,
+            refunds_router,
             ledger_router,
             supplies_router,
             expenses_router,
@@ -66,8 +85,9 @@ def create_app(
             disclosures_router,
         ],
         # Answered without the gateway's identity token: what anyone may read.
-        public_routers=[reports_router, public_disclosures_router],
+        public_routers=[reports_router, public_disclosures_router, log_router, log_keys_router],
         consumers=CONSUMERS,
+        workers=workers(settings),
         database=database,
         bus=bus,
     )

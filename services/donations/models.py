@@ -10,21 +10,23 @@ from services.donations.donations.models import (
     CampaignTally,
     Channel,
     Donation,
-    DonationImport,
     ReceiptCounter,
-    Refund,
 )
 from services.donations.expenses.models import Expense, ExpenseStatus
 from services.donations.foundations.models import FoundationCopy
 from services.donations.grants.models import GrantPaid, GrantReceived
+from services.donations.imports.models import DonationImport
 from services.donations.ledger.models import (
     Conversion,
     JournalEntry,
     JournalLine,
     LedgerHead,
     LedgerTotal,
+    LogQueue,
 )
+from services.donations.log.models import LogKey, LogLeaf, LogNode, TreeHead
 from services.donations.partner_copies.models import PartnerCopy
+from services.donations.refunds.models import Refund
 from services.donations.supplies.models import (
     Distribution,
     DistributionLine,
@@ -58,6 +60,10 @@ __all__ = [
     "JournalLine",
     "LedgerHead",
     "LedgerTotal",
+    "LogKey",
+    "LogLeaf",
+    "LogNode",
+    "LogQueue",
     "PartnerCopy",
     "Purchase",
     "PurchaseLine",
@@ -65,6 +71,7 @@ __all__ = [
     "Refund",
     "StockItem",
     "StockMovement",
+    "TreeHead",
     "dead_letters",
     "idempotency_keys",
     "inbox",

@@ -7,6 +7,7 @@ import json
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,37 @@ def _copied(database: Path) -> set[str]:
     return {str(row[0]) for row in rows}
 
 
+def _log_verifies(gateway: str, foundation_id: str, entries: int) -> None:
+    """Every journal entry reaches the foundation's transparency log, and ``fnet verify``,
+    as anyone would run it against the gateway, accepts its heads, proofs and entries."""
+    head = f"{gateway}/api/v1/foundations/{foundation_id}/log/head"
+    deadline = time.monotonic() + 30
+    while (answer := httpx.get(head)).status_code != 200 or answer.json()["size"] < entries:
+        assert time.monotonic() < deadline, answer.text
+        time.sleep(0.1)
+    assert answer.json()["size"] == entries
+    verified = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fnet.cli",
+            "verify",
+            "--url",
+            gateway,
+            "--foundation",
+            foundation_id,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"latest of size {entries}" in verified.stdout
+    assert f"{entries} entries checked" in verified.stdout
+    assert verified.stdout.rstrip().endswith("valid")
+
+
 @pytest.fixture
 def embedded(tmp_path: Path) -> Any:
     system = Embedded(tmp_path / "var")
@@ -115,6 +147,7 @@ def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedde
     assert len(report["distributed"]) == 24
     assert verify["valid"] is True
     assert (report["ledger"]["seq"], verify["entries"]) == (verify["head_seq"], verify["head_seq"])
+    _log_verifies(embedded.gateway, shekou["id"], verify["entries"])
 
     assert story["raised"] == {"amount": "20670.18", "currency": "CNY"}
     assert story["donation_count"] == 165

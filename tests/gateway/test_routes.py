@@ -83,3 +83,50 @@ class TestIsImport:
     def test_a_table_without_imports_has_none(self) -> None:
         table = RouteTable(ROUTES, {"donations": "d", "partners": "p", "network": "n"}, imports=())
         assert not table.is_import("POST", f"/api/v1/campaigns/{CAMPAIGN}/donations/imports")
+
+
+FOUNDATION = "01a2257d-bbb3-7772-a158-06398df16ff7"
+
+
+class TestTemplatedRoutes:
+    @pytest.mark.parametrize(
+        ("path", "service"),
+        [
+            (f"/api/v1/foundations/{FOUNDATION}/log", "donations"),
+            (f"/api/v1/foundations/{FOUNDATION}/log/head", "donations"),
+            (f"/api/v1/foundations/{FOUNDATION}/log/entries/7", "donations"),
+            ("/api/v1/log/keys", "donations"),
+            (f"/api/v1/foundations/{FOUNDATION}", "network"),
+            (f"/api/v1/foundations/{FOUNDATION}/logs", "network"),
+            ("/api/v1/foundations/not-an-id/log/head", "network"),
+        ],
+    )
+    def test_the_more_specific_route_wins(self, path: str, service: str) -> None:
+        upstream = TABLE.match(path)
+        assert upstream is not None
+        assert upstream.service == service
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            f"/api/v1/foundations/{FOUNDATION}/log/head",
+            f"/api/v1/foundations/{FOUNDATION}/log/proofs/inclusion",
+            "/api/v1/log/keys",
+        ],
+    )
+    def test_the_log_is_a_public_read(self, path: str) -> None:
+        assert TABLE.is_public("GET", path)
+        assert TABLE.is_public("HEAD", path)
+        assert not TABLE.is_public("POST", path)
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            f"/api/v1/foundations/{FOUNDATION}/log/../../campaigns",
+            f"/api/v1/foundations/{FOUNDATION}/log/./x",
+            f"/api/v1/foundations/{FOUNDATION}/logs",
+            f"/api/v1/foundations/{FOUNDATION}",
+        ],
+    )
+    def test_nothing_else_is(self, path: str) -> None:
+        assert not TABLE.is_public("GET", path)

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
+from kit.repository import Repository
 from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.donations.models import CampaignTally
 from services.donations.ledger.models import Account, EntryKind, LedgerTotal
@@ -25,18 +25,18 @@ class Totals:
     unique_donors: int = 0
 
 
-class CampaignRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class CampaignRepository(Repository[Campaign]):
+    model = Campaign
 
-    def add(self, campaign: Campaign) -> None:
-        self.session.add(campaign)
-
-    async def get(self, foundation_id: uuid.UUID, campaign_id: uuid.UUID) -> Campaign | None:
-        stmt = select(Campaign).where(
-            Campaign.id == campaign_id, Campaign.foundation_id == foundation_id
+    async def of_foundation(
+        self, foundation_id: uuid.UUID, campaign_id: uuid.UUID
+    ) -> Campaign | None:
+        """The campaign, if it is the foundation's."""
+        return await self.one_or_none(
+            select(Campaign).where(
+                Campaign.id == campaign_id, Campaign.foundation_id == foundation_id
+            )
         )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def get_for_update(
         self, foundation_id: uuid.UUID, campaign_id: uuid.UUID
@@ -80,8 +80,9 @@ class CampaignRepository:
 
     async def follower(self, campaign_id: uuid.UUID) -> Campaign | None:
         """The campaign that follows ``campaign_id`` as its next phase, if any."""
-        stmt = select(Campaign).where(Campaign.follows_id == campaign_id).limit(1)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        return await self.one_or_none(
+            select(Campaign).where(Campaign.follows_id == campaign_id).limit(1)
+        )
 
     async def list(
         self,
@@ -93,8 +94,7 @@ class CampaignRepository:
         stmt = select(Campaign).where(Campaign.foundation_id == foundation_id)
         if status is not None:
             stmt = stmt.where(Campaign.status == status)
-        stmt = params.apply(stmt, Campaign.id)
-        return (await self.session.execute(stmt)).scalars().all()
+        return await self.page(stmt, params)
 
     async def totals(self, campaign_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Totals]:
         """Raised (donations less refunds), cash held, donation count and unique donors per

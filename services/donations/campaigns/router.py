@@ -4,27 +4,20 @@ import hashlib
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from kit import etags
-from kit.errors import (
-    Forbidden,
-    IdempotencyInProgress,
-    IdempotencyKeyReused,
-    Unprocessable,
-    problem_responses,
-)
-from kit.idempotency import IdempotencyDep
-from kit.identity import CurrentPrincipal, Scope, require_scope
+from kit.db import SessionDep
+from kit.errors import BadRequest, Forbidden, Unprocessable, problem_responses
+from kit.etags import PreconditionsDep
+from kit.idempotency import Created, IdempotentCreateDep
 from kit.money import MoneyOut
-from kit.pagination import Page, PageParamsDep, cut_page
+from kit.pagination import Page, PageParamsDep
 from services.donations.campaigns import service
-from services.donations.campaigns.dependencies import (
-    CampaignRepositoryDep,
-    LockedCampaign,
-    ValidCampaign,
-)
+from services.donations.campaigns.auth import CampaignsRead, CampaignsWrite
+from services.donations.campaigns.dependencies import LockedCampaign, ValidCampaign
 from services.donations.campaigns.exceptions import (
     CampaignAlreadyFollowed,
     CampaignChanged,
@@ -59,18 +52,6 @@ ETAG_DESCRIPTION = (
     "has changed. `If-Match` is compared by the version before the dash: donations that "
     "changed the figures since a read never make an edit of the campaign fail."
 )
-
-
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description='the ETag of the campaign as read (or its `version` in quotes, e.g. `"3"`)',
-    ),
-]
-IfNoneMatch = Annotated[
-    str | None, Header(alias="If-None-Match", description="ETags the client already holds")
-]
 
 
 def money_list(amounts: dict[str, int]) -> list[MoneyOut]:
@@ -133,30 +114,12 @@ def campaign_response(read: CampaignRead) -> Response:
     )
 
 
-def check_if_match(campaign: Campaign, header: str | None, *, required: bool) -> None:
-    """Refuse a change based on another version than the campaign's: 412, or 428 if the
-    client named none and ``required``. ``*`` matches any version, as RFC 9110 says."""
-    if header is None:
-        if required:
-            raise CampaignIfMatchRequired(
-                "send If-Match with the ETag of your last read of the campaign, so that "
-                "a change made since is not overwritten unseen"
-            )
-        return
-    tags = etags.parse(header)
-    if isinstance(tags, etags.AnyTag):
-        return
-    version = str(campaign.version)
-    if tags is None or not any(
-        not tag.weak and tag.opaque.split("-", 1)[0] == version for tag in tags
-    ):
-        raise CampaignChanged(
-            f"If-Match {header} does not name the campaign's version {version}; read it "
-            "again and reapply your change"
-        )
-
-
 ETAG_HEADER = {"ETag": {"description": ETAG_DESCRIPTION, "schema": {"type": "string"}}}
+
+
+async def campaign_with_totals(session: AsyncSession, campaign: Campaign) -> CampaignRead:
+    totals = await service.totals(session, [campaign])
+    return campaign_read(campaign, totals.get(campaign.id, Totals()))
 
 
 @router.post(
@@ -168,64 +131,50 @@ ETAG_HEADER = {"ETag": {"description": ETAG_DESCRIPTION, "schema": {"type": "str
     "that predate drafts working). `follows_id` makes it the next phase of an earlier "
     "campaign of the foundation; a campaign has at most one next phase (409 otherwise). "
     "Send an `Idempotency-Key` so that a retry never creates it twice.",
-    dependencies=[require_scope(Scope.CAMPAIGNS_WRITE)],
     responses={
         201: {"headers": ETAG_HEADER},
         **problem_responses(
             Forbidden,
             CampaignAlreadyFollowed,
-            IdempotencyInProgress,
             Unprocessable,
             InvalidCampaignPeriod,
             UnknownFollowedCampaign,
             InvalidCoOrganiser,
-            IdempotencyKeyReused,
         ),
     },
 )
 async def create_campaign(
+    principal: CampaignsWrite,
     data: CampaignCreate,
-    repo: CampaignRepositoryDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
+    session: SessionDep,
+    create: IdempotentCreateDep,
 ) -> Response:
-    foundation_id = principal.organisation_id
-    replay = await idempotency.claim(repo.session, foundation_id, data)
-    if replay is not None:
-        return with_etag(replay)
-    campaign = await service.create(repo, foundation_id, data)
-    return with_etag(
-        await idempotency.respond(
-            repo.session,
-            201,
-            campaign_read(campaign, Totals()),
-            location=f"/api/v1/campaigns/{campaign.id}",
+    async def open_campaign() -> Created:
+        campaign = await service.create(session, principal.organisation_id, data)
+        return Created(
+            campaign_read(campaign, Totals()), location=f"/api/v1/campaigns/{campaign.id}"
         )
-    )
+
+    return with_etag(await create(data, open_campaign))
 
 
 @router.get(
     "",
     response_model=Page[CampaignRead],
     summary="List the foundation's campaigns, newest first",
-    dependencies=[require_scope(Scope.CAMPAIGNS_READ)],
     responses=problem_responses(Forbidden, Unprocessable),
 )
 async def list_campaigns(
-    repo: CampaignRepositoryDep,
-    principal: CurrentPrincipal,
+    principal: CampaignsRead,
+    session: SessionDep,
     params: PageParamsDep,
     status: Annotated[
         CampaignStatus | None, Query(description="only campaigns in this state")
     ] = None,
 ) -> Page[CampaignRead]:
-    rows = await service.list_page(repo, principal.organisation_id, params, status=status)
-    campaigns, next_cursor = cut_page(rows, params, lambda c: c.id)
-    totals = await service.totals(repo, campaigns)
-    return Page(
-        items=[campaign_read(c, totals.get(c.id, Totals())) for c in campaigns],
-        next_cursor=next_cursor,
-    )
+    rows = await service.list_page(session, principal.organisation_id, params, status=status)
+    totals = await service.totals(session, rows)
+    return params.page(rows, lambda c: campaign_read(c, totals.get(c.id, Totals())))
 
 
 @router.get(
@@ -234,7 +183,6 @@ async def list_campaigns(
     summary="Read a campaign with its raised total and donation count",
     description="Answers with an `ETag`; send it back in `If-None-Match` to get 304 Not "
     "Modified while nothing the read shows has changed.",
-    dependencies=[require_scope(Scope.CAMPAIGNS_READ)],
     responses={
         200: {"headers": ETAG_HEADER},
         304: {"description": "Not modified: the client's copy is current"},
@@ -242,13 +190,15 @@ async def list_campaigns(
     },
 )
 async def get_campaign(
-    campaign: ValidCampaign, repo: CampaignRepositoryDep, if_none_match: IfNoneMatch = None
+    principal: CampaignsRead,
+    campaign: ValidCampaign,
+    session: SessionDep,
+    preconditions: PreconditionsDep,
 ) -> Response:
-    totals = await service.totals(repo, [campaign])
-    read = campaign_read(campaign, totals.get(campaign.id, Totals()))
+    read = await campaign_with_totals(session, campaign)
     tag = entity_tag(read)
-    if not etags.none_match(if_none_match, tag):
-        return Response(status_code=304, headers={"ETag": str(tag)})
+    if preconditions.unchanged(tag):
+        return etags.not_modified(tag)
     return campaign_response(read)
 
 
@@ -257,13 +207,13 @@ async def get_campaign(
     response_model=CampaignRead,
     summary="Change a campaign",
     description="Send only the fields to change. `If-Match` is required (428 without it, "
-    "412 if the campaign changed since that read). The goal changes only while the "
-    "campaign is a draft; a settled campaign changes no more. The state changes by "
-    "`POST /api/v1/campaigns/{id}/transitions`, not here.",
-    dependencies=[require_scope(Scope.CAMPAIGNS_WRITE)],
+    "412 if the campaign changed since that read, 400 if it is not a quoted entity tag). "
+    "The goal changes only while the campaign is a draft; a settled campaign changes no "
+    "more. The state changes by `POST /api/v1/campaigns/{id}/transitions`, not here.",
     responses={
         200: {"headers": ETAG_HEADER},
         **problem_responses(
+            BadRequest,
             Forbidden,
             CampaignNotFound,
             GoalFixed,
@@ -278,15 +228,17 @@ async def get_campaign(
     },
 )
 async def update_campaign(
+    principal: CampaignsWrite,
     data: CampaignUpdate,
     campaign: LockedCampaign,
-    repo: CampaignRepositoryDep,
-    if_match: IfMatch = None,
+    session: SessionDep,
+    preconditions: PreconditionsDep,
 ) -> Response:
-    check_if_match(campaign, if_match, required=True)
-    campaign = await service.update(repo, campaign, data)
-    totals = await service.totals(repo, [campaign])
-    return campaign_response(campaign_read(campaign, totals.get(campaign.id, Totals())))
+    preconditions.require_version(
+        campaign.version, what="campaign", changed=CampaignChanged, missing=CampaignIfMatchRequired
+    )
+    campaign = await service.update(session, campaign, data)
+    return campaign_response(await campaign_with_totals(session, campaign))
 
 
 @router.post(
@@ -300,38 +252,35 @@ async def update_campaign(
     "in any currency (`campaign-holds-money`) or goods (`campaign-holds-goods`, naming "
     "them; distribute them first). `If-Match` is optional here (412 if it names another "
     "version); an `Idempotency-Key` makes a retry answer as the first request did.",
-    dependencies=[require_scope(Scope.CAMPAIGNS_WRITE)],
     responses={
         200: {"headers": ETAG_HEADER},
         **problem_responses(
+            BadRequest,
             Forbidden,
             CampaignNotFound,
             TransitionNotAllowed,
             CampaignHoldsMoney,
             CampaignHoldsGoods,
-            IdempotencyInProgress,
             CampaignChanged,
             Unprocessable,
-            IdempotencyKeyReused,
         ),
     },
 )
 async def transition_campaign(
+    principal: CampaignsWrite,
     data: Transition,
     campaign: LockedCampaign,
-    repo: CampaignRepositoryDep,
-    idempotency: IdempotencyDep,
-    if_match: IfMatch = None,
+    *,
+    session: SessionDep,
+    preconditions: PreconditionsDep,
+    create: IdempotentCreateDep,
 ) -> Response:
-    # The campaign is the caller's (else 404 already), so its foundation is the caller's.
-    replay = await idempotency.claim(repo.session, campaign.foundation_id, data)
-    if replay is not None:
-        return with_etag(replay)
-    check_if_match(campaign, if_match, required=False)
-    campaign = await service.transition(repo, campaign, data.to)
-    totals = await service.totals(repo, [campaign])
-    return with_etag(
-        await idempotency.respond(
-            repo.session, 200, campaign_read(campaign, totals.get(campaign.id, Totals()))
+    async def move() -> Created:
+        # Checked only for a first request: a replay answers as the first one did.
+        preconditions.require_version(
+            campaign.version, what="campaign", required=False, changed=CampaignChanged
         )
-    )
+        moved = await service.transition(session, campaign, data.to)
+        return Created(await campaign_with_totals(session, moved), status_code=200)
+
+    return with_etag(await create(data, move))

@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from kit.db import utcnow
 from kit.errors import FieldProblem
 from kit.money import format_minor
@@ -77,9 +79,7 @@ def _set_host(campaign: Campaign, host: Host | None) -> None:
     campaign.host_platform = host.platform if host else None
 
 
-async def create(
-    repo: CampaignRepository, foundation_id: uuid.UUID, data: CampaignCreate
-) -> Campaign:
+async def create(session: AsyncSession, foundation_id: uuid.UUID, data: CampaignCreate) -> Campaign:
     """A new campaign, open unless ``data`` asks for a draft. Following an earlier phase
     locks that campaign until commit, so that two requests cannot both become its next
     phase."""
@@ -87,6 +87,7 @@ async def create(
     starts_at = data.starts_at or now
     _check_period(starts_at, data.ends_at)
     co_organisers = _co_organisers(foundation_id, data.co_organisers)
+    repo = CampaignRepository(session)
     phase = 1
     if data.follows_id is not None:
         earlier = await repo.lock(foundation_id, data.follows_id)
@@ -127,16 +128,14 @@ async def create(
         created_at=now,
     )
     _set_host(campaign, data.host)
-    repo.add(campaign)
-    await repo.session.flush()
-    return campaign
+    return await repo.add(campaign)
 
 
 async def get(
     repo: CampaignRepository, foundation_id: uuid.UUID, campaign_id: uuid.UUID
 ) -> Campaign:
     """The foundation's campaign; another foundation's is 'not found', never 'forbidden'."""
-    campaign = await repo.get(foundation_id, campaign_id)
+    campaign = await repo.of_foundation(foundation_id, campaign_id)
     if campaign is None:
         raise CampaignNotFound(f"no campaign {campaign_id}")
     return campaign
@@ -164,7 +163,7 @@ async def get_locked(
     return campaign
 
 
-async def update(repo: CampaignRepository, campaign: Campaign, data: CampaignUpdate) -> Campaign:
+async def update(session: AsyncSession, campaign: Campaign, data: CampaignUpdate) -> Campaign:
     """Apply the fields ``data`` carries to a campaign locked by :func:`get_locked`; the
     version grows if anything changed. The goal and the fundraising host change only while
     the campaign is a draft (donors gave towards that goal, under that filing), and a settled
@@ -204,7 +203,7 @@ async def update(repo: CampaignRepository, campaign: Campaign, data: CampaignUpd
         campaign.co_organisers = _co_organisers(campaign.foundation_id, data.co_organisers)
     if _editable(campaign) != before:
         campaign.version += 1
-    await repo.session.flush()
+    await session.flush()
     return campaign
 
 
@@ -223,7 +222,7 @@ def _editable(campaign: Campaign) -> tuple[Any, ...]:
     )
 
 
-async def transition(repo: CampaignRepository, campaign: Campaign, to: CampaignStatus) -> Campaign:
+async def transition(session: AsyncSession, campaign: Campaign, to: CampaignStatus) -> Campaign:
     """Move a campaign locked by :func:`get_locked` one step on: draft → open → closed →
     settled, recording when. Settling needs the campaign to hold no money in any currency
     and no goods: after it nothing may move, so what is left in it would be stranded."""
@@ -235,6 +234,7 @@ async def transition(repo: CampaignRepository, campaign: Campaign, to: CampaignS
             f"(from {current.value}: {allowed})"
         )
     if to is CampaignStatus.SETTLED:
+        repo = CampaignRepository(session)
         held = (await repo.totals([campaign.id])).get(campaign.id, Totals()).held
         left = {currency: minor for currency, minor in sorted(held.items()) if minor}
         if left:
@@ -256,7 +256,7 @@ async def transition(repo: CampaignRepository, campaign: Campaign, to: CampaignS
     else:
         campaign.settled_at = now
     campaign.version += 1
-    await repo.session.flush()
+    await session.flush()
     return campaign
 
 
@@ -273,19 +273,17 @@ def _goods(goods: Sequence[tuple[str, str, int]]) -> str:
 
 
 async def list_page(
-    repo: CampaignRepository,
+    session: AsyncSession,
     foundation_id: uuid.UUID,
     params: PageParams,
     *,
     status: CampaignStatus | None = None,
 ) -> Sequence[Campaign]:
-    return await repo.list(foundation_id, params, status=status)
+    return await CampaignRepository(session).list(foundation_id, params, status=status)
 
 
-async def totals(
-    repo: CampaignRepository, campaigns: Sequence[Campaign]
-) -> dict[uuid.UUID, Totals]:
-    return await repo.totals([c.id for c in campaigns])
+async def totals(session: AsyncSession, campaigns: Sequence[Campaign]) -> dict[uuid.UUID, Totals]:
+    return await CampaignRepository(session).totals([c.id for c in campaigns])
 
 
 def require_open(campaign: Campaign, what: str) -> None:

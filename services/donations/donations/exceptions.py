@@ -1,19 +1,8 @@
-"""Donations of money to a campaign, their refunds, receipts and imports."""
+"""Donations of money to a campaign and their receipts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
-
-from kit.errors import (
-    Conflict,
-    FieldProblem,
-    NotFound,
-    PayloadTooLarge,
-    ProblemDocument,
-    Unprocessable,
-)
-from services.donations.donations.schemas import ImportRowReport
+from kit.errors import Conflict, NotFound
 
 
 class DonationNotFound(NotFound):
@@ -22,49 +11,3 @@ class DonationNotFound(NotFound):
 
 class DuplicateTransaction(Conflict):
     slug, title = "duplicate-transaction", "This payment is already recorded"
-
-
-class RefundExceedsDonation(Unprocessable):
-    slug, title = "refund-exceeds-donation", "A refund cannot exceed what is left of the donation"
-
-
-class RefundCurrencyMismatch(Unprocessable):
-    slug, title = "refund-currency-mismatch", "A refund is paid in the donation's currency"
-
-
-class ImportTooLarge(PayloadTooLarge):
-    slug, title = "import-too-large", "The file is larger than an import may be"
-
-
-class MalformedCsv(Unprocessable):
-    """The file as a whole cannot be read: encoding, quoting, header or size in rows."""
-
-    slug, title = "malformed-csv", "The file is not a CSV file this import can read"
-
-
-class ImportProblemDocument(ProblemDocument):
-    """A problem document with the per-row report as an extension member (RFC 9457 §3.2)."""
-
-    rows: list[ImportRowReport]
-
-
-class ImportHasInvalidRows(Unprocessable):
-    """Some rows are invalid and the caller did not ask for the valid rows only: nothing was
-    stored. The answer carries the report of every row in ``rows``."""
-
-    slug, title = "import-has-invalid-rows", "Some rows of the file are not valid"
-    document_class: ClassVar[type[ImportProblemDocument]] = ImportProblemDocument
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        rows: Sequence[ImportRowReport],
-        errors: Sequence[FieldProblem] | None = None,
-    ) -> None:
-        super().__init__(detail, errors=errors)
-        self.rows = list(rows)
-
-    def document(self, instance: str | None = None) -> ProblemDocument:
-        base = super().document(instance)
-        return ImportProblemDocument(**base.model_dump(), rows=self.rows)

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -71,21 +70,6 @@ class Donation(IdMixin, TimestampMixin, Base):
         return Money(self.amount_minor, self.currency)
 
 
-class Refund(IdMixin, TimestampMixin, Base):
-    """Money given back: a new entry, never an edit of the donation."""
-
-    __tablename__ = "refunds"
-    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
-
-    donation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("donations.id"), index=True)
-    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id"))
-    foundation_id: Mapped[uuid.UUID]
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("journal_entries.id"))
-
-
 class ReceiptCounter(Base):
     """The last receipt number given out, per foundation and year."""
 
@@ -112,19 +96,3 @@ class CampaignTally(Base):
 
     campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
     unique_donors: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-class DonationImport(IdMixin, TimestampMixin, Base):
-    """One uploaded CSV export of a host platform, and what became of its rows."""
-
-    __tablename__ = "donation_imports"
-
-    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id"))
-    foundation_id: Mapped[uuid.UUID]
-    file_sha256: Mapped[str] = mapped_column(String(64))
-    valid_only: Mapped[bool] = mapped_column(default=False)
-    rows: Mapped[int] = mapped_column(Integer)
-    imported: Mapped[int] = mapped_column(Integer)
-    duplicates: Mapped[int] = mapped_column(Integer)
-    invalid: Mapped[int] = mapped_column(Integer)
-    submitted_by: Mapped[str] = mapped_column(String(200))

@@ -108,6 +108,11 @@ def render_html(receipt: ReceiptRead) -> str:
     rows += [
         _row("账目分录 Journal entry", str(receipt.entry_id), mono=True),
         _row("分录哈希 Entry hash", receipt.entry_hash, mono=True),
+        _row(
+            "透明日志序号 Log entry",
+            str(receipt.log.seq) if receipt.log.seq is not None else "待写入 pending",
+            mono=True,
+        ),
     ]
     org = receipt.foundation_name or str(receipt.foundation_id)
     return f"""<!DOCTYPE html>
@@ -133,10 +138,12 @@ def render_html(receipt: ReceiptRead) -> str:
 {chr(10).join(rows)}
 </table>
 <footer>
-<p>感谢您的捐赠。本收据由基金会账目系统生成；分录哈希可通过账本核验接口
-（GET /api/v1/ledger/verify）确认未被改动。</p>
-<p lang="en">Thank you for your gift. The entry hash can be checked against the
-foundation's hash-chained ledger (GET /api/v1/ledger/verify).
+<p>感谢您的捐赠。本收据由基金会账目系统生成；任何人都可以用基金会的透明日志
+（{escape(receipt.log.head)}）核验这笔捐赠已记入公开账目、且未被改动
+（命令：fnet verify --receipt 收据文件）。</p>
+<p lang="en">Thank you for your gift. Anyone can check that it is in the foundation's
+public account, unchanged, with its transparency log ({escape(receipt.log.head)}):
+<code>fnet verify --receipt FILE</code> with this receipt as JSON.
 Issued {escape(_when(receipt.issued_at))}.</p>
 </footer>
 </main>

@@ -1,68 +1,39 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from kit.db import SessionDep
-from kit.errors import (
-    Forbidden,
-    IdempotencyInProgress,
-    IdempotencyKeyReused,
-    Unprocessable,
-    UnsupportedMediaType,
-    problem_responses,
-)
-from kit.idempotency import Created, IdempotencyDep, IdempotentCreateDep
-from kit.identity import CurrentPrincipal, Scope, require_scope
+from kit.errors import Forbidden, Unprocessable, problem_responses
+from kit.idempotency import Created, IdempotentCreateDep
+from kit.identity import Scope
 from kit.money import MoneyOut
-from kit.pagination import Page, PageParamsDep, cut_page
+from kit.pagination import Page, PageParamsDep
 from services.donations.campaigns.dependencies import HeldCampaign, ValidCampaign
 from services.donations.campaigns.exceptions import (
     CampaignClosed,
     CampaignNotFound,
-    CampaignSettled,
     ReceivedAfterEnd,
 )
 from services.donations.dates import DatedInFuture
-from services.donations.donations import imports, receipts, service
+from services.donations.donations import receipts, service
 from services.donations.donations.auth import DonationsRead, DonationsWrite
-from services.donations.donations.exceptions import (
-    DonationNotFound,
-    DuplicateTransaction,
-    ImportHasInvalidRows,
-    ImportTooLarge,
-    MalformedCsv,
-    RefundCurrencyMismatch,
-    RefundExceedsDonation,
-)
-from services.donations.donations.models import Donation, DonationImport, Refund
-from services.donations.donations.repository import DonationRepository
+from services.donations.donations.dependencies import ValidDonation
+from services.donations.donations.exceptions import DonationNotFound, DuplicateTransaction
+from services.donations.donations.models import Donation
 from services.donations.donations.schemas import (
     DonationCreate,
     DonationRead,
-    ImportRead,
-    ImportRequest,
-    ImportSummary,
     ReceiptHost,
+    ReceiptLog,
     ReceiptRead,
-    RefundCreate,
-    RefundRead,
 )
-from services.donations.ledger.exceptions import InsufficientFunds
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign_id}/donations", tags=["donations"])
-
-
-async def donation_repository(session: SessionDep) -> DonationRepository:
-    return DonationRepository(session)
-
-
-DonationRepositoryDep = Annotated[DonationRepository, Depends(donation_repository)]
 
 
 def donation_read(donation: Donation, *, personal: bool = False) -> DonationRead:
@@ -106,11 +77,11 @@ async def record_donation(
     principal: DonationsWrite,
     data: DonationCreate,
     campaign: HeldCampaign,
-    repo: DonationRepositoryDep,
+    session: SessionDep,
     create: IdempotentCreateDep,
 ) -> Response:
     async def record() -> Created:
-        donation = await service.record(repo, campaign, data)
+        donation = await service.record(session, campaign, data)
         return Created(
             donation_read(donation),
             location=f"/api/v1/campaigns/{campaign.id}/donations/{donation.id}",
@@ -128,266 +99,22 @@ async def record_donation(
 async def list_donations(
     principal: DonationsRead,
     campaign: ValidCampaign,
-    repo: DonationRepositoryDep,
+    session: SessionDep,
     params: PageParamsDep,
 ) -> Page[DonationRead]:
-    rows = await service.list_page(repo, campaign, params)
+    rows = await service.list_page(session, campaign, params)
     personal = principal.has(Scope.DONORS_READ)
     return params.page(rows, lambda donation: donation_read(donation, personal=personal))
-
-
-CSV_MEDIA_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})
-
-
-async def csv_body(request: Request) -> bytes:
-    """The request's body, if it is CSV and no larger than an import may be."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in CSV_MEDIA_TYPES:
-        raise UnsupportedMediaType(
-            f"send the file as the body with Content-Type: text/csv (got {media_type or 'none'})"
-        )
-    too_large = ImportTooLarge(
-        f"an import may be at most {imports.MAX_IMPORT_BYTES} bytes; split the file"
-    )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > imports.MAX_IMPORT_BYTES:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > imports.MAX_IMPORT_BYTES:
-            raise too_large
-    return bytes(body)
-
-
-CsvBody = Annotated[bytes, Depends(csv_body)]
-
-
-def import_summary(record: DonationImport) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "campaign_id": record.campaign_id,
-        "file_sha256": record.file_sha256,
-        "valid_only": record.valid_only,
-        "total_rows": record.rows,
-        "imported": record.imported,
-        "duplicates": record.duplicates,
-        "invalid": record.invalid,
-        "submitted_by": record.submitted_by,
-        "created_at": record.created_at,
-    }
-
-
-IMPORT_DESCRIPTION = f"""
-Send a host platform's CSV export as the body (`Content-Type: text/csv`), at most
-{imports.MAX_IMPORT_BYTES // (1024 * 1024)} MB and {imports.MAX_IMPORT_ROWS:,} rows (larger: 413
-or 422; the gateway's limit for imports is `FNET_GATEWAY_MAX_IMPORT_BYTES`, 5 MiB by default).
-UTF-8 with or without a byte-order mark; a body that is not UTF-8 is read as GB18030.
-
-**Header row required**; column names in any order and case:
-
-- `transaction_id` (required): the platform's transaction id
-- `amount` (required): decimal string in major units, e.g. `88.88`
-- `donated_at` (required): ISO 8601 with an offset (`2020-01-28T09:05:00+08:00`), or
-  `YYYY-MM-DD HH:MM:SS`, read as China time (UTC+08:00)
-- `currency`: ISO 4217; empty means the campaign's currency
-- `donor_name`
-- `anonymous`: `true/false`, `yes/no`, `1/0` or `是/否`; empty means anonymous
-- `donor_contact`: phone or e-mail; never shown publicly
-- `donor_ref`: the platform's id of the donor (counts unique donors)
-- `channel`: `wechat_pay`, `alipay`, `bank_transfer`, `cash` or `host_platform` (the
-  default); also 微信支付, 支付宝, 银行转账, 现金
-
-Unknown or repeated columns, a missing required column, broken quoting or an unreadable
-encoding make the whole file a 422 `malformed-csv`.
-
-The answer reports every row: `{{row, status, errors, donation_id}}`, `row` being the line
-of the file it starts on (the header is line 1), `status` one of `imported`, `duplicate`
-(its channel and transaction id are already recorded, or an earlier line repeats them:
-not stored again, so importing a file twice adds nothing) and `invalid` (`errors` say
-why, by column).
-
-If any row is invalid and `valid_only` is false, **nothing is stored**: 422
-`import-has-invalid-rows`, whose problem document carries the same report in `rows`
-(there, a row that would have been imported has the status `valid`).
-With `valid_only=true` the valid rows are imported and the invalid ones reported.
-
-201 when something was imported, 200 when nothing was new. Every imported row is a
-donation like any other (receipt number, ledger entry, event). Send an `Idempotency-Key`
-so that a retry of the upload is answered from the first upload.
-"""
-
-
-@router.post(
-    "/imports",
-    status_code=201,
-    response_model=ImportRead,
-    summary="Import donations from a host platform's CSV export",
-    description=IMPORT_DESCRIPTION,
-    dependencies=[require_scope(Scope.DONATIONS_WRITE)],
-    responses={
-        200: {
-            "model": ImportRead,
-            "description": "Nothing new: every row was a duplicate or (valid_only) invalid",
-        },
-        **problem_responses(
-            Forbidden,
-            CampaignNotFound,
-            CampaignClosed,
-            IdempotencyInProgress,
-            ImportTooLarge,
-            UnsupportedMediaType,
-            MalformedCsv,
-            ImportHasInvalidRows,
-            IdempotencyKeyReused,
-            DuplicateTransaction,
-        ),
-    },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "text/csv": {
-                    "schema": {"type": "string"},
-                    "example": "transaction_id,amount,donated_at,donor_name,anonymous\n"
-                    "T20200128001,88.88,2020-01-28 09:05:00,李伟,否\n",
-                }
-            },
-        }
-    },
-)
-async def import_donations(
-    *,
-    body: CsvBody,
-    campaign: HeldCampaign,
-    repo: DonationRepositoryDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
-    valid_only: Annotated[
-        bool, Query(description="import the valid rows and report the invalid ones")
-    ] = False,
-) -> Response:
-    request = ImportRequest(file_sha256=hashlib.sha256(body).hexdigest(), valid_only=valid_only)
-    replay = await idempotency.claim(repo.session, principal.organisation_id, request)
-    if replay is not None:
-        return replay
-    result = await service.import_csv(
-        repo, campaign, body, valid_only=valid_only, submitted_by=principal.subject
-    )
-    return await idempotency.respond(
-        repo.session,
-        201 if result.record.imported else 200,
-        ImportRead(**import_summary(result.record), rows=result.rows),
-    )
-
-
-@router.get(
-    "/imports",
-    response_model=Page[ImportSummary],
-    summary="List a campaign's CSV imports, newest first",
-    dependencies=[require_scope(Scope.CAMPAIGNS_READ)],
-    responses=problem_responses(Forbidden, CampaignNotFound),
-)
-async def list_imports(
-    campaign: ValidCampaign, repo: DonationRepositoryDep, params: PageParamsDep
-) -> Page[ImportSummary]:
-    rows = await service.list_imports(repo, campaign, params)
-    page, next_cursor = cut_page(rows, params, lambda i: i.id)
-    return Page(items=[ImportSummary(**import_summary(i)) for i in page], next_cursor=next_cursor)
 
 
 @router.get(
     "/{donation_id}",
     response_model=DonationRead,
     summary="Read one donation",
-    dependencies=[require_scope(Scope.CAMPAIGNS_READ)],
     responses=problem_responses(Forbidden, CampaignNotFound, DonationNotFound),
 )
-async def get_donation(
-    donation_id: uuid.UUID,
-    campaign: ValidCampaign,
-    repo: DonationRepositoryDep,
-    principal: CurrentPrincipal,
-) -> DonationRead:
-    donation = await service.get(repo, campaign, donation_id)
+async def get_donation(principal: DonationsRead, donation: ValidDonation) -> DonationRead:
     return donation_read(donation, personal=principal.has(Scope.DONORS_READ))
-
-
-def refund_read(refund: Refund) -> RefundRead:
-    return RefundRead(
-        id=refund.id,
-        donation_id=refund.donation_id,
-        campaign_id=refund.campaign_id,
-        amount=MoneyOut.from_minor(refund.amount_minor, refund.currency),
-        reason=refund.reason,
-        entry_id=refund.entry_id,
-        created_at=refund.created_at,
-    )
-
-
-@router.post(
-    "/{donation_id}/refunds",
-    status_code=201,
-    response_model=RefundRead,
-    summary="Refund all or part of a donation",
-    description=(
-        "A refund is a new ledger entry; the donation's `refunded` grows. Never more than is "
-        "left of the donation (422 `refund-exceeds-donation`, saying how much is left), in the "
-        "donation's currency only, never once the campaign is settled (409), and never money "
-        "the campaign has already spent (409 `insufficient-funds`). Send an `Idempotency-Key` "
-        "so that a retry never refunds twice."
-    ),
-    dependencies=[require_scope(Scope.DONATIONS_WRITE)],
-    responses=problem_responses(
-        Forbidden,
-        CampaignNotFound,
-        DonationNotFound,
-        CampaignSettled,
-        InsufficientFunds,
-        IdempotencyInProgress,
-        RefundExceedsDonation,
-        RefundCurrencyMismatch,
-        IdempotencyKeyReused,
-        Unprocessable,
-    ),
-)
-async def refund_donation(
-    *,
-    donation_id: uuid.UUID,
-    data: RefundCreate,
-    campaign: HeldCampaign,
-    repo: DonationRepositoryDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
-) -> Response:
-    replay = await idempotency.claim(repo.session, principal.organisation_id, data)
-    if replay is not None:
-        return replay
-    refund = await service.refund(repo, campaign, donation_id, data)
-    return await idempotency.respond(
-        repo.session,
-        201,
-        refund_read(refund),
-        location=f"/api/v1/campaigns/{campaign.id}/donations/{donation_id}/refunds",
-    )
-
-
-@router.get(
-    "/{donation_id}/refunds",
-    response_model=Page[RefundRead],
-    summary="List a donation's refunds, newest first",
-    dependencies=[require_scope(Scope.CAMPAIGNS_READ)],
-    responses=problem_responses(Forbidden, CampaignNotFound, DonationNotFound),
-)
-async def list_refunds(
-    donation_id: uuid.UUID,
-    campaign: ValidCampaign,
-    repo: DonationRepositoryDep,
-    params: PageParamsDep,
-) -> Page[RefundRead]:
-    rows = await service.list_refunds(repo, campaign, donation_id, params)
-    refunds, next_cursor = cut_page(rows, params, lambda r: r.id)
-    return Page(items=[refund_read(r) for r in refunds], next_cursor=next_cursor)
 
 
 class ReceiptFormat(enum.StrEnum):
@@ -423,7 +150,18 @@ def receipt_read(receipt: service.Receipt) -> ReceiptRead:
         donated_at=donation.donated_at,
         entry_id=donation.entry_id,
         entry_hash=receipt.entry_hash,
+        log=receipt_log(campaign.foundation_id, receipt.log_seq),
         issued_at=receipt.issued_at,
+    )
+
+
+def receipt_log(foundation_id: uuid.UUID, seq: int | None) -> ReceiptLog:
+    base = f"/api/v1/foundations/{foundation_id}/log"
+    return ReceiptLog(
+        seq=seq,
+        entry=f"{base}/entries/{seq}" if seq is not None else None,
+        inclusion_proof=f"{base}/proofs/inclusion?seq={seq}" if seq is not None else None,
+        head=f"{base}/head",
     )
 
 
@@ -447,23 +185,24 @@ def wants_html(output: ReceiptFormat | None, accept: str) -> bool:
         '(it is theirs), or "Anonymous donor" when the donation names nobody; it is not for '
         "publication. Receipt numbers run per foundation and year of the donation."
     ),
-    dependencies=[require_scope(Scope.CAMPAIGNS_READ)],
     responses={
         200: {"content": {"text/html": {"schema": {"type": "string"}}}},
         **problem_responses(Forbidden, CampaignNotFound, DonationNotFound, Unprocessable),
     },
 )
 async def get_receipt(
-    request: Request,
-    donation_id: uuid.UUID,
+    principal: DonationsRead,
     campaign: ValidCampaign,
-    repo: DonationRepositoryDep,
+    donation: ValidDonation,
+    *,
+    request: Request,
+    session: SessionDep,
     output: Annotated[
         ReceiptFormat | None,
         Query(alias="format", description="json or html; overrides the Accept header"),
     ] = None,
 ) -> Response:
-    read = receipt_read(await service.receipt(repo, campaign, donation_id))
+    read = receipt_read(await service.receipt(session, campaign, donation))
     # A receipt carries the donor's name: no shared cache may keep it.
     headers = {"Cache-Control": "private, no-store", "Vary": "Accept"}
     if wants_html(output, request.headers.get("accept", "")):

@@ -1,20 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import uuid
-from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
-    StringConstraints,
-    model_serializer,
 )
 
-from kit.errors import FieldProblem
 from kit.money import MoneyIn, MoneyOut
 from kit.schemas import InputModel, Name, Timestamp
 from services.donations.donations.models import Channel
@@ -90,46 +84,26 @@ class DonationRead(BaseModel):
     )
 
 
-class RefundCreate(InputModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "amount": {"amount": "20.00", "currency": "CNY"},
-                    "reason": "the donor paid twice by mistake",
-                }
-            ]
-        },
-    )
-
-    amount: MoneyIn = Field(
-        description="positive, in the donation's currency, at most what is left of it "
-        "(the donation less its earlier refunds)"
-    )
-    reason: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
-    ] = Field(
-        description="why the money goes back; kept with the refund for the auditors",
-    )
-
-
-class RefundRead(BaseModel):
-    id: uuid.UUID
-    donation_id: uuid.UUID
-    campaign_id: uuid.UUID
-    amount: MoneyOut
-    reason: str
-    entry_id: uuid.UUID = Field(description="the journal entry that records it")
-    created_at: dt.datetime = Field(description="when the refund was recorded")
-
-
 class ReceiptHost(BaseModel):
     """The licensed foundation under whose public-fundraising filing the campaign raised."""
 
     name: str | None
     filing_number: str | None = Field(description="备案编号, the fundraising's filing number")
     platform: str | None = Field(description="the online platform the money was raised on")
+
+
+class ReceiptLog(BaseModel):
+    """Where the donation's journal entry stands in the foundation's transparency log."""
+
+    seq: int | None = Field(
+        description="the entry's index in the log; null for the moment between recording "
+        "and the log's next head (well under a second)"
+    )
+    entry: str | None = Field(description="path of the entry as the log hashes it")
+    inclusion_proof: str | None = Field(
+        description="path of the proof that the latest signed head includes it"
+    )
+    head: str = Field(description="path of the latest signed head")
 
 
 class ReceiptRead(BaseModel):
@@ -163,55 +137,8 @@ class ReceiptRead(BaseModel):
         description="that entry's hash in the foundation's chain; GET /api/v1/ledger/verify "
         "proves the chain holds it unchanged"
     )
+    log: ReceiptLog = Field(
+        description="where to check, without trusting anyone, that the public account holds "
+        "this gift: `fnet verify --receipt FILE` does it"
+    )
     issued_at: dt.datetime = Field(description="when this receipt document was produced")
-
-
-class ImportRowStatus(enum.StrEnum):
-    IMPORTED = "imported"
-    DUPLICATE = "duplicate"
-    INVALID = "invalid"
-    # Only in the report of a refused file (422): the row is fine, but nothing was stored.
-    VALID = "valid"
-
-
-class ImportRowReport(BaseModel):
-    row: int = Field(description="the row's line number in the file, from 1 (the header)")
-    status: ImportRowStatus
-    errors: list[FieldProblem] = Field(
-        description="what is wrong with an invalid row, by column; for a duplicate, what it repeats"
-    )
-    donation_id: uuid.UUID | None = Field(
-        description="the donation the row recorded, or for a duplicate the one it repeats "
-        "(when known); null for an invalid row"
-    )
-
-    @model_serializer(mode="wrap")
-    def _keep_null_donation_id(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Problem documents drop null members; a row's report keeps one shape everywhere.
-        out: dict[str, Any] = handler(self)
-        out.setdefault("donation_id", None if self.donation_id is None else str(self.donation_id))
-        return out
-
-
-class ImportRequest(BaseModel):
-    """What makes two uploads the same request, for ``Idempotency-Key``."""
-
-    file_sha256: str
-    valid_only: bool
-
-
-class ImportSummary(BaseModel):
-    id: uuid.UUID
-    campaign_id: uuid.UUID
-    file_sha256: str = Field(description="SHA-256 of the uploaded bytes")
-    valid_only: bool
-    total_rows: int = Field(description="data rows in the file (blank lines not counted)")
-    imported: int
-    duplicates: int
-    invalid: int
-    submitted_by: str = Field(description="the key or user that uploaded the file")
-    created_at: dt.datetime
-
-
-class ImportRead(ImportSummary):
-    rows: list[ImportRowReport] = Field(description="one report per data row, in file order")

@@ -147,3 +147,18 @@ class Conversion(IdMixin, Base):
     rate_date: Mapped[dt.date] = mapped_column(Date)
     converted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("journal_entries.id"))
+
+
+class LogQueue(Base):
+    """A journal entry committed but not yet in the transparency log
+    (``services.donations.log``). Written in the entry's own transaction: recording an
+    entry takes no lock of the log's; its sequencer takes rows in ``id`` order and deletes
+    them as it integrates them, in one transaction with the new leaves."""
+
+    __tablename__ = "log_queue"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    foundation_id: Mapped[uuid.UUID]
+    entry_id: Mapped[uuid.UUID] = mapped_column(unique=True)

@@ -18,6 +18,7 @@ from services.donations.ledger.models import (
     JournalLine,
     LedgerHead,
     LedgerTotal,
+    LogQueue,
 )
 
 VERIFY_BATCH = 2000
@@ -282,3 +283,9 @@ class LedgerRepository:
             JournalEntry.id == entry_id, JournalEntry.foundation_id == foundation_id
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def queue_for_log(self, foundation_id: uuid.UUID, entry_ids: Sequence[uuid.UUID]) -> None:
+        """Queue new entries for the transparency log's sequencer (in their order)."""
+        await self.session.execute(
+            insert(LogQueue), [{"foundation_id": foundation_id, "entry_id": e} for e in entry_ids]
+        )

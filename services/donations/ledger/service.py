@@ -152,6 +152,7 @@ async def post_many(
                 total.credit_minor -= line.amount_minor
                 total.credit_count += 1
     await repo.add_entries(posted)
+    await repo.queue_for_log(foundation_id, [entry.id for entry, _ in posted])
     await repo.add_totals(foundation_id, sums)
     await repo.set_head_hash(foundation_id, prev_hash)
     return [entry for entry, _ in posted]

@@ -1,7 +1,7 @@
 """partner copies: the read copy of partner organisations, kept by partner events
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30 12:00:36.468837
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import kit.db
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

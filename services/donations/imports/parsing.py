@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from kit.errors import FieldProblem
-from services.donations.donations.exceptions import MalformedCsv
 from services.donations.donations.models import Channel
 from services.donations.donations.receipts import CHINA_TIME
 from services.donations.donations.schemas import DonationCreate
+from services.donations.imports.exceptions import MalformedCsv
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 20_000

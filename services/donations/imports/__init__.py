@@ -1,0 +1,1 @@
+"""Donations imported from a host platform's CSV export."""

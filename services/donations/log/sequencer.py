@@ -1,0 +1,136 @@
+"""The sequencer: integrates queued journal entries into their foundations' logs.
+
+Recording an entry only queues it (one row, in the entry's own transaction). The sequencer
+takes the oldest queued entries in batches and, in one transaction per batch, gives each a
+leaf index in its foundation's log, stores the leaf hashes and every perfect subtree they
+complete, signs each changed foundation's new tree head and deletes the queue rows. A batch
+either happens whole or not at all, so a sequencer killed mid-batch loses and doubles
+nothing: the next one finds the same rows queued.
+
+Exactly one batch runs at a time per database, however many processes run a sequencer: on
+PostgreSQL each batch takes a transaction-level advisory lock (a candidate that does not
+get it waits for its next turn; when the holder dies its lock goes with its connection); on
+SQLite the write lock taken at ``BEGIN IMMEDIATE`` serialises them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import defaultdict
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.db import Database, transaction, utcnow
+from services.donations.log import merkle
+from services.donations.log.encoding import entry_document, head_message, leaf_bytes
+from services.donations.log.models import LogKey, TreeHead
+from services.donations.log.repository import LogRepository
+from services.donations.log.signing import HeadSigner
+
+logger = logging.getLogger("fnet.donations.log")
+
+# pg_try_advisory_xact_lock's key: any constant that no other lock of this database uses.
+SEQUENCER_LOCK = 0x666E65746C6F67  # "fnetlog"
+
+
+async def _elected(session: AsyncSession) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    acquired = await session.execute(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK}
+    )
+    return bool(acquired.scalar_one())
+
+
+async def integrate(session: AsyncSession, signer: HeadSigner, *, limit: int = 1000) -> int:
+    """Integrate up to ``limit`` queued entries in the session's transaction; answers how
+    many. Answers 0 without reading the queue if another sequencer holds the turn."""
+    if not await _elected(session):
+        return 0
+    repo = LogRepository(session)
+    queued = await repo.queued(limit)
+    if not queued:
+        return 0
+    by_foundation: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for row in queued:
+        by_foundation[row.foundation_id].append(row.entry_id)
+    entries, lines = await repo.entries([row.entry_id for row in queued])
+    now = utcnow()
+    await repo.register_key(
+        LogKey(key_id=signer.key_id, public_key=signer.public_key, first_used_at=now)
+    )
+    for foundation_id, entry_ids in by_foundation.items():
+        leaves = []
+        for entry_id in entry_ids:
+            entry = entries[entry_id]
+            document = entry_document(entry, lines[entry.id])
+            leaves.append(merkle.leaf_hash(leaf_bytes(document)))
+        head = await repo.latest_head(foundation_id)
+        size = head.size if head is not None else 0
+        known = await repo.nodes(foundation_id, merkle.frontier(size))
+        new = merkle.completed_nodes(size, leaves, known)
+        await repo.add_leaves(foundation_id, size, entry_ids)
+        await repo.add_nodes(foundation_id, new)
+        size += len(leaves)
+        root = merkle.range_hash(0, size, {**known, **new})
+        await repo.add_head(
+            TreeHead(
+                foundation_id=foundation_id,
+                size=size,
+                root_hash=root,
+                issued_at=now,
+                key_id=signer.key_id,
+                signature=signer.sign(head_message(foundation_id, size, root, now)),
+            )
+        )
+    await repo.dequeue([row.id for row in queued])
+    return len(queued)
+
+
+class Sequencer:
+    """Runs :func:`integrate` until stopped: a batch after another while the queue is
+    full, else one every ``interval`` seconds."""
+
+    def __init__(
+        self, database: Database, signer: HeadSigner, *, interval: float = 0.1, batch: int = 1000
+    ) -> None:
+        self.database = database
+        self.signer = signer
+        self.interval = interval
+        self.batch = batch
+        self.integrated = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> int:
+        async with transaction(self.database, write=True) as session:
+            count = await integrate(session, self.signer, limit=self.batch)
+        self.integrated += count
+        return count
+
+    async def run(self) -> None:
+        while True:
+            try:
+                count = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The database is away: nothing was integrated, nothing is lost; try again.
+                logger.warning("log sequencer pass failed", exc_info=True)
+                count = 0
+            if count < self.batch:
+                await asyncio.sleep(self.interval)
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name="log-sequencer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,1 @@
+"""Refunds of money donations: new ledger entries, never edits of the donation."""
