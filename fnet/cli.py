@@ -181,7 +181,7 @@ def _up(args: argparse.Namespace) -> None:
 
             gateway_db = Database.from_url(GATEWAY.database_url(config.var_dir), pool_size=2)
             try:
-                document = await demo.load(
+                loaded = await demo.load(
                     gateway_url=config.url(GATEWAY),
                     network_url=config.url(NETWORK),
                     gateway_db=gateway_db,
@@ -190,10 +190,13 @@ def _up(args: argparse.Namespace) -> None:
                 )
             finally:
                 await gateway_db.dispose()
-            print(demo.describe(document, config.url(GATEWAY), config.var_dir), flush=True)
+            text = demo.describe(
+                loaded.document, config.url(GATEWAY), config.var_dir, added=loaded.writes > 0
+            )
+            print(text, flush=True)
 
         after_start = load_demo
-    embedded.run(config, after_start)
+    embedded.run(config, after_start, loading="loading the demo data")
 
 
 def _migrate(args: argparse.Namespace) -> None:

@@ -10,6 +10,8 @@ import asyncio
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -145,10 +147,38 @@ async def _ensure_partners(api: httpx.AsyncClient) -> None:
         )
 
 
+class _Writes:
+    """Counts the writes that changed something: a successful POST that is not the replay
+    of an earlier one (Idempotent-Replayed) and not a 409 for what already exists."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def __call__(self, response: httpx.Response) -> None:
+        if (
+            response.request.method == "POST"
+            and 200 <= response.status_code < 300
+            and response.headers.get("idempotent-replayed") != "true"
+        ):
+            self.count += 1
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What :func:`load` did: the credentials document, and how many writes changed
+    something (0: everything was already there)."""
+
+    document: dict[str, Any]
+    writes: int
+
+
 async def load(
     *, gateway_url: str, network_url: str, gateway_db: Database, secret: str, var_dir: Path
-) -> dict[str, Any]:
-    """Load the story and write ``var/demo-credentials.json``; returns its content."""
+) -> Loaded:
+    """Load the story and write ``var/demo-credentials.json`` (its content is the answer's
+    ``document``). Safe to stop at any point: the next load finishes the work."""
+    writes = _Writes()
+    hooks: dict[str, list[Callable[..., Any]]] = {"response": [writes]}
     path = var_dir / CREDENTIALS_FILE
     previous: dict[str, Any] = {}
     previous_people: dict[str, Any] = {}
@@ -157,7 +187,9 @@ async def load(
         previous, previous_people = saved.get("foundations", {}), saved.get("people", {})
     operator = {IDENTITY_HEADER: TokenSigner(secret).sign(OPERATOR)}
     credentials: dict[str, dict[str, str]] = {}
-    async with httpx.AsyncClient(base_url=network_url, headers=operator, timeout=30) as network:
+    async with httpx.AsyncClient(
+        base_url=network_url, headers=operator, timeout=30, event_hooks=hooks
+    ) as network:
         for f in story.FOUNDATIONS:
             foundation_id = await _ensure_foundation(network, f)
             api_key = await _ensure_key(gateway_db, f.slug, foundation_id, previous)
@@ -177,9 +209,13 @@ async def load(
             base_url=gateway_url,
             headers={"X-API-Key": credentials["shekou"]["api_key"]},
             timeout=30,
+            event_hooks=hooks,
         ) as shekou,
         httpx.AsyncClient(
-            base_url=gateway_url, headers={"X-API-Key": people[treasurer]["api_key"]}, timeout=30
+            base_url=gateway_url,
+            headers={"X-API-Key": people[treasurer]["api_key"]},
+            timeout=30,
+            event_hooks=hooks,
         ) as approver,
     ):
         campaigns = await load_story(shekou, approver)
@@ -191,11 +227,16 @@ async def load(
     document |= {"partners": partners, "partner_keys": partner_keys}
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     path.chmod(0o600)
-    return document
+    return Loaded(document, writes.count)
 
 
-def describe(document: dict[str, Any], gateway_url: str, var_dir: Path) -> str:
-    lines = [f"Demo data loaded. API keys (also in {var_dir / CREDENTIALS_FILE}):"]
+def describe(
+    document: dict[str, Any], gateway_url: str, var_dir: Path, *, added: bool = True
+) -> str:
+    """What to tell the user once the demo is in: "loaded" only if this run added
+    something, else that it was already there; then the keys and where to start."""
+    first = "Demo data loaded." if added else "Demo data already loaded; nothing to add."
+    lines = [f"{first} API keys (also in {var_dir / CREDENTIALS_FILE}):"]
     for slug, entry in document["foundations"].items():
         lines.append(f"  {slug:<8} foundation {entry['id']}  key {entry['api_key']}")
     key = document["foundations"]["shekou"]["api_key"]

@@ -1,4 +1,5 @@
-"""The demo data: the Shekou Community Foundation's 2020 epidemic story (see shared/seed/).
+"""The demo data: the Shekou Community Foundation's 2020 epidemic story (an interview the
+project was built from; docs/architecture.md tells it).
 
 Figures are the article's: phase 1 raised 20,670.18 CNY from 165 donations in two days.
 """

@@ -107,8 +107,12 @@ def create_app(
     app.state.upstreams = upstreams
     install_problem_handlers(app)
 
+    # Checks the process running the gateway adds (the embedded runner: "the demo data is
+    # loaded"), each an awaitable that raises while not ready.
+    app.state.readiness_checks = []
+
     def readiness(request: Request) -> list[tuple[str, Any]]:
-        return [("database", request.app.state.database.ping)]
+        return [("database", request.app.state.database.ping), *app.state.readiness_checks]
 
     def own_document() -> dict[str, Any]:
         return get_openapi(title=TITLE, version=app.version, routes=app.routes)

@@ -22,6 +22,8 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
+    # A foundation's campaigns are the donations service's, under the foundation's path.
+    Route("/api/v1/foundations/{foundation_id}/campaigns", "donations"),
     Route("/api/v1/campaigns", "donations"),
     Route("/api/v1/foundations/{foundation_id}/log", "donations"),
     Route("/api/v1/log", "donations"),
@@ -38,12 +40,14 @@ ROUTES: tuple[Route, ...] = (
 )
 
 # GET (and HEAD) requests of these paths pass without an API key, and reach the service with no
-# identity: what is published for everyone (a campaign's transparency report, its
-# disclosures). A ``{name}`` segment stands for one id (a UUID in hex, with or without
-# hyphens); nothing else matches it, so ``/report/`` or ``/report/../x`` stays closed.
+# identity: what is published for everyone (a foundation's list of campaigns, a campaign's
+# transparency report, its disclosures). A ``{name}`` segment stands for one id (a UUID in
+# hex, with or without hyphens); nothing else matches it, so ``/report/`` or
+# ``/report/../x`` stays closed.
 # The service must serve each of them from a public router (``kit.app``), or it will
 # refuse the request for want of an identity.
 PUBLIC_READS: tuple[str, ...] = (
+    "/api/v1/foundations/{foundation_id}/campaigns",
     "/api/v1/campaigns/{campaign_id}/report",
     "/api/v1/campaigns/{campaign_id}/report/donations",
     "/api/v1/campaigns/{campaign_id}/disclosures",
@@ -82,6 +86,13 @@ def _paths_pattern(templates: Iterable[str], parameter: str) -> re.Pattern[str]:
     return re.compile("(?:" + "|".join(alternatives) + ")")
 
 
+def _prefix_pattern(prefix: str) -> re.Pattern[str]:
+    """A templated route prefix, matching as a prefix does: the path itself, or followed
+    by ``/`` and anything."""
+    either = f"(?:{_ID_SEGMENT}|{_TEMPLATE_SEGMENT})"
+    return re.compile(_paths_pattern([prefix], either).pattern + "(?:/.*)?", re.DOTALL)
+
+
 # The services, in the order the API document lists them.
 SERVICES: tuple[str, ...] = tuple(dict.fromkeys(route.service for route in ROUTES))
 
@@ -113,13 +124,8 @@ class RouteTable:
         self._entries = tuple(
             (u.prefix, u.prefix + "/", u) for u in self.upstreams if "{" not in u.prefix
         )
-        # An id, or a template's ``{name}`` (API documents name paths so): either way the
-        # path is one the service behind the entry serves, or none at all.
-        segment = f"(?:{_ID_SEGMENT}|{_TEMPLATE_SEGMENT})"
         self._templated = tuple(
-            (re.compile(_paths_pattern([u.prefix], segment).pattern + "(?:/|$)"), u)
-            for u in self.upstreams
-            if "{" in u.prefix
+            (_prefix_pattern(u.prefix), u) for u in self.upstreams if "{" in u.prefix
         )
         trees = tuple(public_trees)
         below = r"(?:/(?!\.\.?(?:/|$))[^/]+)*"
@@ -139,7 +145,7 @@ class RouteTable:
 
     def match(self, path: str) -> Upstream | None:
         for pattern, upstream in self._templated:
-            if pattern.match(path):
+            if pattern.fullmatch(path):
                 return upstream
         for prefix, with_slash, upstream in self._entries:
             if path.startswith(with_slash) or path == prefix:

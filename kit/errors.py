@@ -286,15 +286,22 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     cls = _STATUS_PROBLEMS.get(exc.status_code)
     if cls is None:
         # A status we have no class for (405, 406...): render it faithfully all the same.
+        headers = dict(exc.headers or {})
+        detail = None
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers["Allow"] = allowed
+            detail = f"{request.method} is not allowed on {request.url.path}; " + (
+                f"it allows {allowed}" if allowed else "it allows no method"
+            )
         document = ProblemDocument(
             type=f"{TYPE_PREFIX}http-{exc.status_code}",
             title=str(exc.detail),
             status=exc.status_code,
+            detail=detail,
             instance=request.url.path,
         )
-        headers = dict(exc.headers or {})
-        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
-            headers["Allow"] = allowed
         return Response(
             orjson.dumps(document.model_dump(exclude_none=True)),
             status_code=exc.status_code,
@@ -318,6 +325,12 @@ _UNREADABLE_BODY = "The body could not be read (not UTF-8)"
 def problem_content() -> dict[str, Any]:
     """An OpenAPI response's ``content``: a problem document (see :func:`document_problems`)."""
     return {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}}
+def _add_unreadable_body(responses: dict[str, Any], problem: dict[str, Any]) -> None:
+    unreadable = responses.setdefault(
+        "400", {"description": _UNREADABLE_BODY, "content": dict(problem)}
+    )
+    if _UNREADABLE_BODY not in unreadable.get("description", ""):
+        unreadable["description"] += f"; {_UNREADABLE_BODY}"
 
 
 def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
@@ -351,9 +364,7 @@ def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
                 if Unprocessable.title not in invalid.get("description", ""):
                     invalid["description"] += f"; {Unprocessable.title}"
             if "requestBody" in operation:
-                responses.setdefault(
-                    "400", {"description": _UNREADABLE_BODY, "content": dict(problem)}
-                )
+                _add_unreadable_body(responses, problem)
     for name in ("HTTPValidationError", "ValidationError"):  # FastAPI's, if now unused
         schema = schemas.pop(name, None)
         if schema is not None and f'"#/components/schemas/{name}"'.encode() in orjson.dumps(

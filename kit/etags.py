@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import Depends, Header
 from starlette.responses import Response
 
-from kit.errors import BadRequest, FieldProblem, PreconditionFailed, PreconditionRequired
+from kit.errors import BadRequest, PreconditionFailed, PreconditionRequired
 
 # etagc: "!" and "#" to "~" except the quote, plus obs-text (bytes 0x80-0xFF, read as Latin-1).
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
@@ -54,6 +54,30 @@ def parse(header: str) -> list[EntityTag] | AnyTag | None:
         tags.append(EntityTag(match.group(2), weak=match.group(1) is not None))
         position = match.end()
     return tags or None
+
+
+class MalformedIfMatch(BadRequest):
+    """``If-Match`` that is not ``*`` nor a list of entity tags: entity tags are quoted
+    (``"3"``, ``W/"3"``), so ``If-Match: 3`` is refused as malformed, never taken for a
+    mismatch (which would claim the resource changed when the client only left out the
+    quotes)."""
+
+    slug, title = "malformed-if-match", "If-Match is not a list of quoted entity tags"
+
+
+def if_match_tags(header: str) -> list[EntityTag] | AnyTag:
+    """The tags of an ``If-Match`` value, or ``ANY``; raises :class:`MalformedIfMatch`
+    (400) naming the value and the quoted form it probably meant."""
+    tags = parse(header)
+    if tags is not None:
+        return tags
+    bare = header.strip()
+    suggestion = f'"{bare}"' if bare and _TAG.fullmatch(f'"{bare}"') else '"3"'
+    raise MalformedIfMatch(
+        f"If-Match {header!r} is not a list of entity tags: entity tags are quoted "
+        f"(RFC 9110 section 8.8.3), e.g. If-Match: {suggestion}, or the ETag exactly as "
+        "it was read, or *"
+    )
 
 
 def none_match(header: str | None, current: EntityTag) -> bool:
@@ -97,7 +121,8 @@ def _names_version(tag: EntityTag, version: str) -> bool:
 class Preconditions:
     """A request's ``If-Match`` and ``If-None-Match``, checked against a versioned resource.
 
-    Routes take :data:`PreconditionsDep`; services never read HTTP headers.
+    Writes take :data:`IfMatchDep`, reads :data:`IfNoneMatchDep`; services never read HTTP
+    headers.
     """
 
     if_match: str | None = None
@@ -114,8 +139,8 @@ class Preconditions:
     ) -> None:
         """Refuse a change not based on ``version`` of ``what``: 412 (``changed``) if
         ``If-Match`` names another version, 428 (``missing``) if it names none and
-        ``required``, 400 if it is not a list of quoted tags. ``*`` matches any version, as
-        RFC 9110 says."""
+        ``required``, 400 (:class:`MalformedIfMatch`) if it is not a list of quoted tags.
+        ``*`` matches any version, as RFC 9110 says."""
         current = str(version)
         if self.if_match is None:
             if required:
@@ -124,13 +149,7 @@ class Preconditions:
                     "change made since is not overwritten unseen"
                 )
             return
-        tags = parse(self.if_match)
-        if tags is None:
-            raise BadRequest(
-                f'If-Match must be a list of quoted entity tags, such as "{current}" '
-                f"(got {self.if_match}); send the ETag of your last read as it came",
-                errors=[FieldProblem(field="If-Match", message="not an entity tag", code="etag")],
-            )
+        tags = if_match_tags(self.if_match)
         if isinstance(tags, AnyTag) or any(_names_version(tag, current) for tag in tags):
             return
         raise changed(
@@ -144,24 +163,28 @@ class Preconditions:
         return not none_match(self.if_none_match, current)
 
 
-async def preconditions(
-    if_match: Annotated[
-        str | None,
-        Header(
-            alias="If-Match",
-            description='the ETag of your last read (or the version in quotes, e.g. `"3"`); '
-            "a change based on another version is refused with 412",
-        ),
-    ] = None,
-    if_none_match: Annotated[
-        str | None,
-        Header(
-            alias="If-None-Match",
-            description="ETags you already hold: 304 Not Modified if one is current",
-        ),
-    ] = None,
+_IF_MATCH = Header(
+    alias="If-Match",
+    description='the ETag of your last read (or the version in quotes, e.g. `"3"`); a change '
+    "based on another version is refused with 412",
+)
+_IF_NONE_MATCH = Header(
+    alias="If-None-Match",
+    description="ETags you already hold: 304 Not Modified if one is current",
+)
+
+
+async def if_match(if_match: Annotated[str | None, _IF_MATCH] = None) -> Preconditions:
+    return Preconditions(if_match=if_match)
+
+
+async def if_none_match(
+    if_none_match: Annotated[str | None, _IF_NONE_MATCH] = None,
 ) -> Preconditions:
-    return Preconditions(if_match, if_none_match)
+    return Preconditions(if_none_match=if_none_match)
 
 
-PreconditionsDep = Annotated[Preconditions, Depends(preconditions)]
+IfMatchDep = Annotated[Preconditions, Depends(if_match)]
+"""A change's precondition: ``If-Match`` only (what the OpenAPI document shows)."""
+IfNoneMatchDep = Annotated[Preconditions, Depends(if_none_match)]
+"""A read's precondition: ``If-None-Match`` only."""

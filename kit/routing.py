@@ -63,7 +63,10 @@ class _Params:
             cookie += dependant.cookie_params
             body += dependant.body_params
             pending.extend(dependant.dependencies)
-        return cls(path, query, header, cookie, body, bool(route._embed_body_fields))
+        # A body parameter that the route and a dependency both take is one part of the
+        # body, as FastAPI reads it: keep it once.
+        unique = list({field.alias: field for field in reversed(body)}.values())[::-1]
+        return cls(path, query, header, cookie, unique, bool(route._embed_body_fields))
 
 
 # By the route's id (routes are not hashable), holding the route so that its id is never

@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
 
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 
@@ -39,8 +40,24 @@ WebsiteUrl = Annotated[
     Field(json_schema_extra={"format": "uri"}),
 ]
 
-# A display name; surrounding spaces never make a second "same" name.
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise PydanticCustomError("blank", "must not be empty or only whitespace")
+    return value
+
+
+# A display name: surrounding whitespace (Unicode's, so the ideographic space U+3000 too)
+# is dropped, so surrounding spaces never make a second "same" name; and what is left must
+# not be empty: a name of spaces alone is no name (422 ``blank`` naming the field).
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=200),
+    AfterValidator(_not_blank),
+    Field(json_schema_extra={"minLength": 1, "pattern": r"\S"}),
+]
+# A title (a campaign's); the same rules as a name.
+Title = Name
 
 
 def _in_utc(value: dt.datetime) -> dt.datetime:

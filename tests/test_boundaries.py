@@ -1,4 +1,4 @@
-"""The import boundaries of architecture.md: kit imports no app, no service imports another,
+"""The import boundaries of docs/architecture.md: kit imports no app, no service imports another,
 the gateway imports no service. The contracts live in pyproject.toml ([tool.importlinter])."""
 
 from __future__ import annotations

@@ -14,11 +14,13 @@ from kit.migrations import MigrationSet
 from services.donations.campaigns.router import router as campaigns_router
 from services.donations.disclosures.router import public_router as public_disclosures_router
 from services.donations.disclosures.router import router as disclosures_router
+from services.donations.distributions.router import router as distributions_router
 from services.donations.donations.router import router as donations_router
 from services.donations.expenses.router import router as expenses_router
 from services.donations.foundations.service import consumers as foundation_consumers
 from services.donations.grants.router import router as grants_router
 from services.donations.imports.router import router as imports_router
+from services.donations.in_kind.router import router as in_kind_router
 from services.donations.ledger.conversions.router import router as conversions_router
 from services.donations.ledger.router import router as ledger_router
 from services.donations.log.router import keys_router as log_keys_router
@@ -26,10 +28,12 @@ from services.donations.log.router import router as log_router
 from services.donations.log.sequencer import Sequencer
 from services.donations.log.signing import load_signer
 from services.donations.partner_copies.service import handle_partner_events
+from services.donations.purchases.router import router as purchases_router
 from services.donations.refunds.router import router as refunds_router
+from services.donations.reports.router import foundation_router as public_campaigns_router
 from services.donations.reports.router import router as reports_router
 from services.donations.settings import DonationsSettings
-from services.donations.supplies.router import router as supplies_router
+from services.donations.supplies.router import router as stock_router
 
 
 def consumers(database: Database) -> list[Consumer]:
@@ -78,14 +82,23 @@ def create_app(
             donations_router,
             refunds_router,
             ledger_router,
-            supplies_router,
+            in_kind_router,
+            purchases_router,
+            distributions_router,
+            stock_router,
             expenses_router,
             grants_router,
             conversions_router,
             disclosures_router,
         ],
         # Answered without the gateway's identity token: what anyone may read.
-        public_routers=[reports_router, public_disclosures_router, log_router, log_keys_router],
+        public_routers=[
+            reports_router,
+            public_disclosures_router,
+            public_campaigns_router,
+            log_router,
+            log_keys_router,
+        ],
         consumers=CONSUMERS,
         workers=workers(settings),
         database=database,

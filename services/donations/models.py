@@ -5,6 +5,7 @@ from kit.events.outbox import outbox
 from kit.idempotency import idempotency_keys
 from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.disclosures.models import Disclosure, DisclosureKind
+from services.donations.distributions.models import Distribution, DistributionLine
 from services.donations.donations.models import (
     CampaignDonor,
     CampaignTally,
@@ -16,6 +17,7 @@ from services.donations.expenses.models import Expense, ExpenseStatus
 from services.donations.foundations.models import FoundationCopy
 from services.donations.grants.models import GrantPaid, GrantReceived
 from services.donations.imports.models import DonationImport
+from services.donations.in_kind.models import InKindDonation
 from services.donations.ledger.models import (
     Conversion,
     JournalEntry,
@@ -26,16 +28,9 @@ from services.donations.ledger.models import (
 )
 from services.donations.log.models import LogKey, LogLeaf, LogNode, TreeHead
 from services.donations.partner_copies.models import PartnerCopy
+from services.donations.purchases.models import Purchase, PurchaseLine
 from services.donations.refunds.models import Refund
-from services.donations.supplies.models import (
-    Distribution,
-    DistributionLine,
-    InKindDonation,
-    Purchase,
-    PurchaseLine,
-    StockItem,
-    StockMovement,
-)
+from services.donations.supplies.models import StockItem, StockMovement
 
 __all__ = [
     "Campaign",

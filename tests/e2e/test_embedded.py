@@ -31,13 +31,15 @@ class Embedded:
     def gateway(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
 
-    def up(self) -> dict[str, Any]:
+    @property
+    def credentials(self) -> Path:
+        return self.var / "demo-credentials.json"
+
+    def start(self) -> None:
         # Exactly the README's run command, on ports of the test's own.
         args = [str(ROOT / "scripts" / "up")]
         for name, port in self.ports.items():
             args += [f"--{name}-port", str(port)]
-        credentials = self.var / "demo-credentials.json"
-        loaded_before = self._loads()
         with self.output.open("ab") as out:
             self.process = subprocess.Popen(
                 args,
@@ -47,19 +49,30 @@ class Embedded:
                 stderr=subprocess.STDOUT,
             )
         wait_until_healthy(self.gateway, timeout=60, process=self.process)
+
+    def up(self) -> dict[str, Any]:
+        """Start, and wait for the gateway to be ready: by then the demo is loaded."""
+        self.start()
+        assert self.process is not None
         deadline = time.monotonic() + 120
-        while self._loads() == loaded_before:
-            assert self.process.poll() is None, self.output.read_text()
+        while not self.ready():
+            assert self.process.poll() is None, self.text()
             assert time.monotonic() < deadline, "the demo data never finished loading"
             time.sleep(0.2)
-        document: dict[str, Any] = json.loads(credentials.read_text(encoding="utf-8"))
+        # Ready means loaded: the credentials, and the "up" line after the demo's.
+        document: dict[str, Any] = json.loads(self.credentials.read_text(encoding="utf-8"))
+        last = self.text().rsplit("Foundation Network is starting", 1)[-1]
+        assert "Demo data" in last.split("Foundation Network is up", 1)[0], last
         return document
 
-    def _loads(self) -> int:
-        """How many times the demo has finished loading, by the line it prints."""
-        if not self.output.exists():
-            return 0
-        return self.output.read_text(encoding="utf-8").count("Demo data loaded")
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.gateway}/readyz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def text(self) -> str:
+        return self.output.read_text(encoding="utf-8") if self.output.exists() else ""
 
     def down(self) -> int:
         assert self.process is not None
@@ -118,6 +131,7 @@ def embedded(tmp_path: Path) -> Any:
 
 def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedded) -> None:
     document = embedded.up()
+    assert embedded.text().count("Demo data loaded.") == 1
     shekou = document["foundations"]["shekou"]
     phase_1 = document["campaigns"]["shekou-phase-1"]
     assert set(document["foundations"]) >= {"shekou", "wuhou"}
@@ -186,4 +200,38 @@ def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedde
     # One new donation was posted between the two loads; the reload posted nothing.
     assert verify_again["entries"] == verify["entries"]
     assert verify_again["valid"] is True
+    # ... and says so, instead of claiming to have loaded it.
+    assert embedded.text().count("Demo data loaded.") == 1
+    assert embedded.text().count("Demo data already loaded; nothing to add.") == 1
+    assert embedded.down() == 0
+
+
+def test_ctrl_c_while_the_demo_loads_stops_cleanly_and_the_next_start_finishes(
+    embedded: Embedded,
+) -> None:
+    embedded.start()
+    assert "loading the demo data" in embedded.text()
+    # Not ready while loading: /readyz says why, /healthz only that the process lives.
+    readyz = httpx.get(f"{embedded.gateway}/readyz", timeout=5)
+    assert readyz.status_code == 503
+    assert readyz.json()["checks"]["start_up"] == "unavailable: StillStarting"
+    assert not embedded.credentials.exists()
+    time.sleep(1)  # well into the loading, which takes several seconds
+
+    code = embedded.down()
+
+    output = embedded.text()
+    assert code in (0, 130), output
+    assert "Traceback" not in output
+    assert "Stopped while loading the demo data; the next start finishes it." in output
+    assert "Demo data loaded" not in output
+    assert "Foundation Network is up" not in output
+
+    document = embedded.up()
+    phase_1 = document["campaigns"]["shekou-phase-1"]
+    report = httpx.get(f"{embedded.gateway}/api/v1/campaigns/{phase_1}/report").json()
+    assert report["donation_count"] == 165
+    assert report["raised"][0]["net"] == {"amount": "20670.18", "currency": "CNY"}
+    assert len(report["distributed"]) == 24
+    assert embedded.text().count("Demo data loaded.") == 1
     assert embedded.down() == 0

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
+import subprocess
+import sys
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +16,7 @@ from fnet.apps import APPS, GATEWAY
 from fnet.cli import main
 from gateway.keys import service as keys
 from kit.db import Database, transaction
+from tests.e2e.processes import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -132,3 +136,28 @@ class TestStory:
         span = donations[-1].donated_at - donations[0].donated_at
         assert span.days < 2  # "in two days"
         assert all(d.anonymous == (d.donor_name is None) for d in donations)
+
+
+class TestUpWithABusyPort:
+    """``fnet up`` with a port another program holds: one line naming the port and the
+    flag that moves it, a non-zero exit, no traceback, and nothing started or migrated."""
+
+    @pytest.mark.parametrize("busy", ["gateway", "network"])
+    def test_names_the_port_and_its_flag(self, tmp_path: Path, busy: str) -> None:
+        with socket.socket() as holder:
+            holder.bind(("127.0.0.1", 0))
+            holder.listen()
+            taken = holder.getsockname()[1]
+            ports = {app.name: (taken if app.name == busy else free_port()) for app in APPS}
+            args = [sys.executable, "-m", "fnet.cli", "--var", str(tmp_path / "var"), "up"]
+            for name, port in ports.items():
+                args += [f"--{name}-port", str(port)]
+            result = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+
+        output = (result.stdout + result.stderr).strip()
+        assert result.returncode != 0
+        assert "Traceback" not in output
+        assert 1 <= len(output.splitlines()) <= 2, output
+        assert f"port {taken} ({busy}) is already in use" in output
+        assert f"--{busy}-port" in output
+        assert not (tmp_path / "var").exists() or not any((tmp_path / "var").iterdir())

@@ -18,3 +18,9 @@ def test_names_the_credentials_file_where_it_was_written() -> None:
 
 def test_the_default_folder_is_var() -> None:
     assert "(also in var/demo-credentials.json)" in describe(DOCUMENT, "http://x", Path("var"))
+
+
+def test_says_already_loaded_when_nothing_was_added() -> None:
+    text = describe(DOCUMENT, "http://x", Path("var"), added=False)
+    assert text.startswith("Demo data already loaded; nothing to add.")
+    assert "Demo data loaded." not in text

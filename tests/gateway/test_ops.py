@@ -46,3 +46,4 @@ class TestOperations:
         refused = await gateway.post("/healthz")
         assert refused.status_code == 405
         assert refused.headers["allow"] == "GET, HEAD"
+        assert refused.json()["detail"] == "POST is not allowed on /healthz; it allows GET, HEAD"

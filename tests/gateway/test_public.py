@@ -95,6 +95,30 @@ class TestWithoutKey:
         assert csv.status_code == 200
         assert csv.content.startswith(b"\xef\xbb\xbf")
 
+    async def test_a_foundations_campaigns_need_no_key_and_show_no_draft(
+        self, gateway: httpx.AsyncClient, key: Key
+    ) -> None:
+        campaign_id = await campaign_with_a_donation(gateway, key)
+        draft = await gateway.post(
+            "/api/v1/campaigns",
+            headers=key.headers,
+            json={"title": "草稿", "goal": {"amount": "1", "currency": "CNY"}, "status": "draft"},
+        )
+        assert draft.status_code == 201, draft.text
+        path = f"/api/v1/foundations/{key.organisation_id}/campaigns"
+
+        listing = await gateway.get(path, params={"limit": 10})
+
+        assert listing.status_code == 200, listing.text
+        [item] = listing.json()["items"]
+        assert (item["id"], item["status"]) == (campaign_id, "open")
+        assert item["raised"] == [{"amount": "20670.18", "currency": "CNY"}]
+        assert (await gateway.get(item["report"])).status_code == 200
+        head = await gateway.head(path)
+        assert (head.status_code, head.content) == (200, b"")
+        # The rest of the foundations' area still needs a key.
+        assert (await gateway.get(f"/api/v1/foundations/{key.organisation_id}")).status_code == 401
+
     async def test_published_disclosures_need_no_key(
         self, gateway: httpx.AsyncClient, key: Key
     ) -> None:

@@ -130,3 +130,45 @@ class TestTemplatedRoutes:
     )
     def test_nothing_else_is(self, path: str) -> None:
         assert not TABLE.is_public("GET", path)
+
+
+OTHER_FOUNDATION = "01a2257d-aaa3-7772-a158-06398df16ff8"
+class TestFoundationCampaigns:
+    """A foundation's campaigns live in the donations service, under the network
+    service's ``/api/v1/foundations`` area."""
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            f"/api/v1/foundations/{OTHER_FOUNDATION}/campaigns",
+            f"/api/v1/foundations/{OTHER_FOUNDATION.replace('-', '')}/campaigns",
+            f"/api/v1/foundations/{OTHER_FOUNDATION}/campaigns/x",
+            "/api/v1/foundations/{foundation_id}/campaigns",
+        ],
+    )
+    def test_a_foundations_campaigns_go_to_the_donations_service(self, path: str) -> None:
+        upstream = TABLE.match(path)
+        assert upstream is not None
+        assert upstream.service == "donations"
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/api/v1/foundations",
+            f"/api/v1/foundations/{OTHER_FOUNDATION}",
+            f"/api/v1/foundations/{OTHER_FOUNDATION}/campaignsx",
+            "/api/v1/foundations/not-an-id/campaigns",
+            f"/api/v1/foundations/{OTHER_FOUNDATION}/x/campaigns",
+        ],
+    )
+    def test_the_rest_of_the_foundations_area_stays_with_the_network(self, path: str) -> None:
+        upstream = TABLE.match(path)
+        assert upstream is not None
+        assert upstream.service == "network"
+
+    def test_the_list_is_a_public_read_and_nothing_below_it_is(self) -> None:
+        assert TABLE.is_public("GET", f"/api/v1/foundations/{OTHER_FOUNDATION}/campaigns")
+        assert TABLE.is_public("HEAD", f"/api/v1/foundations/{OTHER_FOUNDATION}/campaigns")
+        assert not TABLE.is_public("POST", f"/api/v1/foundations/{OTHER_FOUNDATION}/campaigns")
+        assert not TABLE.is_public("GET", f"/api/v1/foundations/{OTHER_FOUNDATION}/campaigns/x")
+        assert not TABLE.is_public("GET", f"/api/v1/foundations/{OTHER_FOUNDATION}")

@@ -2,8 +2,18 @@ from __future__ import annotations
 
 import pytest
 
-from kit.errors import BadRequest, PreconditionFailed, PreconditionRequired
-from kit.etags import ANY, EntityTag, Preconditions, match, none_match, not_modified, parse
+from kit.errors import PreconditionFailed, PreconditionRequired
+from kit.etags import (
+    ANY,
+    EntityTag,
+    MalformedIfMatch,
+    Preconditions,
+    if_match_tags,
+    match,
+    none_match,
+    not_modified,
+    parse,
+)
 
 
 class TestParse:
@@ -58,6 +68,19 @@ class TestMatch:
         assert match('"2"', EntityTag("2", weak=True)) is False
 
 
+class TestIfMatchTags:
+    def test_reads_tags_and_star(self) -> None:
+        assert if_match_tags('"2", W/"3"') == [EntityTag("2"), EntityTag("3", weak=True)]
+        assert if_match_tags("*") is ANY
+
+    @pytest.mark.parametrize(("header", "example"), [("2", '"2"'), ("", '"3"'), ('"2', '"3"')])
+    def test_malformed_is_400_showing_the_quoted_form(self, header: str, example: str) -> None:
+        with pytest.raises(MalformedIfMatch) as raised:
+            if_match_tags(header)
+        assert raised.value.status == 400
+        assert f"If-Match: {example}" in str(raised.value.detail)
+
+
 class TestNotModified:
     def test_has_no_body_and_keeps_the_validator_and_caching_headers(self) -> None:
         response = not_modified(EntityTag("7"), {"Cache-Control": "public, max-age=60"})
@@ -93,7 +116,7 @@ class TestPreconditions:
 
     @pytest.mark.parametrize("header", ["3", '"3', "abc"])
     def test_an_unquoted_tag_is_400_saying_tags_are_quoted(self, header: str) -> None:
-        with pytest.raises(BadRequest, match='quoted entity tags, such as "3"'):
+        with pytest.raises(MalformedIfMatch, match="entity tags are quoted"):
             Preconditions(if_match=header).require_version(3, what="campaign")
 
     def test_unchanged_compares_weakly(self) -> None:

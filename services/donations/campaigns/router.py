@@ -11,7 +11,7 @@ from starlette.responses import Response
 from kit import etags
 from kit.db import SessionDep
 from kit.errors import BadRequest, Forbidden, Unprocessable, problem_responses
-from kit.etags import PreconditionsDep
+from kit.etags import IfMatchDep, IfNoneMatchDep
 from kit.idempotency import Created, IdempotentCreateDep
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep
@@ -193,7 +193,7 @@ async def get_campaign(
     principal: CampaignsRead,
     campaign: ValidCampaign,
     session: SessionDep,
-    preconditions: PreconditionsDep,
+    preconditions: IfNoneMatchDep,
 ) -> Response:
     read = await campaign_with_totals(session, campaign)
     tag = entity_tag(read)
@@ -220,6 +220,7 @@ async def get_campaign(
             HostFixed,
             CampaignSettled,
             CampaignChanged,
+            etags.MalformedIfMatch,
             Unprocessable,
             InvalidCampaignPeriod,
             InvalidCoOrganiser,
@@ -232,7 +233,7 @@ async def update_campaign(
     data: CampaignUpdate,
     campaign: LockedCampaign,
     session: SessionDep,
-    preconditions: PreconditionsDep,
+    preconditions: IfMatchDep,
 ) -> Response:
     preconditions.require_version(
         campaign.version, what="campaign", changed=CampaignChanged, missing=CampaignIfMatchRequired
@@ -262,6 +263,7 @@ async def update_campaign(
             CampaignHoldsMoney,
             CampaignHoldsGoods,
             CampaignChanged,
+            etags.MalformedIfMatch,
             Unprocessable,
         ),
     },
@@ -272,7 +274,7 @@ async def transition_campaign(
     campaign: LockedCampaign,
     *,
     session: SessionDep,
-    preconditions: PreconditionsDep,
+    preconditions: IfMatchDep,
     create: IdempotentCreateDep,
 ) -> Response:
     async def move() -> Created:

@@ -15,7 +15,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from kit.money import MoneyIn, MoneyOut
-from kit.schemas import InputModel, Name, Timestamp
+from kit.schemas import InputModel, Name, Timestamp, Title
 from services.donations.campaigns.models import CampaignStatus
 
 MAX_CO_ORGANISERS = 20
@@ -92,7 +92,7 @@ class CampaignCreate(InputModel):
         },
     )
 
-    title: str = Field(min_length=1, max_length=200)
+    title: Title
     purpose: str = Field(default="", max_length=5000)
     goal: MoneyIn = Field(description="target amount; donations must use its currency")
     starts_at: Timestamp | None = Field(default=None, description="defaults to now")
@@ -127,7 +127,7 @@ class CampaignUpdate(InputModel):
         json_schema_extra={"examples": [{"ends_at": "2020-03-31T16:00:00Z"}]},
     )
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: Title | None = None
     purpose: str | None = Field(default=None, max_length=5000)
     goal: MoneyIn | None = Field(default=None, description="only while the campaign is a draft")
     starts_at: Timestamp | None = None
@@ -188,7 +188,9 @@ class CampaignRead(BaseModel):
     co_organisers: list[CoOrganiserRead]
     goal: MoneyOut
     raised: MoneyOut = Field(
-        description="donations less refunds, in the campaign's currency (see raised_by_currency)"
+        description="donations less refunds in the campaign's (the goal's) currency only, for "
+        "progress towards the goal; donations in other currencies are accepted and counted in "
+        "`raised_by_currency`, `held` and `donation_count`, never converted unseen"
     )
     raised_by_currency: list[MoneyOut] = Field(description="donations less refunds, per currency")
     held: list[MoneyOut] = Field(description="money the campaign holds now, per currency")

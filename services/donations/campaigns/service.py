@@ -144,9 +144,11 @@ async def get(
 async def get_held(
     repo: CampaignRepository, foundation_id: uuid.UUID, campaign_id: uuid.UUID
 ) -> Campaign:
-    """As :func:`get`, with a share lock until commit: for a write that depends on the
+    """As :func:`get`, held (shared) until commit: for a write that depends on the
     campaign's state (a donation, a spend). Such writes run side by side, but a change of
-    the campaign's state waits for them, and they for it."""
+    the campaign's state waits for those already in flight, and those that come after the
+    change asked for its lock wait for it (a fair queue on PostgreSQL, see
+    :meth:`CampaignRepository.get_for_update`)."""
     campaign = await repo.get_for_update(foundation_id, campaign_id)
     if campaign is None:
         raise CampaignNotFound(f"no campaign {campaign_id}")
@@ -156,7 +158,8 @@ async def get_held(
 async def get_locked(
     repo: CampaignRepository, foundation_id: uuid.UUID, campaign_id: uuid.UUID
 ) -> Campaign:
-    """As :func:`get`, with an exclusive lock until commit: for changing the campaign."""
+    """As :func:`get`, held exclusively until commit: for changing the campaign. Waits
+    only for the holds already granted, never for those asked after it."""
     campaign = await repo.lock(foundation_id, campaign_id)
     if campaign is None:
         raise CampaignNotFound(f"no campaign {campaign_id}")

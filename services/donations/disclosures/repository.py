@@ -6,32 +6,25 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
+from kit.repository import Repository
 from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.disclosures.models import Disclosure, DisclosureKind
 
 
-class DisclosureRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class DisclosureRepository(Repository[Disclosure]):
+    """Disclosures, and what the calendar reads of campaigns. :meth:`get` finds any
+    foundation's disclosure: published disclosures are public."""
 
-    async def add(self, disclosure: Disclosure) -> None:
-        self.session.add(disclosure)
-        await self.session.flush()
+    model = Disclosure
 
-    async def get(self, disclosure_id: uuid.UUID) -> Disclosure | None:
-        """Any foundation's disclosure: published disclosures are public."""
-        return await self.session.get(Disclosure, disclosure_id)
-
-    async def list_for_campaign(
+    async def for_campaign(
         self, campaign_id: uuid.UUID, params: PageParams
     ) -> Sequence[Disclosure]:
-        stmt = params.apply(
-            select(Disclosure).where(Disclosure.campaign_id == campaign_id), Disclosure.id
+        return await self.page(
+            select(Disclosure).where(Disclosure.campaign_id == campaign_id), params
         )
-        return (await self.session.execute(stmt)).scalars().all()
 
     async def corrected_by(
         self, disclosure_ids: Sequence[uuid.UUID]

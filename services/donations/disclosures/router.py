@@ -7,24 +7,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from kit.db import SessionDep
-from kit.errors import (
-    Forbidden,
-    IdempotencyInProgress,
-    IdempotencyKeyReused,
-    Unprocessable,
-    problem_responses,
-)
-from kit.idempotency import IdempotencyDep
-from kit.identity import CurrentPrincipal, Scope, require_scope
-from kit.pagination import Page, PageParamsDep, cut_page
+from kit.errors import Forbidden, Unprocessable, problem_responses
+from kit.idempotency import Created, IdempotentCreateDep
+from kit.pagination import Page, PageParamsDep
 from kit.schemas import Timestamp
 from services.donations.campaigns.dependencies import ValidCampaign
 from services.donations.campaigns.exceptions import CampaignNotFound
 from services.donations.disclosures import service
+from services.donations.disclosures.auth import DisclosuresRead, DisclosuresWrite
 from services.donations.disclosures.exceptions import (
     CampaignIsDraft,
     CampaignNotEnded,
@@ -33,7 +27,6 @@ from services.donations.disclosures.exceptions import (
     InvalidDisclosure,
 )
 from services.donations.disclosures.models import Disclosure
-from services.donations.disclosures.repository import DisclosureRepository
 from services.donations.disclosures.schemas import (
     CalendarItem,
     DisclosureCalendar,
@@ -41,17 +34,10 @@ from services.donations.disclosures.schemas import (
     DisclosureRead,
     DisclosureSummary,
 )
-from services.donations.reports.router import PublicCampaign
+from services.donations.reports.dependencies import PublicCampaign
 
 router = APIRouter(tags=["disclosures"])
 public_router = APIRouter(tags=["disclosures"])
-
-
-async def disclosure_repository(session: SessionDep) -> DisclosureRepository:
-    return DisclosureRepository(session)
-
-
-DisclosureRepositoryDep = Annotated[DisclosureRepository, Depends(disclosure_repository)]
 
 
 def disclosure_summary(d: Disclosure, corrected_by: list[uuid.UUID]) -> DisclosureSummary:
@@ -88,35 +74,29 @@ def disclosure_read(d: Disclosure, corrected_by: list[uuid.UUID]) -> DisclosureR
         "ever edited: to correct a disclosure, publish a new one with `corrects_id`; "
         "publishing the same period again without it is 409. Send an `Idempotency-Key`."
     ),
-    dependencies=[require_scope(Scope.DISCLOSURES_WRITE)],
     responses=problem_responses(
         Forbidden,
         CampaignNotFound,
         CampaignIsDraft,
         CampaignNotEnded,
         DisclosureAlreadyPublished,
-        IdempotencyInProgress,
         InvalidDisclosure,
-        IdempotencyKeyReused,
     ),
 )
 async def publish_disclosure(
+    principal: DisclosuresWrite,
     data: DisclosureCreate,
     campaign: ValidCampaign,
-    repo: DisclosureRepositoryDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
+    session: SessionDep,
+    create: IdempotentCreateDep,
 ) -> Response:
-    replay = await idempotency.claim(repo.session, principal.organisation_id, data)
-    if replay is not None:
-        return replay
-    disclosure = await service.publish(repo, campaign, data, published_by=principal.subject)
-    return await idempotency.respond(
-        repo.session,
-        201,
-        disclosure_read(disclosure, []),
-        location=f"/api/v1/disclosures/{disclosure.id}",
-    )
+    async def publish() -> Created:
+        disclosure = await service.publish(session, campaign, data, published_by=principal.subject)
+        return Created(
+            disclosure_read(disclosure, []), location=f"/api/v1/disclosures/{disclosure.id}"
+        )
+
+    return await create(data, publish)
 
 
 @router.get(
@@ -131,19 +111,18 @@ async def publish_disclosure(
         "Lists the items due before `due_before` (default: 30 days from now, at most ten "
         "years ahead), earliest first; `overdue` ones are past their date."
     ),
-    dependencies=[require_scope(Scope.CAMPAIGNS_READ)],
     responses=problem_responses(Forbidden, CampaignNotFound, InvalidDisclosure, Unprocessable),
 )
 async def disclosure_calendar(
-    repo: DisclosureRepositoryDep,
-    principal: CurrentPrincipal,
+    principal: DisclosuresRead,
+    session: SessionDep,
     due_before: Annotated[
         Timestamp | None, Query(description="list items due before this time")
     ] = None,
     campaign_id: Annotated[uuid.UUID | None, Query(description="only this campaign")] = None,
 ) -> DisclosureCalendar:
     horizon, items = await service.calendar_items(
-        repo, principal.organisation_id, due_before=due_before, campaign_id=campaign_id
+        session, principal.organisation_id, due_before=due_before, campaign_id=campaign_id
     )
     return DisclosureCalendar(
         due_before=horizon,
@@ -169,15 +148,11 @@ async def disclosure_calendar(
     responses=problem_responses(CampaignNotFound, Unprocessable),
 )
 async def list_disclosures(
-    campaign: PublicCampaign, repo: DisclosureRepositoryDep, params: PageParamsDep
+    campaign: PublicCampaign, session: SessionDep, params: PageParamsDep
 ) -> Page[DisclosureSummary]:
-    rows = await service.list_page(repo, campaign, params)
-    disclosures, next_cursor = cut_page(rows, params, lambda d: d.id)
-    corrections = await service.corrected_by(repo, disclosures)
-    return Page(
-        items=[disclosure_summary(d, corrections.get(d.id, [])) for d in disclosures],
-        next_cursor=next_cursor,
-    )
+    rows = await service.list_page(session, campaign, params)
+    corrections = await service.corrected_by(session, rows[: params.limit])
+    return params.page(rows, lambda d: disclosure_summary(d, corrections.get(d.id, [])))
 
 
 @public_router.get(
@@ -190,7 +165,7 @@ async def list_disclosures(
     ),
     responses=problem_responses(DisclosureNotFound, Unprocessable),
 )
-async def get_disclosure(disclosure_id: uuid.UUID, repo: DisclosureRepositoryDep) -> DisclosureRead:
-    disclosure = await service.get(repo, disclosure_id)
-    corrections = await service.corrected_by(repo, [disclosure])
+async def get_disclosure(disclosure_id: uuid.UUID, session: SessionDep) -> DisclosureRead:
+    disclosure = await service.get(session, disclosure_id)
+    corrections = await service.corrected_by(session, [disclosure])
     return disclosure_read(disclosure, corrections.get(disclosure.id, []))

@@ -1,8 +1,8 @@
 """Disclosures (信息公开) under the Charity Law, and their calendar. Never commits.
 
-The rules (``shared/domain.md``): a campaign that runs over six months discloses at least
-every three months, and every campaign discloses the whole of it within three months
-after it ends. Here:
+The rules (the Charity Law's, see ``docs/architecture.md``): a campaign that runs over six
+months discloses at least every three months, and every campaign discloses the whole of it
+within three months after it ends. Here:
 
 - a campaign's *end* is ``ends_at``, or ``closed_at`` if it was closed earlier; an open
   campaign without ``ends_at`` is ongoing and has no end yet;
@@ -28,6 +28,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from kit.db import utcnow
 from kit.errors import FieldProblem
 from kit.events import emit, new_event
@@ -48,7 +50,6 @@ from services.donations.disclosures.models import Disclosure, DisclosureKind
 from services.donations.disclosures.repository import DisclosureRepository
 from services.donations.disclosures.schemas import DisclosureCreate
 from services.donations.reports import service as reports
-from services.donations.reports.repository import ReportRepository
 
 PERIOD_MONTHS = 3  # at least every three months...
 LONG_CAMPAIGN_MONTHS = 6  # ...for campaigns that run over six months
@@ -123,7 +124,7 @@ def due_items(
 
 
 async def calendar_items(
-    repo: DisclosureRepository,
+    session: AsyncSession,
     foundation_id: uuid.UUID,
     *,
     due_before: dt.datetime | None,
@@ -131,6 +132,7 @@ async def calendar_items(
 ) -> tuple[dt.datetime, list[DueItem]]:
     """The foundation's due and overdue disclosures, earliest first, with the horizon
     used (``due_before`` defaults to 30 days from now; at most ten years ahead)."""
+    repo = DisclosureRepository(session)
     now = utcnow()
     horizon = due_before or now + DEFAULT_HORIZON
     if horizon > now + MAX_HORIZON:
@@ -152,7 +154,7 @@ async def calendar_items(
 
 
 async def publish(
-    repo: DisclosureRepository,
+    session: AsyncSession,
     campaign: Campaign,
     data: DisclosureCreate,
     *,
@@ -162,6 +164,7 @@ async def publish(
     emit ``donations.disclosure.published`` in the same transaction."""
     if campaign.status is CampaignStatus.DRAFT:
         raise CampaignIsDraft(f"campaign {campaign.id} is a draft; open it first")
+    repo = DisclosureRepository(session)
     now = utcnow()
     end = campaign_end(campaign)
 
@@ -226,7 +229,7 @@ async def publish(
             max(before) if kind is DisclosureKind.PERIODIC and before else campaign.starts_at
         )
 
-    report = await reports.build(ReportRepository(repo.session), campaign, hold_head=True)
+    report = await reports.build(session, campaign, hold_head=True)
     document = report.model_dump(mode="json")
     disclosure = Disclosure(
         id=new_id(),
@@ -246,7 +249,7 @@ async def publish(
     )
     await repo.add(disclosure)
     await emit(
-        repo.session,
+        session,
         new_event(
             DisclosurePublishedV1(
                 disclosure_id=disclosure.id,
@@ -305,20 +308,21 @@ def _check_period_end(
         )
 
 
-async def get(repo: DisclosureRepository, disclosure_id: uuid.UUID) -> Disclosure:
-    disclosure = await repo.get(disclosure_id)
+async def get(session: AsyncSession, disclosure_id: uuid.UUID) -> Disclosure:
+    disclosure = await DisclosureRepository(session).get(disclosure_id)
     if disclosure is None:
         raise DisclosureNotFound(f"no disclosure {disclosure_id}")
     return disclosure
 
 
 async def list_page(
-    repo: DisclosureRepository, campaign: Campaign, params: PageParams
+    session: AsyncSession, campaign: Campaign, params: PageParams
 ) -> Sequence[Disclosure]:
-    return await repo.list_for_campaign(campaign.id, params)
+    return await DisclosureRepository(session).for_campaign(campaign.id, params)
 
 
 async def corrected_by(
-    repo: DisclosureRepository, disclosures: Sequence[Disclosure]
+    session: AsyncSession, disclosures: Sequence[Disclosure]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
-    return await repo.corrected_by([d.id for d in disclosures])
+    """The ids of the disclosures that correct each of ``disclosures``, oldest first."""
+    return await DisclosureRepository(session).corrected_by([d.id for d in disclosures])

@@ -27,6 +27,9 @@ class Channel(enum.StrEnum):
     BANK_TRANSFER = "bank_transfer"
     CASH = "cash"
     HOST_PLATFORM = "host_platform"
+    # Not said: a donation recorded through the API without a channel, to a campaign that
+    # raises on no host platform. Reports show it as such rather than guess one.
+    UNSPECIFIED = "unspecified"
 
 
 class Donation(IdMixin, TimestampMixin, Base):
@@ -49,7 +52,7 @@ class Donation(IdMixin, TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     channel: Mapped[Channel] = mapped_column(
         Enum(Channel, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]),
-        default=Channel.HOST_PLATFORM,
+        default=Channel.UNSPECIFIED,
     )
     external_id: Mapped[str | None] = mapped_column(String(128))
     donor_name: Mapped[str | None] = mapped_column(String(200))

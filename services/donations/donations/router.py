@@ -93,7 +93,10 @@ async def record_donation(
 @router.get(
     "",
     response_model=Page[DonationRead],
-    summary="List a campaign's donations, newest first",
+    summary="List a campaign's donations, most recently recorded first",
+    description="Ordered by when each donation was recorded (its time-ordered id), not by "
+    "`donated_at`: donations imported from last year's export come before those recorded "
+    "earlier today. The order never changes under a client paging through it.",
     responses=problem_responses(Forbidden, CampaignNotFound),
 )
 async def list_donations(

@@ -31,7 +31,12 @@ class DonationCreate(InputModel):
     )
 
     amount: MoneyIn = Field(description="positive; any supported currency (sums stay per currency)")
-    channel: Channel = Field(default=Channel.HOST_PLATFORM, description="how the money came in")
+    channel: Channel | None = Field(
+        default=None,
+        description="how the money came in; when left out, `host_platform` if the campaign "
+        "raises on a host's platform (`host.platform`), else `unspecified`: a channel is never "
+        "guessed",
+    )
     external_id: str | None = Field(
         default=None,
         min_length=1,

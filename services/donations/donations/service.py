@@ -26,7 +26,7 @@ from services.donations.donations.exceptions import (
     DonationNotFound,
     DuplicateTransaction,
 )
-from services.donations.donations.models import Donation
+from services.donations.donations.models import Channel, Donation
 from services.donations.donations.repository import DonationRepository
 from services.donations.donations.schemas import (
     DonationCreate,
@@ -57,6 +57,16 @@ def receipt_number(year: int, number: int) -> str:
     return f"{year}-{number:06d}"
 
 
+def channel_of(campaign: Campaign, data: DonationCreate) -> Channel:
+    """The donation's channel; one that names none came in on the host's platform if the
+    campaign raises on one, else it is :attr:`Channel.UNSPECIFIED`: never a guess that
+    reports would then show as a fact. (A CSV import's rows always name one: the file is
+    a host platform's export, so an empty cell is ``host_platform``.)"""
+    if data.channel is not None:
+        return data.channel
+    return Channel.HOST_PLATFORM if campaign.host_platform else Channel.UNSPECIFIED
+
+
 async def record(session: AsyncSession, campaign: Campaign, data: DonationCreate) -> Donation:
     """Record a money donation to ``campaign``, held by the request against a concurrent
     close: the donation, its receipt number, the donor tally, the ledger entry (cash in,
@@ -65,13 +75,14 @@ async def record(session: AsyncSession, campaign: Campaign, data: DonationCreate
     donated_at = not_in_future(data.donated_at, now, "donated_at")
     campaigns.require_open(campaign, "donations are recorded")
     campaigns.require_within_period(campaign, donated_at, "donated_at")
+    channel = channel_of(campaign, data)
     if data.external_id is not None:
         earlier = await DonationRepository(session).by_external_id(
-            campaign.foundation_id, data.channel, data.external_id
+            campaign.foundation_id, channel, data.external_id
         )
         if earlier is not None:
             raise DuplicateTransaction(
-                f"{data.channel.value} transaction {data.external_id!r} is already recorded "
+                f"{channel.value} transaction {data.external_id!r} is already recorded "
                 f"as donation {earlier.id}",
                 errors=[
                     FieldProblem(field="external_id", message="already recorded", code="duplicate")
@@ -129,7 +140,7 @@ async def store(
         entries = await ledger.post_many(
             ledger_repo,
             foundation_id,
-            [_entry(campaign.id, ids[i], gifts[i][0]) for i in batch],
+            [_entry(campaign, ids[i], gifts[i][0]) for i in batch],
         )
         donations = [
             _donation(
@@ -152,8 +163,9 @@ async def store(
     return stored
 
 
-def _entry(campaign_id: uuid.UUID, donation_id: uuid.UUID, data: DonationCreate) -> ledger.NewEntry:
+def _entry(campaign: Campaign, donation_id: uuid.UUID, data: DonationCreate) -> ledger.NewEntry:
     amount = data.amount.to_money()
+    campaign_id = campaign.id
     return ledger.NewEntry(
         kind=EntryKind.DONATION,
         fund_id=campaign_id,
@@ -165,7 +177,7 @@ def _entry(campaign_id: uuid.UUID, donation_id: uuid.UUID, data: DonationCreate)
             currency=amount.currency,
             minor=amount.minor,
         ),
-        memo=f"donation via {data.channel.value}",
+        memo=f"donation via {channel_of(campaign, data).value}",
     )
 
 
@@ -187,7 +199,7 @@ def _donation(
         foundation_id=campaign.foundation_id,
         amount_minor=amount.minor,
         currency=amount.currency,
-        channel=data.channel,
+        channel=channel_of(campaign, data),
         external_id=data.external_id,
         donor_name=data.donor_name,
         anonymous=data.anonymous,

@@ -1,33 +1,39 @@
 from __future__ import annotations
 
-import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from kit import etags
 from kit.db import SessionDep
 from kit.errors import (
     Forbidden,
-    IdempotencyInProgress,
-    IdempotencyKeyReused,
     PreconditionFailed,
     Unprocessable,
     problem_responses,
 )
-from kit.idempotency import IdempotencyDep
-from kit.identity import CurrentPrincipal, Scope, require_scope
+from kit.etags import IfMatchDep, IfNoneMatchDep
+from kit.idempotency import Created, IdempotentCreate, IdempotentCreateDep
 from kit.money import MoneyOut
-from kit.pagination import Page, PageParamsDep, cut_page
-from services.donations.campaigns.dependencies import ValidCampaign
+from kit.pagination import Page, PageParamsDep
+from services.donations.campaigns.dependencies import HeldCampaign, LockedCampaign, ValidCampaign
 from services.donations.campaigns.exceptions import (
     CampaignNotFound,
     CampaignNotSpendable,
     SpendInOtherCurrency,
 )
 from services.donations.expenses import service
+from services.donations.expenses.auth import ExpensesDecide, ExpensesRead, ExpensesSpend
+from services.donations.expenses.dependencies import (
+    ExpenseToApprove,
+    ExpenseToPay,
+    ExpenseToReject,
+    ValidExpense,
+)
 from services.donations.expenses.exceptions import (
     ExpenseAlreadyDecided,
     ExpenseNotApproved,
@@ -35,7 +41,6 @@ from services.donations.expenses.exceptions import (
     SelfApproval,
 )
 from services.donations.expenses.models import Expense, ExpenseStatus
-from services.donations.expenses.repository import ExpenseRepository
 from services.donations.expenses.schemas import (
     EvidenceRead,
     ExpenseCreate,
@@ -50,22 +55,6 @@ router = APIRouter(tags=["expenses"])
 CAMPAIGN_EXPENSES = "/api/v1/campaigns/{campaign_id}/expenses"
 ONE_EXPENSE = CAMPAIGN_EXPENSES + "/{expense_id}"
 
-
-async def expense_repository(session: SessionDep) -> ExpenseRepository:
-    return ExpenseRepository(session)
-
-
-ExpenseRepositoryDep = Annotated[ExpenseRepository, Depends(expense_repository)]
-
-
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description="the expense's ETag as last read; if it changed since, the request "
-        "is refused with 412 and changes nothing",
-    ),
-]
 StatusFilter = Annotated[ExpenseStatus | None, Query(description="only expenses in this state")]
 
 
@@ -100,17 +89,29 @@ def location(expense: Expense) -> str:
     return f"/api/v1/campaigns/{expense.campaign_id}/expenses/{expense.id}"
 
 
-async def changed(
-    idempotency: IdempotencyDep, repo: ExpenseRepository, status: int, expense: Expense
+async def written(
+    create: IdempotentCreate,
+    request: BaseModel | None,
+    write: Callable[[], Awaitable[Expense]],
+    *,
+    status_code: int = 200,
 ) -> Response:
-    """The answer to a write: the expense, its ETag, stored for replays of the key."""
-    response = await idempotency.respond(
-        repo.session,
-        status,
-        expense_read(expense),
-        location=location(expense) if status == 201 else None,
-    )
-    response.headers["ETag"] = str(service.etag(expense))
+    """A write's answer, through the request's ``Idempotency-Key``: the expense as
+    ``write`` left it, with its ETag (a replay answers what the first request did)."""
+    done: list[Expense] = []
+
+    async def effect() -> Created:
+        expense = await write()
+        done.append(expense)
+        return Created(
+            expense_read(expense),
+            location=location(expense) if status_code == 201 else None,
+            status_code=status_code,
+        )
+
+    response = await create(request, effect)
+    if done:
+        response.headers["ETag"] = str(service.etag(done[0]))
     return response
 
 
@@ -119,10 +120,9 @@ DECISION_PROBLEMS = (
     CampaignNotFound,
     ExpenseNotFound,
     PreconditionFailed,
+    etags.MalformedIfMatch,
     ExpenseAlreadyDecided,
-    IdempotencyInProgress,
     Unprocessable,
-    IdempotencyKeyReused,
 )
 
 
@@ -136,29 +136,27 @@ DECISION_PROBLEMS = (
         "spent until it is paid. Send an `Idempotency-Key` so that a retry never submits "
         "it twice."
     ),
-    dependencies=[require_scope(Scope.SPENDING_WRITE)],
     responses=problem_responses(
         Forbidden,
         CampaignNotFound,
         CampaignNotSpendable,
-        IdempotencyInProgress,
         Unprocessable,
         SpendInOtherCurrency,
-        IdempotencyKeyReused,
     ),
 )
 async def submit_expense(
+    principal: ExpensesSpend,
     data: ExpenseCreate,
-    campaign: ValidCampaign,
-    repo: ExpenseRepositoryDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
+    campaign: HeldCampaign,
+    session: SessionDep,
+    create: IdempotentCreateDep,
 ) -> Response:
-    replay = await idempotency.claim(repo.session, principal.organisation_id, data)
-    if replay is not None:
-        return replay
-    expense = await service.submit(repo, campaign, data, principal.subject)
-    return await changed(idempotency, repo, 201, expense)
+    return await written(
+        create,
+        data,
+        lambda: service.submit(session, campaign, data, principal.subject),
+        status_code=201,
+    )
 
 
 @router.post(
@@ -171,33 +169,31 @@ async def submit_expense(
         "`insufficient-funds`), so that every approved expense can be paid. The body (a "
         "`note`) is optional."
     ),
-    dependencies=[require_scope(Scope.EXPENSES_APPROVE)],
     responses=problem_responses(
         *DECISION_PROBLEMS, SelfApproval, CampaignNotSpendable, InsufficientFunds
     ),
 )
 async def approve_expense(
+    principal: ExpensesDecide,
     *,
-    expense_id: uuid.UUID,
     data: ExpenseDecision | None = None,
-    campaign: ValidCampaign,
-    repo: ExpenseRepositoryDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
-    if_match: IfMatch = None,
+    campaign: LockedCampaign,
+    expense: ExpenseToApprove,
+    session: SessionDep,
+    preconditions: IfMatchDep,
+    create: IdempotentCreateDep,
 ) -> Response:
-    replay = await idempotency.claim(repo.session, principal.organisation_id, data)
-    if replay is not None:
-        return replay
-    expense = await service.approve(
-        repo,
-        campaign,
-        expense_id,
-        approver=principal.subject,
-        note=data.note if data is not None else "",
-        if_match=if_match,
-    )
-    return await changed(idempotency, repo, 200, expense)
+    async def approve() -> Expense:
+        preconditions.require_version(expense.version, what="expense", required=False)
+        return await service.approve(
+            session,
+            campaign,
+            expense,
+            approver=principal.subject,
+            note=data.note if data is not None else "",
+        )
+
+    return await written(create, data, approve)
 
 
 @router.post(
@@ -205,26 +201,22 @@ async def approve_expense(
     response_model=ExpenseRead,
     summary="Reject a submitted expense",
     description="A rejection says why (`note`); the submitter may withdraw their own this way.",
-    dependencies=[require_scope(Scope.EXPENSES_APPROVE)],
     responses=problem_responses(*DECISION_PROBLEMS),
 )
 async def reject_expense(
+    principal: ExpensesDecide,
     *,
-    expense_id: uuid.UUID,
     data: ExpenseRejection,
-    campaign: ValidCampaign,
-    repo: ExpenseRepositoryDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
-    if_match: IfMatch = None,
+    expense: ExpenseToReject,
+    session: SessionDep,
+    preconditions: IfMatchDep,
+    create: IdempotentCreateDep,
 ) -> Response:
-    replay = await idempotency.claim(repo.session, principal.organisation_id, data)
-    if replay is not None:
-        return replay
-    expense = await service.reject(
-        repo, campaign, expense_id, by=principal.subject, note=data.note, if_match=if_match
-    )
-    return await changed(idempotency, repo, 200, expense)
+    async def reject() -> Expense:
+        preconditions.require_version(expense.version, what="expense", required=False)
+        return await service.reject(session, expense, by=principal.subject, note=data.note)
+
+    return await written(create, data, reject)
 
 
 @router.post(
@@ -236,52 +228,48 @@ async def reject_expense(
         "campaign's cash credited. 409 `insufficient-funds` if other spending took the money "
         "since the approval; nothing changes then."
     ),
-    dependencies=[require_scope(Scope.SPENDING_WRITE)],
     responses=problem_responses(
         Forbidden,
         CampaignNotFound,
         ExpenseNotFound,
         PreconditionFailed,
+        etags.MalformedIfMatch,
         ExpenseNotApproved,
         CampaignNotSpendable,
         InsufficientFunds,
-        IdempotencyInProgress,
         Unprocessable,
-        IdempotencyKeyReused,
     ),
 )
 async def pay_expense(
+    principal: ExpensesSpend,
     *,
-    expense_id: uuid.UUID,
-    campaign: ValidCampaign,
-    repo: ExpenseRepositoryDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
-    if_match: IfMatch = None,
+    campaign: HeldCampaign,
+    expense: ExpenseToPay,
+    session: SessionDep,
+    preconditions: IfMatchDep,
+    create: IdempotentCreateDep,
 ) -> Response:
-    replay = await idempotency.claim(repo.session, principal.organisation_id, None)
-    if replay is not None:
-        return replay
-    expense = await service.pay(repo, campaign, expense_id, if_match)
-    return await changed(idempotency, repo, 200, expense)
+    async def pay() -> Expense:
+        preconditions.require_version(expense.version, what="expense", required=False)
+        return await service.pay(session, campaign, expense)
+
+    return await written(create, None, pay)
 
 
 @router.get(
     CAMPAIGN_EXPENSES,
     response_model=Page[ExpenseRead],
     summary="List a campaign's expenses, newest first",
-    dependencies=[require_scope(Scope.CAMPAIGNS_READ)],
     responses=problem_responses(Forbidden, CampaignNotFound, Unprocessable),
 )
 async def list_expenses(
+    principal: ExpensesRead,
     campaign: ValidCampaign,
-    repo: ExpenseRepositoryDep,
+    session: SessionDep,
     params: PageParamsDep,
     status: StatusFilter = None,
 ) -> Page[ExpenseRead]:
-    rows = await service.list_page(repo, campaign, params, status)
-    expenses, next_cursor = cut_page(rows, params, lambda e: e.id)
-    return Page(items=[expense_read(e) for e in expenses], next_cursor=next_cursor)
+    return params.page(await service.list_page(session, campaign, params, status), expense_read)
 
 
 @router.get(
@@ -289,21 +277,16 @@ async def list_expenses(
     response_model=ExpenseRead,
     summary="Read one expense",
     description="Answers with an `ETag`; `If-None-Match` with it answers 304 if unchanged.",
-    dependencies=[require_scope(Scope.CAMPAIGNS_READ)],
     responses={
         **problem_responses(Forbidden, CampaignNotFound, ExpenseNotFound),
         304: {"description": "Not modified since the ETag given in If-None-Match"},
     },
 )
 async def get_expense(
-    expense_id: uuid.UUID,
-    campaign: ValidCampaign,
-    repo: ExpenseRepositoryDep,
-    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+    principal: ExpensesRead, expense: ValidExpense, preconditions: IfNoneMatchDep
 ) -> Response:
-    expense = await service.get(repo, campaign, expense_id)
     tag = service.etag(expense)
-    if not etags.none_match(if_none_match, tag):
+    if preconditions.unchanged(tag):
         return etags.not_modified(tag)
     return Response(
         orjson.dumps(expense_read(expense).model_dump(mode="json")),
@@ -317,15 +300,13 @@ async def get_expense(
     response_model=Page[ExpenseRead],
     summary="List the foundation's expenses across its campaigns, newest first",
     description="`?status=submitted` is the approvers' queue.",
-    dependencies=[require_scope(Scope.CAMPAIGNS_READ)],
     responses=problem_responses(Forbidden, Unprocessable),
 )
 async def list_foundation_expenses(
-    repo: ExpenseRepositoryDep,
-    principal: CurrentPrincipal,
+    principal: ExpensesRead,
+    session: SessionDep,
     params: PageParamsDep,
     status: StatusFilter = None,
 ) -> Page[ExpenseRead]:
-    rows = await service.queue(repo, principal.organisation_id, params, status)
-    expenses, next_cursor = cut_page(rows, params, lambda e: e.id)
-    return Page(items=[expense_read(e) for e in expenses], next_cursor=next_cursor)
+    rows = await service.queue(session, principal.organisation_id, params, status)
+    return params.page(rows, expense_read)

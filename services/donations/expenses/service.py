@@ -5,6 +5,9 @@ then paid. Approval reserves the money: a campaign approves only what it holds b
 expenses it has approved and not yet paid, so an approved expense can be paid unless other
 spending (a purchase, a grant) took the money meanwhile; the payment is checked again by the
 ledger, which never lets a fund's cash go below zero.
+
+The campaign and the expense come locked as each operation needs them
+(``expenses.dependencies``); nothing here takes a lock or reads a header.
 """
 
 from __future__ import annotations
@@ -12,23 +15,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from kit import etags
 from kit.db import utcnow
-from kit.errors import PreconditionFailed
 from kit.money import format_minor
 from kit.pagination import PageParams
 from services.donations.campaigns.models import Campaign
-from services.donations.campaigns.repository import CampaignRepository
-from services.donations.campaigns.service import (
-    get_held,
-    get_locked,
-    require_campaign_currency,
-    require_spendable,
-)
+from services.donations.campaigns.service import require_campaign_currency, require_spendable
 from services.donations.expenses.exceptions import (
     ExpenseAlreadyDecided,
     ExpenseNotApproved,
-    ExpenseNotFound,
     SelfApproval,
 )
 from services.donations.expenses.models import Expense, ExpenseStatus
@@ -47,8 +44,10 @@ def etag(expense: Expense) -> etags.EntityTag:
 
 
 async def submit(
-    repo: ExpenseRepository, campaign: Campaign, data: ExpenseCreate, submitted_by: str
+    session: AsyncSession, campaign: Campaign, data: ExpenseCreate, submitted_by: str
 ) -> Expense:
+    """Submit an expense of ``campaign`` (held by the route, so that it stays spendable
+    until commit) for approval."""
     amount = data.amount.to_money()
     require_campaign_currency(campaign, {"amount.currency": amount.currency})
     require_spendable(campaign)
@@ -69,25 +68,7 @@ async def submit(
         version=1,
         created_at=utcnow(),
     )
-    await repo.add(expense)
-    return expense
-
-
-async def _locked(
-    repo: ExpenseRepository,
-    campaign: Campaign,
-    expense_id: uuid.UUID,
-    if_match: str | None,
-) -> Expense:
-    expense = await repo.get_for_update(campaign.id, expense_id)
-    if expense is None:
-        raise ExpenseNotFound(f"no expense {expense_id} in campaign {campaign.id}")
-    if if_match is not None and not etags.match(if_match, etag(expense)):
-        raise PreconditionFailed(
-            f"expense {expense.id} is at version {expense.version} (ETag {etag(expense)}); "
-            "read it again before deciding"
-        )
-    return expense
+    return await ExpenseRepository(session).add(expense)
 
 
 def _require_submitted(expense: Expense) -> None:
@@ -108,22 +89,13 @@ def _decide(expense: Expense, status: ExpenseStatus, by: str, note: str) -> None
 
 
 async def approve(
-    repo: ExpenseRepository,
-    campaign: Campaign,
-    expense_id: uuid.UUID,
-    *,
-    approver: str,
-    note: str,
-    if_match: str | None = None,
+    session: AsyncSession, campaign: Campaign, expense: Expense, *, approver: str, note: str
 ) -> Expense:
     """Approve a submitted expense, if ``approver`` did not submit it and the campaign holds
-    its amount beyond the approved expenses not yet paid."""
-    # The campaign's lock first: approvals of its expenses are serial, each sees the
-    # others' reservations, and two approvals can never reserve the same money.
-    campaign = await get_locked(
-        CampaignRepository(repo.session), campaign.foundation_id, campaign.id
-    )
-    expense = await _locked(repo, campaign, expense_id, if_match)
+    its amount beyond the approved expenses not yet paid. ``campaign`` must be locked
+    exclusively (and ``expense`` locked after it): approvals of a campaign's expenses are
+    then serial, each sees the others' reservations, and two approvals can never reserve
+    the same money."""
     _require_submitted(expense)
     if expense.submitted_by == approver:
         raise SelfApproval(
@@ -132,8 +104,8 @@ async def approve(
     require_spendable(campaign)
     currency = expense.currency
     key = (campaign.id, Account.CASH.value, currency)
-    held = (await LedgerRepository(repo.session).balances(campaign.foundation_id, [key]))[key]
-    reserved = await repo.reserved(campaign.id, currency)
+    held = (await LedgerRepository(session).balances(campaign.foundation_id, [key]))[key]
+    reserved = await ExpenseRepository(session).reserved(campaign.id, currency)
     if held - reserved < expense.amount_minor:
         raise InsufficientFunds(
             f"campaign {campaign.id} holds {format_minor(held, currency)} {currency}, of which "
@@ -142,45 +114,29 @@ async def approve(
             f"{currency}"
         )
     _decide(expense, ExpenseStatus.APPROVED, approver, note)
-    await repo.session.flush()
+    await session.flush()
     return expense
 
 
-async def reject(
-    repo: ExpenseRepository,
-    campaign: Campaign,
-    expense_id: uuid.UUID,
-    *,
-    by: str,
-    note: str,
-    if_match: str | None = None,
-) -> Expense:
-    """Reject a submitted expense. The submitter may reject (withdraw) their own."""
-    expense = await _locked(repo, campaign, expense_id, if_match)
+async def reject(session: AsyncSession, expense: Expense, *, by: str, note: str) -> Expense:
+    """Reject a submitted (and locked) expense. The submitter may reject (withdraw) their own."""
     _require_submitted(expense)
     _decide(expense, ExpenseStatus.REJECTED, by, note)
-    await repo.session.flush()
+    await session.flush()
     return expense
 
 
-async def pay(
-    repo: ExpenseRepository,
-    campaign: Campaign,
-    expense_id: uuid.UUID,
-    if_match: str | None = None,
-) -> Expense:
-    """Pay an approved expense: the campaign's cash goes to the expense category's account.
-    Raises :class:`InsufficientFunds` if the campaign no longer holds the amount."""
-    # A share lock: payments run side by side, but not while the campaign is being settled.
-    campaign = await get_held(CampaignRepository(repo.session), campaign.foundation_id, campaign.id)
-    expense = await _locked(repo, campaign, expense_id, if_match)
+async def pay(session: AsyncSession, campaign: Campaign, expense: Expense) -> Expense:
+    """Pay an approved (and locked) expense of a held ``campaign``: its cash goes to the
+    expense category's account. Raises :class:`InsufficientFunds` if the campaign no
+    longer holds the amount."""
     if expense.status is not ExpenseStatus.APPROVED:
         raise ExpenseNotApproved(
             f"expense {expense.id} is {expense.status.value}; only an approved expense is paid"
         )
     require_spendable(campaign)
     entry = await ledger.post(
-        LedgerRepository(repo.session),
+        LedgerRepository(session),
         campaign.foundation_id,
         kind=EntryKind.EXPENSE,
         fund_id=campaign.id,
@@ -198,31 +154,24 @@ async def pay(
     expense.paid_at = entry.posted_at
     expense.entry_id = entry.id
     expense.version += 1
-    await repo.session.flush()
-    return expense
-
-
-async def get(repo: ExpenseRepository, campaign: Campaign, expense_id: uuid.UUID) -> Expense:
-    expense = await repo.get(campaign.id, expense_id)
-    if expense is None:
-        raise ExpenseNotFound(f"no expense {expense_id} in campaign {campaign.id}")
+    await session.flush()
     return expense
 
 
 async def list_page(
-    repo: ExpenseRepository,
+    session: AsyncSession,
     campaign: Campaign,
     params: PageParams,
     status: ExpenseStatus | None = None,
 ) -> Sequence[Expense]:
-    return await repo.list_for_campaign(campaign.id, params, status)
+    return await ExpenseRepository(session).for_campaign(campaign.id, params, status)
 
 
 async def queue(
-    repo: ExpenseRepository,
+    session: AsyncSession,
     foundation_id: uuid.UUID,
     params: PageParams,
     status: ExpenseStatus | None = None,
 ) -> Sequence[Expense]:
     """The foundation's expenses across its campaigns, e.g. those waiting for approval."""
-    return await repo.list_for_foundation(foundation_id, params, status)
+    return await ExpenseRepository(session).for_foundation(foundation_id, params, status)

@@ -3,21 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from kit.db import SessionDep
-from kit.errors import (
-    Forbidden,
-    IdempotencyInProgress,
-    IdempotencyKeyReused,
-    Unprocessable,
-    problem_responses,
-)
-from kit.idempotency import IdempotencyDep
-from kit.identity import CurrentPrincipal, Scope, require_scope
+from kit.errors import Forbidden, Unprocessable, problem_responses
+from kit.idempotency import Created, IdempotentCreateDep
 from kit.money import MoneyOut
-from kit.pagination import Page, PageParamsDep, cut_page
+from kit.pagination import Page, PageParamsDep
 from services.donations.campaigns.exceptions import (
     CampaignNotSpendable,
     CampaignSettled,
@@ -25,26 +18,21 @@ from services.donations.campaigns.exceptions import (
 )
 from services.donations.dates import DatedInFuture
 from services.donations.grants import service
+from services.donations.grants.auth import GrantsRead, GrantsWrite
 from services.donations.grants.exceptions import GrantNotFound, UnknownCampaign
 from services.donations.grants.models import GrantPaid, GrantReceived
-from services.donations.grants.repository import GrantRepository
 from services.donations.grants.schemas import (
     GrantPaidCreate,
     GrantPaidRead,
     GrantReceivedCreate,
     GrantReceivedRead,
 )
+from services.donations.ledger.dependencies import HeldFunds
 from services.donations.ledger.exceptions import InsufficientFunds
 from services.donations.partner_copies.exceptions import NotAPartner
 
 router = APIRouter(prefix="/api/v1/grants", tags=["grants"])
 
-
-async def grant_repository(session: SessionDep) -> GrantRepository:
-    return GrantRepository(session)
-
-
-GrantRepositoryDep = Annotated[GrantRepository, Depends(grant_repository)]
 CampaignFilter = Annotated[uuid.UUID | None, Query(description="only grants of this campaign")]
 
 
@@ -88,64 +76,56 @@ def paid_read(grant: GrantPaid) -> GrantPaidRead:
         "counted in its `held`) or, without `campaign_id`, to the unrestricted fund. Send an "
         "`Idempotency-Key` so that a retry never records the grant twice."
     ),
-    dependencies=[require_scope(Scope.GRANTS_WRITE)],
     responses=problem_responses(
         Forbidden,
         CampaignSettled,
-        IdempotencyInProgress,
         Unprocessable,
         UnknownCampaign,
         DatedInFuture,
-        IdempotencyKeyReused,
     ),
 )
 async def receive_grant(
+    principal: GrantsWrite,
     data: GrantReceivedCreate,
-    repo: GrantRepositoryDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
+    funds: HeldFunds,
+    session: SessionDep,
+    create: IdempotentCreateDep,
 ) -> Response:
-    replay = await idempotency.claim(repo.session, principal.organisation_id, data)
-    if replay is not None:
-        return replay
-    grant = await service.receive(repo, principal.organisation_id, data)
-    return await idempotency.respond(
-        repo.session,
-        201,
-        received_read(grant),
-        location=f"/api/v1/grants/received/{grant.id}",
-    )
+    campaign = await funds.campaign(data.campaign_id)
+
+    async def receive() -> Created:
+        grant = await service.receive(session, principal.organisation_id, data, campaign)
+        return Created(received_read(grant), location=f"/api/v1/grants/received/{grant.id}")
+
+    return await create(data, receive)
 
 
 @router.get(
     "/received",
     response_model=Page[GrantReceivedRead],
     summary="List the grants the foundation received, newest first",
-    dependencies=[require_scope(Scope.LEDGER_READ)],
     responses=problem_responses(Forbidden, Unprocessable),
 )
 async def list_received(
-    repo: GrantRepositoryDep,
-    principal: CurrentPrincipal,
+    principal: GrantsRead,
+    session: SessionDep,
     params: PageParamsDep,
     campaign_id: CampaignFilter = None,
 ) -> Page[GrantReceivedRead]:
-    rows = await service.list_received(repo, principal.organisation_id, params, campaign_id)
-    grants, next_cursor = cut_page(rows, params, lambda g: g.id)
-    return Page(items=[received_read(g) for g in grants], next_cursor=next_cursor)
+    rows = await service.list_received(session, principal.organisation_id, params, campaign_id)
+    return params.page(rows, received_read)
 
 
 @router.get(
     "/received/{grant_id}",
     response_model=GrantReceivedRead,
     summary="Read one grant received",
-    dependencies=[require_scope(Scope.LEDGER_READ)],
     responses=problem_responses(Forbidden, GrantNotFound),
 )
 async def get_received(
-    grant_id: uuid.UUID, repo: GrantRepositoryDep, principal: CurrentPrincipal
+    principal: GrantsRead, grant_id: uuid.UUID, session: SessionDep
 ) -> GrantReceivedRead:
-    return received_read(await service.get_received(repo, principal.organisation_id, grant_id))
+    return received_read(await service.get_received(session, principal.organisation_id, grant_id))
 
 
 @router.post(
@@ -159,45 +139,42 @@ async def get_received(
         "partners service learns of it from the `donations.grant.paid` event. Send an "
         "`Idempotency-Key` so that a retry never pays the grant twice."
     ),
-    dependencies=[require_scope(Scope.GRANTS_WRITE)],
     responses=problem_responses(
         Forbidden,
         CampaignNotSpendable,
         InsufficientFunds,
         NotAPartner,
-        IdempotencyInProgress,
         Unprocessable,
         UnknownCampaign,
         SpendInOtherCurrency,
         DatedInFuture,
-        IdempotencyKeyReused,
     ),
 )
 async def pay_grant(
+    principal: GrantsWrite,
     data: GrantPaidCreate,
-    repo: GrantRepositoryDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
+    funds: HeldFunds,
+    session: SessionDep,
+    create: IdempotentCreateDep,
 ) -> Response:
-    replay = await idempotency.claim(repo.session, principal.organisation_id, data)
-    if replay is not None:
-        return replay
-    grant = await service.pay(repo, principal.organisation_id, data)
-    return await idempotency.respond(
-        repo.session, 201, paid_read(grant), location=f"/api/v1/grants/paid/{grant.id}"
-    )
+    campaign = await funds.campaign(data.campaign_id)
+
+    async def pay() -> Created:
+        grant = await service.pay(session, principal.organisation_id, data, campaign)
+        return Created(paid_read(grant), location=f"/api/v1/grants/paid/{grant.id}")
+
+    return await create(data, pay)
 
 
 @router.get(
     "/paid",
     response_model=Page[GrantPaidRead],
     summary="List the grants the foundation paid, newest first",
-    dependencies=[require_scope(Scope.LEDGER_READ)],
     responses=problem_responses(Forbidden, Unprocessable),
 )
 async def list_paid(
-    repo: GrantRepositoryDep,
-    principal: CurrentPrincipal,
+    principal: GrantsRead,
+    session: SessionDep,
     params: PageParamsDep,
     campaign_id: CampaignFilter = None,
     partner_organisation_id: Annotated[
@@ -205,20 +182,18 @@ async def list_paid(
     ] = None,
 ) -> Page[GrantPaidRead]:
     rows = await service.list_paid(
-        repo, principal.organisation_id, params, campaign_id, partner_organisation_id
+        session, principal.organisation_id, params, campaign_id, partner_organisation_id
     )
-    grants, next_cursor = cut_page(rows, params, lambda g: g.id)
-    return Page(items=[paid_read(g) for g in grants], next_cursor=next_cursor)
+    return params.page(rows, paid_read)
 
 
 @router.get(
     "/paid/{grant_id}",
     response_model=GrantPaidRead,
     summary="Read one grant paid",
-    dependencies=[require_scope(Scope.LEDGER_READ)],
     responses=problem_responses(Forbidden, GrantNotFound),
 )
 async def get_paid(
-    grant_id: uuid.UUID, repo: GrantRepositoryDep, principal: CurrentPrincipal
+    principal: GrantsRead, grant_id: uuid.UUID, session: SessionDep
 ) -> GrantPaidRead:
-    return paid_read(await service.get_paid(repo, principal.organisation_id, grant_id))
+    return paid_read(await service.get_paid(session, principal.organisation_id, grant_id))

@@ -30,10 +30,8 @@ class GrantReceivedCreate(InputModel):
     )
 
     grantor: Name = Field(description="the foundation or body that granted the money")
-    programme: str | None = Field(
+    programme: Name | None = Field(
         default=None,
-        min_length=1,
-        max_length=200,
         description="the grantor's programme or fund, e.g. 溪流计划专项资金 (Stream Plan fund)",
     )
     purpose: str = Field(default="", max_length=5000, description="what the grant is for")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from kit.db import utcnow
 from kit.errors import FieldProblem
 from kit.events import emit, new_event
@@ -20,12 +22,11 @@ from kit.money import format_minor
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignSettled
 from services.donations.campaigns.models import Campaign, CampaignStatus
-from services.donations.campaigns.repository import CampaignRepository
 from services.donations.campaigns.service import require_campaign_currency, require_spendable
 from services.donations.dates import not_in_future
 from services.donations.grants.exceptions import GrantNotFound, UnknownCampaign
 from services.donations.grants.models import GrantPaid, GrantReceived
-from services.donations.grants.repository import GrantRepository
+from services.donations.grants.repository import GrantPaidRepository, GrantReceivedRepository
 from services.donations.grants.schemas import GrantPaidCreate, GrantReceivedCreate
 from services.donations.ledger import service as ledger
 from services.donations.ledger.chain import transfer
@@ -34,11 +35,8 @@ from services.donations.ledger.repository import LedgerRepository
 from services.donations.partner_copies.service import require_partner
 
 
-async def _campaign(
-    repo: GrantRepository, foundation_id: uuid.UUID, campaign_id: uuid.UUID
-) -> Campaign:
+def _named(campaign: Campaign | None, campaign_id: uuid.UUID) -> Campaign:
     # A body field, not the path: an unknown campaign is a bad value (422), not a 404.
-    campaign = await CampaignRepository(repo.session).get_for_update(foundation_id, campaign_id)
     if campaign is None:
         raise UnknownCampaign(
             f"the foundation has no campaign {campaign_id}",
@@ -48,16 +46,21 @@ async def _campaign(
 
 
 async def receive(
-    repo: GrantRepository, foundation_id: uuid.UUID, data: GrantReceivedCreate
+    session: AsyncSession,
+    foundation_id: uuid.UUID,
+    data: GrantReceivedCreate,
+    campaign: Campaign | None,
 ) -> GrantReceived:
     """Record a grant received: cash in, credited to the campaign's restricted fund or to
-    the unrestricted fund. A settled campaign takes nothing more (409)."""
+    the unrestricted fund. A settled campaign takes nothing more (409). ``campaign`` is
+    the one ``data`` names, held by the route (None if it names none, or none of the
+    foundation's)."""
     amount = data.amount.to_money()
     now = utcnow()
     received_at = not_in_future(data.received_at, now, "received_at")
     fund_id = foundation_id
     if data.campaign_id is not None:
-        campaign = await _campaign(repo, foundation_id, data.campaign_id)
+        campaign = _named(campaign, data.campaign_id)
         if campaign.status is CampaignStatus.SETTLED:
             raise CampaignSettled(
                 f"campaign {campaign.id} is settled; credit the grant to another campaign or "
@@ -66,7 +69,7 @@ async def receive(
         fund_id = campaign.id
     grant_id = new_id()
     entry = await ledger.post(
-        LedgerRepository(repo.session),
+        LedgerRepository(session),
         foundation_id,
         kind=EntryKind.GRANT_RECEIVED,
         fund_id=fund_id,
@@ -94,27 +97,32 @@ async def receive(
         entry_id=entry.id,
         created_at=now,
     )
-    await repo.add_received(grant)
+    await GrantReceivedRepository(session).add(grant)
     return grant
 
 
-async def pay(repo: GrantRepository, foundation_id: uuid.UUID, data: GrantPaidCreate) -> GrantPaid:
+async def pay(
+    session: AsyncSession,
+    foundation_id: uuid.UUID,
+    data: GrantPaidCreate,
+    campaign: Campaign | None,
+) -> GrantPaid:
     """Pay a grant to a partner organisation from a campaign (in its currency, while it may
     spend) or from the unrestricted fund. Raises ``InsufficientFunds`` if the fund does not
-    hold the amount; emits ``donations.grant.paid``."""
+    hold the amount; emits ``donations.grant.paid``. ``campaign`` as for :func:`receive`."""
     amount = data.amount.to_money()
     now = utcnow()
     paid_at = not_in_future(data.paid_at, now, "paid_at")
     fund_id = foundation_id
     if data.campaign_id is not None:
-        campaign = await _campaign(repo, foundation_id, data.campaign_id)
+        campaign = _named(campaign, data.campaign_id)
         require_campaign_currency(campaign, {"amount.currency": amount.currency})
         require_spendable(campaign)
         fund_id = campaign.id
-    await require_partner(repo.session, foundation_id, data.partner_organisation_id)
+    await require_partner(session, foundation_id, data.partner_organisation_id)
     grant_id = new_id()
     await emit(
-        repo.session,
+        session,
         new_event(
             GrantPaidV1(
                 grant_id=grant_id,
@@ -130,7 +138,7 @@ async def pay(repo: GrantRepository, foundation_id: uuid.UUID, data: GrantPaidCr
         ),
     )
     entry = await ledger.post(
-        LedgerRepository(repo.session),
+        LedgerRepository(session),
         foundation_id,
         kind=EntryKind.GRANT_PAID,
         fund_id=fund_id,
@@ -157,42 +165,44 @@ async def pay(repo: GrantRepository, foundation_id: uuid.UUID, data: GrantPaidCr
         entry_id=entry.id,
         created_at=now,
     )
-    await repo.add_paid(grant)
+    await GrantPaidRepository(session).add(grant)
     return grant
 
 
 async def get_received(
-    repo: GrantRepository, foundation_id: uuid.UUID, grant_id: uuid.UUID
+    session: AsyncSession, foundation_id: uuid.UUID, grant_id: uuid.UUID
 ) -> GrantReceived:
-    grant = await repo.get_received(foundation_id, grant_id)
+    grant = await GrantReceivedRepository(session).get_of(foundation_id, grant_id)
     if grant is None:
         raise GrantNotFound(f"no grant received {grant_id}")
     return grant
 
 
 async def get_paid(
-    repo: GrantRepository, foundation_id: uuid.UUID, grant_id: uuid.UUID
+    session: AsyncSession, foundation_id: uuid.UUID, grant_id: uuid.UUID
 ) -> GrantPaid:
-    grant = await repo.get_paid(foundation_id, grant_id)
+    grant = await GrantPaidRepository(session).get_of(foundation_id, grant_id)
     if grant is None:
         raise GrantNotFound(f"no grant paid {grant_id}")
     return grant
 
 
 async def list_received(
-    repo: GrantRepository,
+    session: AsyncSession,
     foundation_id: uuid.UUID,
     params: PageParams,
     campaign_id: uuid.UUID | None = None,
 ) -> Sequence[GrantReceived]:
-    return await repo.list_received(foundation_id, params, campaign_id)
+    return await GrantReceivedRepository(session).for_foundation(foundation_id, params, campaign_id)
 
 
 async def list_paid(
-    repo: GrantRepository,
+    session: AsyncSession,
     foundation_id: uuid.UUID,
     params: PageParams,
     campaign_id: uuid.UUID | None = None,
     partner_organisation_id: uuid.UUID | None = None,
 ) -> Sequence[GrantPaid]:
-    return await repo.list_paid(foundation_id, params, campaign_id, partner_organisation_id)
+    return await GrantPaidRepository(session).for_foundation(
+        foundation_id, params, campaign_id, partner_organisation_id
+    )

@@ -64,7 +64,11 @@ async def import_csv(
     parsed = parsing.parse_rows(
         parsing.decode(body), default_currency=campaign.currency, latest=now + CLOCK_SKEW
     )
-    keys = [(r.data.channel, str(r.data.external_id)) for r in parsed if r.data is not None]
+    keys = [
+        (donations.channel_of(campaign, r.data), str(r.data.external_id))
+        for r in parsed
+        if r.data is not None
+    ]
     recorded = await DonationRepository(session).recorded_transactions(campaign.foundation_id, keys)
 
     reports: list[ImportRowReport] = []
@@ -81,7 +85,7 @@ async def import_csv(
             problem = FieldProblem(field="donated_at", message=after, code="after_end")
             reports.append(_report(row.line, ImportRowStatus.INVALID, [problem]))
             continue
-        key = (row.data.channel, str(row.data.external_id))
+        key = (donations.channel_of(campaign, row.data), str(row.data.external_id))
         earlier = recorded.get(key)
         if earlier is not None:
             where = (

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
+from kit.repository import Repository, Upsert
 from services.donations.ledger.chain import Posting
 from services.donations.ledger.models import (
     GENESIS_HASH,
@@ -53,8 +52,8 @@ _INSERT_ENTRY = insert(cast(Table, JournalEntry.__table__))
 _INSERT_LINES = insert(cast(Table, JournalLine.__table__))
 
 
-def _add_totals(dialect_insert: Any) -> Any:
-    stmt = dialect_insert(LedgerTotal)
+def _add_totals(insert: Any) -> Any:
+    stmt = insert(LedgerTotal)
     return stmt.on_conflict_do_update(
         index_elements=["foundation_id", "fund_id", "account", "kind", "currency"],
         set_={
@@ -66,16 +65,19 @@ def _add_totals(dialect_insert: Any) -> Any:
     )
 
 
-_ADD_TOTALS = {"postgresql": _add_totals(postgresql.insert), "sqlite": _add_totals(sqlite.insert)}
+_ADD_TOTALS = Upsert(_add_totals)
+# The foundation's first entry makes its chain head.
+_MAKE_HEAD = Upsert(
+    lambda insert: (
+        insert(LedgerHead)
+        .values(foundation_id=bindparam("f"), seq=0, hash=GENESIS_HASH)
+        .on_conflict_do_nothing(index_elements=["foundation_id"])
+    )
+)
 
 
-class LedgerRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def _insert(self) -> Any:
-        dialect = self.session.get_bind().dialect.name
-        return postgresql.insert if dialect == "postgresql" else sqlite.insert
+class LedgerRepository(Repository[JournalEntry]):
+    model = JournalEntry
 
     async def advance_head(self, foundation_id: uuid.UUID, count: int = 1) -> tuple[int, str]:
         """Lock the foundation's chain head and take the next ``count`` sequence numbers;
@@ -85,11 +87,7 @@ class LedgerRepository:
         row = (await self.session.execute(_ADVANCE_HEAD, params)).first()
         if row is None:
             # The foundation's first entry: make the head, then take it like any other.
-            await self.session.execute(
-                self._insert()(LedgerHead)
-                .values(foundation_id=foundation_id, seq=0, hash=GENESIS_HASH)
-                .on_conflict_do_nothing(index_elements=["foundation_id"])
-            )
+            await self.session.execute(_MAKE_HEAD.of(self.session), {"f": foundation_id})
             row = (await self.session.execute(_ADVANCE_HEAD, params)).one()
         return int(row[0]) - count + 1, str(row[1])
 
@@ -162,7 +160,7 @@ class LedgerRepository:
 
     async def add_totals(self, foundation_id: uuid.UUID, sums: Mapping[TotalKey, Totals]) -> None:
         """Add to the running totals: one upsert per (fund, account, kind, currency)."""
-        stmt = _ADD_TOTALS[self.session.get_bind().dialect.name]
+        stmt = _ADD_TOTALS.of(self.session)
         # Sorted, so that two postings never lock the same rows in opposite orders; sent
         # as one executemany (asyncpg pipelines it: one round trip for all of them).
         params = [
@@ -276,13 +274,14 @@ class LedgerRepository:
         stmt = select(JournalEntry).where(JournalEntry.foundation_id == foundation_id)
         if fund_id is not None:
             stmt = stmt.where(JournalEntry.fund_id == fund_id)
-        return (await self.session.execute(params.apply(stmt, JournalEntry.id))).scalars().all()
+        return await self.page(stmt, params)
 
     async def get_entry(self, foundation_id: uuid.UUID, entry_id: uuid.UUID) -> JournalEntry | None:
-        stmt = select(JournalEntry).where(
-            JournalEntry.id == entry_id, JournalEntry.foundation_id == foundation_id
+        return await self.one_or_none(
+            select(JournalEntry).where(
+                JournalEntry.id == entry_id, JournalEntry.foundation_id == foundation_id
+            )
         )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def queue_for_log(self, foundation_id: uuid.UUID, entry_ids: Sequence[uuid.UUID]) -> None:
         """Queue new entries for the transparency log's sequencer (in their order)."""

@@ -1,20 +1,18 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from kit.db import SessionDep
 from kit.errors import FieldProblem, Forbidden, Unprocessable, problem_responses
-from kit.identity import CurrentPrincipal, Scope, require_scope
 from kit.money import MoneyOut
-from kit.pagination import Page, PageParamsDep, cut_page
+from kit.pagination import Page, PageParamsDep
 from services.donations.ledger import service
+from services.donations.ledger.auth import LedgerRead
+from services.donations.ledger.dependencies import LedgerRepositoryDep
 from services.donations.ledger.exceptions import EntryNotFound
-from services.donations.ledger.models import GENESIS_HASH, JournalEntry, JournalLine
-from services.donations.ledger.repository import LedgerRepository
+from services.donations.ledger.models import JournalEntry, JournalLine
 from services.donations.ledger.schemas import (
     ChainBreakRead,
     CurrencyTotal,
@@ -26,13 +24,6 @@ from services.donations.ledger.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
-
-
-async def ledger_repository(session: SessionDep) -> LedgerRepository:
-    return LedgerRepository(session)
-
-
-LedgerRepositoryDep = Annotated[LedgerRepository, Depends(ledger_repository)]
 
 
 def line_read(line: JournalLine) -> LineRead:
@@ -72,12 +63,11 @@ def entry_read(entry: JournalEntry, lines: list[JournalLine]) -> EntryRead:
         "`after_hash` as a published disclosure or an earlier verification gave them; the "
         "entry at `after_seq` must still carry that hash, and the entries after it are checked."
     ),
-    dependencies=[require_scope(Scope.LEDGER_READ)],
     responses=problem_responses(Forbidden, Unprocessable),
 )
 async def verify_ledger(
+    principal: LedgerRead,
     repo: LedgerRepositoryDep,
-    principal: CurrentPrincipal,
     after_seq: Annotated[
         int, Query(ge=0, le=2**62, description="check the entries after this one")
     ] = 0,
@@ -98,7 +88,10 @@ async def verify_ledger(
             ],
         )
     result = await service.verify(
-        repo, principal.organisation_id, after_seq=after_seq, after_hash=after_hash
+        repo,
+        principal.organisation_id,
+        after_seq=after_seq,
+        after_hash=after_hash,
     )
     return VerificationRead(
         valid=result.valid,
@@ -115,43 +108,31 @@ async def verify_ledger(
     "/trial-balance",
     response_model=TrialBalanceRead,
     summary="Debits, credits and balance of every account of every fund",
-    dependencies=[require_scope(Scope.LEDGER_READ)],
     responses=problem_responses(Forbidden),
 )
-async def trial_balance(repo: LedgerRepositoryDep, principal: CurrentPrincipal) -> TrialBalanceRead:
-    foundation_id = principal.organisation_id
-    sums: dict[tuple[str, uuid.UUID, str], list[int]] = defaultdict(lambda: [0, 0])
-    for total in await repo.totals(foundation_id):
-        acc = sums[(total.account, total.fund_id, total.currency)]
-        acc[0] += total.debit_minor
-        acc[1] += total.credit_minor
-    per_currency: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    rows = []
-    for (account, fund_id, currency), (debit, credit) in sorted(sums.items(), key=str):
-        per_currency[currency][0] += debit
-        per_currency[currency][1] += credit
-        rows.append(
-            TrialBalanceRow(
-                account=account,
-                fund_id=fund_id,
-                debit=MoneyOut.from_minor(debit, currency),
-                credit=MoneyOut.from_minor(credit, currency),
-                balance=MoneyOut.from_minor(debit - credit, currency),
-            )
-        )
-    head = await repo.head(foundation_id)
+async def trial_balance(principal: LedgerRead, repo: LedgerRepositoryDep) -> TrialBalanceRead:
+    balance = await service.trial_balance(repo, principal.organisation_id)
     return TrialBalanceRead(
-        rows=rows,
+        rows=[
+            TrialBalanceRow(
+                account=row.account,
+                fund_id=row.fund_id,
+                debit=MoneyOut.from_minor(row.debit_minor, row.currency),
+                credit=MoneyOut.from_minor(row.credit_minor, row.currency),
+                balance=MoneyOut.from_minor(row.debit_minor - row.credit_minor, row.currency),
+            )
+            for row in balance.rows
+        ],
         totals=[
             CurrencyTotal(
                 currency=currency,
                 debit=MoneyOut.from_minor(debit, currency),
                 credit=MoneyOut.from_minor(credit, currency),
             )
-            for currency, (debit, credit) in sorted(per_currency.items())
+            for currency, (debit, credit) in balance.totals.items()
         ],
-        head_seq=head.seq if head else 0,
-        head_hash=head.hash if head else GENESIS_HASH,
+        head_seq=balance.head_seq,
+        head_hash=balance.head_hash,
     )
 
 
@@ -159,34 +140,28 @@ async def trial_balance(repo: LedgerRepositoryDep, principal: CurrentPrincipal) 
     "/entries",
     response_model=Page[EntryRead],
     summary="List journal entries, newest first",
-    dependencies=[require_scope(Scope.LEDGER_READ)],
     responses=problem_responses(Forbidden, Unprocessable),
 )
 async def list_entries(
+    principal: LedgerRead,
     repo: LedgerRepositoryDep,
-    principal: CurrentPrincipal,
     params: PageParamsDep,
     fund_id: Annotated[
         uuid.UUID | None, Query(description="only entries of this campaign or fund")
     ] = None,
 ) -> Page[EntryRead]:
-    rows = await repo.list_entries(principal.organisation_id, params, fund_id)
-    entries, next_cursor = cut_page(rows, params, lambda e: e.id)
-    lines = await repo.lines([e.id for e in entries])
-    return Page(
-        items=[entry_read(e, lines.get(e.id, [])) for e in entries], next_cursor=next_cursor
-    )
+    rows, lines = await service.list_entries(repo, principal.organisation_id, params, fund_id)
+    return params.page(rows, lambda e: entry_read(e, lines.get(e.id, [])))
 
 
 @router.get(
     "/entries/{entry_id}",
     response_model=EntryRead,
     summary="Read one journal entry with its lines",
-    dependencies=[require_scope(Scope.LEDGER_READ)],
     responses=problem_responses(Forbidden, EntryNotFound),
 )
 async def get_entry(
-    entry_id: uuid.UUID, repo: LedgerRepositoryDep, principal: CurrentPrincipal
+    principal: LedgerRead, entry_id: uuid.UUID, repo: LedgerRepositoryDep
 ) -> EntryRead:
     entry, lines = await service.get_entry(repo, principal.organisation_id, entry_id)
     return entry_read(entry, lines)

@@ -25,6 +25,7 @@ from typing import Protocol
 from kit.db import utcnow
 from kit.ids import new_id
 from kit.money import format_minor
+from kit.pagination import PageParams
 from services.donations.ledger.chain import Posting, canonical, entry_hash
 from services.donations.ledger.exceptions import (
     EntryNotFound,
@@ -328,3 +329,54 @@ async def get_entry(
     if entry is None:
         raise EntryNotFound(f"no journal entry {entry_id}")
     return entry, (await repo.lines([entry.id])).get(entry.id, [])
+
+
+async def list_entries(
+    repo: LedgerRepository,
+    foundation_id: uuid.UUID,
+    params: PageParams,
+    fund_id: uuid.UUID | None = None,
+) -> tuple[Sequence[JournalEntry], dict[uuid.UUID, list[JournalLine]]]:
+    """A page of the foundation's entries (of one fund, if given), with their lines."""
+    entries = await repo.list_entries(foundation_id, params, fund_id)
+    return entries, await repo.lines([e.id for e in entries[: params.limit]])
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBalanceLine:
+    account: str
+    fund_id: uuid.UUID
+    currency: str
+    debit_minor: int
+    credit_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBalance:
+    rows: list[TrialBalanceLine]
+    totals: dict[str, tuple[int, int]]  # currency: (debit, credit), sorted by currency
+    head_seq: int
+    head_hash: str
+
+
+async def trial_balance(repo: LedgerRepository, foundation_id: uuid.UUID) -> TrialBalance:
+    """Debits and credits of every account of every fund, from the running totals, and
+    their sums per currency (equal, in a sound ledger)."""
+    sums: dict[tuple[str, uuid.UUID, str], list[int]] = defaultdict(lambda: [0, 0])
+    for total in await repo.totals(foundation_id):
+        acc = sums[(total.account, total.fund_id, total.currency)]
+        acc[0] += total.debit_minor
+        acc[1] += total.credit_minor
+    per_currency: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    rows = []
+    for (account, fund_id, currency), (debit, credit) in sorted(sums.items(), key=str):
+        per_currency[currency][0] += debit
+        per_currency[currency][1] += credit
+        rows.append(TrialBalanceLine(account, fund_id, currency, debit, credit))
+    head = await repo.head(foundation_id)
+    return TrialBalance(
+        rows=rows,
+        totals={c: (d, k) for c, (d, k) in sorted(per_currency.items())},
+        head_seq=head.seq if head else 0,
+        head_hash=head.hash if head else GENESIS_HASH,
+    )

@@ -17,19 +17,18 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import PageParams
-from services.donations.campaigns.models import Campaign
-from services.donations.donations.models import CampaignTally, Channel, Donation
-from services.donations.foundations.models import FoundationCopy
-from services.donations.ledger.models import GENESIS_HASH, LedgerHead, LedgerTotal
-from services.donations.supplies.models import (
+from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.distributions.models import (
     Distribution,
     DistributionLine,
-    InKindDonation,
-    Purchase,
-    PurchaseLine,
     RecipientKind,
-    StockItem,
 )
+from services.donations.donations.models import CampaignTally, Channel, Donation
+from services.donations.foundations.models import FoundationCopy
+from services.donations.in_kind.models import InKindDonation
+from services.donations.ledger.models import GENESIS_HASH, LedgerHead, LedgerTotal
+from services.donations.purchases.models import Purchase, PurchaseLine
+from services.donations.supplies.models import StockItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +109,21 @@ class ReportRepository:
     async def campaign(self, campaign_id: uuid.UUID) -> Campaign | None:
         """The campaign, whoever's it is: the report is public."""
         return await self.session.get(Campaign, campaign_id)
+
+    async def public_campaigns(
+        self,
+        foundation_id: uuid.UUID,
+        params: PageParams,
+        *,
+        status: CampaignStatus | None = None,
+    ) -> Sequence[Campaign]:
+        """The foundation's campaigns out of draft (or in ``status``), newest first."""
+        stmt = select(Campaign).where(
+            Campaign.foundation_id == foundation_id, Campaign.status != CampaignStatus.DRAFT
+        )
+        if status is not None:
+            stmt = stmt.where(Campaign.status == status)
+        return (await self.session.execute(params.apply(stmt, Campaign.id))).scalars().all()
 
     async def foundation_name(self, foundation_id: uuid.UUID) -> str | None:
         copy = await self.session.get(FoundationCopy, foundation_id)
@@ -250,8 +264,9 @@ class ReportRepository:
         ]
 
     async def donations(self, campaign_id: uuid.UUID, params: PageParams) -> list[DonationRow]:
-        """A page of the campaign's donations, newest first (``limit + 1`` rows), with only
-        the columns a public list shows or needs for masking: never the contact."""
+        """A page of the campaign's donations, most recently recorded first (by id, not
+        ``donated_at``; ``limit + 1`` rows), with only the columns a public list shows or
+        needs for masking: never the contact."""
         stmt = (
             select(
                 Donation.id,

@@ -10,18 +10,23 @@ import hashlib
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from kit import etags
 from kit.db import SessionDep
 from kit.errors import Unprocessable, problem_responses
-from kit.pagination import Page, PageParamsDep, cut_page
+from kit.etags import IfNoneMatchDep
+from kit.pagination import Page, PageParamsDep
 from services.donations.campaigns.exceptions import CampaignNotFound
-from services.donations.campaigns.models import Campaign
+from services.donations.campaigns.models import CampaignStatus
 from services.donations.reports import export, service
-from services.donations.reports.repository import ReportRepository
-from services.donations.reports.schemas import PublicDonationRead, ReportRead
+from services.donations.reports.dependencies import PublicCampaign
+from services.donations.reports.schemas import (
+    PublicCampaignRead,
+    PublicDonationRead,
+    ReportRead,
+)
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign_id}/report", tags=["transparency"])
 
@@ -42,21 +47,6 @@ FormatQuery = Annotated[
         description="`json` (default) or `csv` (UTF-8 with a byte order mark, for Excel)",
     ),
 ]
-
-
-async def report_repository(session: SessionDep) -> ReportRepository:
-    return ReportRepository(session)
-
-
-ReportRepositoryDep = Annotated[ReportRepository, Depends(report_repository)]
-
-
-async def public_campaign(campaign_id: uuid.UUID, repo: ReportRepositoryDep) -> Campaign:
-    """The path's campaign, any foundation's, unless it is a draft (404 like unknown)."""
-    return await service.public_campaign(repo, campaign_id)
-
-
-PublicCampaign = Annotated[Campaign, Depends(public_campaign)]
 
 
 def preferred_language(accept_language: str | None) -> str:
@@ -102,18 +92,18 @@ def _csv_headers(filename: str) -> dict[str, str]:
 async def get_report(
     *,
     campaign: PublicCampaign,
-    repo: ReportRepositoryDep,
+    session: SessionDep,
+    preconditions: IfNoneMatchDep,
     fmt: FormatQuery = Format.JSON,
-    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    report = await service.build(repo, campaign)
+    report = await service.build(session, campaign)
     body = report.model_dump_json().encode()
     # The head and the campaign's version say when the report changes; the digest covers
     # what moves without a ledger entry (goods given no value).
     digest = hashlib.sha256(body).hexdigest()[:16]
     tag = etags.EntityTag(f"{report.ledger.seq}.{campaign.version}.{digest}")
     headers = {"ETag": str(tag), "Cache-Control": CACHE_CONTROL}
-    if not etags.none_match(if_none_match, tag):
+    if preconditions.unchanged(tag):
         return etags.not_modified(tag, headers)
     if fmt is Format.CSV:
         headers.update(_csv_headers(f"campaign-{campaign.id}-report.csv"))
@@ -128,7 +118,9 @@ async def get_report(
     response_model=Page[PublicDonationRead],
     summary="A campaign's donations as the public may see them (no key needed)",
     description=(
-        "Newest first. Each donation's amount, what of it was refunded, channel, time and "
+        "Most recently recorded first (by when each was recorded, not by `donated_at`: an "
+        "import of old gifts lists them first). Each donation's amount, what of it was "
+        "refunded, channel, time and "
         "the donor as shown publicly: the name only if the donor consented to be named, "
         "else its first character and `**`, or 匿名 (`Anonymous` when `Accept-Language` "
         "prefers English) when there is no name. Contacts are never shown. "
@@ -146,19 +138,19 @@ async def list_public_donations(
     request: Request,
     *,
     campaign: PublicCampaign,
-    repo: ReportRepositoryDep,
+    session: SessionDep,
     params: PageParamsDep,
+    preconditions: IfNoneMatchDep,
     fmt: FormatQuery = Format.JSON,
-    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
     accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     language = preferred_language(accept_language)
     # Every donation and refund is a ledger entry: the head moves with any change of this
     # list. Read before the rows, so the tag is never newer than what it labels.
-    seq, _ = await repo.head(campaign.foundation_id)
+    seq = await service.ledger_seq(session, campaign)
     tag = etags.EntityTag(f"{seq}.{campaign.version}.{language}")
     headers = {"ETag": str(tag), "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Language"}
-    if not etags.none_match(if_none_match, tag):
+    if preconditions.unchanged(tag):
         return etags.not_modified(tag, headers)
     if fmt is Format.CSV:
         headers.update(_csv_headers(f"campaign-{campaign.id}-donations.csv"))
@@ -168,9 +160,47 @@ async def list_public_donations(
             media_type=export.CSV_MEDIA_TYPE,
             headers=headers,
         )
-    found = await service.donations_page(repo, campaign, params)
-    donations, next_cursor = cut_page(found, params, lambda d: d.id)
-    page = Page[PublicDonationRead](
-        items=[service.public_donation(d, language) for d in donations], next_cursor=next_cursor
-    )
+    found = await service.donations_page(session, campaign, params)
+    page = params.page(found, lambda d: service.public_donation(d, language))
     return Response(page.model_dump_json().encode(), media_type="application/json", headers=headers)
+
+
+# A foundation's campaigns, for anyone: the gateway routes this path of the foundations'
+# area to the donations service, and lets it through without a key.
+foundation_router = APIRouter(
+    prefix="/api/v1/foundations/{foundation_id}/campaigns", tags=["transparency"]
+)
+
+
+class PublicStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    SETTLED = "settled"
+
+
+@foundation_router.get(
+    "",
+    response_model=Page[PublicCampaignRead],
+    summary="A foundation's public campaigns (no key needed)",
+    description=(
+        "Newest first (by creation), paged by `limit` and `cursor`: every campaign of the "
+        "foundation that is open, closed or settled, never a draft, with its headline "
+        "figures (raised per currency, donation count, unique donors) and the path of its "
+        "report. `status` narrows the list to one state. A foundation without public "
+        "campaigns, or unknown here, has an empty list. May be cached for 30 seconds."
+    ),
+    responses=problem_responses(Unprocessable),
+)
+async def list_public_campaigns(
+    foundation_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    params: PageParamsDep,
+    status: Annotated[
+        PublicStatus | None, Query(description="only campaigns in this state (never `draft`)")
+    ] = None,
+) -> Page[PublicCampaignRead]:
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return await service.public_campaigns(
+        session, foundation_id, params, status=CampaignStatus(status) if status else None
+    )

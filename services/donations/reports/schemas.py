@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field
 
 from kit.money import MoneyOut
 from services.donations.campaigns.models import CampaignStatus
+from services.donations.distributions.models import RecipientKind
 from services.donations.donations.models import Channel
-from services.donations.supplies.models import RecipientKind
 
 
 class HostRead(BaseModel):
@@ -39,6 +39,20 @@ class CampaignFacts(BaseModel):
     follows_id: uuid.UUID | None = Field(description="the campaign this phase follows")
     host: HostRead | None = Field(description="null when the foundation raises on its own")
     co_organisers: list[CoOrganiserRead]
+
+
+class PublicCampaignRead(CampaignFacts):
+    """A campaign as a foundation's public list shows it: its facts and headline figures;
+    the full account is its report."""
+
+    opened_at: dt.datetime | None
+    settled_at: dt.datetime | None
+    raised: list[MoneyOut] = Field(
+        description="donations less refunds, per currency; the campaign's own always"
+    )
+    donation_count: int = Field(description="number of money donations (人次)")
+    unique_donors: int
+    report: str = Field(description="the path of the campaign's public report")
 
 
 class RaisedRead(BaseModel):

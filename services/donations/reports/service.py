@@ -16,11 +16,15 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from kit.db import Database, transaction
 from kit.money import MoneyOut
-from kit.pagination import PageParams
+from kit.pagination import Page, PageParams
 from services.donations.campaigns.exceptions import CampaignNotFound
 from services.donations.campaigns.models import Campaign, CampaignStatus
+from services.donations.campaigns.repository import CampaignRepository, Totals
+from services.donations.distributions.models import RecipientKind
 from services.donations.ledger.models import EXPENSE_PREFIX, Account, EntryKind
 from services.donations.reports.repository import (
     DonationRow,
@@ -38,6 +42,7 @@ from services.donations.reports.schemas import (
     HostRead,
     InKindRead,
     LedgerHeadRead,
+    PublicCampaignRead,
     PublicDonationRead,
     RaisedRead,
     RecipientItemRead,
@@ -45,7 +50,6 @@ from services.donations.reports.schemas import (
     ReportRead,
     StockRead,
 )
-from services.donations.supplies.models import RecipientKind
 
 ANONYMOUS = {"zh": "匿名", "en": "Anonymous"}
 EXPORT_BATCH = 2000
@@ -53,10 +57,10 @@ EXPORT_BATCH = 2000
 MASK = "**"
 
 
-async def public_campaign(repo: ReportRepository, campaign_id: uuid.UUID) -> Campaign:
+async def public_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:
     """The campaign whose report anyone may read: any foundation's, once out of draft.
     A draft answers exactly like an unknown id (404)."""
-    campaign = await repo.campaign(campaign_id)
+    campaign = await ReportRepository(session).campaign(campaign_id)
     if campaign is None or campaign.status is CampaignStatus.DRAFT:
         raise CampaignNotFound(f"no public campaign {campaign_id}")
     return campaign
@@ -163,8 +167,51 @@ def _facts(campaign: Campaign, foundation_name: str | None) -> CampaignFacts:
     )
 
 
+async def public_campaigns(
+    session: AsyncSession,
+    foundation_id: uuid.UUID,
+    params: PageParams,
+    *,
+    status: CampaignStatus | None = None,
+) -> Page[PublicCampaignRead]:
+    """A page of the foundation's public campaigns: open, closed and settled, never
+    drafts; newest first. An unknown foundation has none."""
+    rows = await ReportRepository(session).public_campaigns(foundation_id, params, status=status)
+    page = params.page(rows, lambda campaign: campaign)
+    return Page(
+        items=await public_campaign_reads(session, foundation_id, page.items),
+        next_cursor=page.next_cursor,
+    )
+
+
+async def public_campaign_reads(
+    session: AsyncSession, foundation_id: uuid.UUID, campaigns: Sequence[Campaign]
+) -> list[PublicCampaignRead]:
+    """The list's items: facts and headline figures (from the ledger's running totals)."""
+    if not campaigns:
+        return []
+    name = await ReportRepository(session).foundation_name(foundation_id)
+    totals = await CampaignRepository(session).totals([c.id for c in campaigns])
+    reads = []
+    for campaign in campaigns:
+        figures = totals.get(campaign.id, Totals())
+        raised = {campaign.currency: 0, **figures.raised}
+        reads.append(
+            PublicCampaignRead(
+                **_facts(campaign, name).model_dump(),
+                opened_at=campaign.opened_at,
+                settled_at=campaign.settled_at,
+                raised=[MoneyOut.from_minor(m, c) for c, m in sorted(raised.items())],
+                donation_count=figures.donation_count,
+                unique_donors=figures.unique_donors,
+                report=f"/api/v1/campaigns/{campaign.id}/report",
+            )
+        )
+    return reads
+
+
 async def build(
-    repo: ReportRepository, campaign: Campaign, *, hold_head: bool = False
+    session: AsyncSession, campaign: Campaign, *, hold_head: bool = False
 ) -> ReportRead:
     """The campaign's report as it stands.
 
@@ -172,6 +219,7 @@ async def build(
     With ``hold_head`` (publishing a disclosure) the foundation's chain head is share-locked
     first, so no posting lands while the goods are read either: the snapshot is exactly
     the state at that head."""
+    repo = ReportRepository(session)
     foundation_id = campaign.foundation_id
     if hold_head:
         await repo.head(foundation_id, lock=True)
@@ -289,10 +337,17 @@ def public_donation(row: DonationRow, language: str) -> PublicDonationRead:
     )
 
 
+async def ledger_seq(session: AsyncSession, campaign: Campaign) -> int:
+    """The number of the foundation's last ledger entry: it moves with every donation and
+    refund, so it tells when the campaign's public list of donations changes."""
+    seq, _ = await ReportRepository(session).head(campaign.foundation_id)
+    return seq
+
+
 async def donations_page(
-    repo: ReportRepository, campaign: Campaign, params: PageParams
+    session: AsyncSession, campaign: Campaign, params: PageParams
 ) -> list[DonationRow]:
-    return await repo.donations(campaign.id, params)
+    return await ReportRepository(session).donations(campaign.id, params)
 
 
 async def all_donations(database: Database, campaign_id: uuid.UUID) -> AsyncIterator[DonationRow]:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from kit.db import SessionDep
 from kit.errors import Forbidden, PreconditionRequired, Unprocessable, problem_responses
-from kit.etags import EntityTag, PreconditionsDep, not_modified
+from kit.etags import EntityTag, IfMatchDep, IfNoneMatchDep, not_modified
 from kit.idempotency import Created, IdempotentCreateDep
 from kit.money import MoneyOut
 from kit.pagination import Page, PageParamsDep
@@ -173,7 +173,7 @@ async def get_collaboration(
     principal: CollaborationsRead,
     collaboration: ReadableCollaboration,
     session: SessionDep,
-    preconditions: PreconditionsDep,
+    preconditions: IfNoneMatchDep,
 ) -> Response:
     read = collaboration_read(
         await service.view(session, collaboration, viewer=acting_partner(principal))
@@ -209,7 +209,7 @@ async def update_collaboration(
     data: CollaborationUpdateFields,
     collaboration: LockedCollaboration,
     session: SessionDep,
-    preconditions: PreconditionsDep,
+    preconditions: IfMatchDep,
 ) -> Response:
     preconditions.require_version(collaboration.version, what=WHAT, changed=CollaborationChanged)
     await service.update(session, collaboration, data)
@@ -239,7 +239,7 @@ async def change_status(
     data: StatusChange,
     collaboration: LockedCollaboration,
     session: SessionDep,
-    preconditions: PreconditionsDep,
+    preconditions: IfMatchDep,
 ) -> Response:
     preconditions.require_version(collaboration.version, what=WHAT, changed=CollaborationChanged)
     await service.change_status(session, collaboration, data.status)

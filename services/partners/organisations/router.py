@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from kit.db import SessionDep
 from kit.errors import Forbidden, PreconditionRequired, Unprocessable, problem_responses
-from kit.etags import EntityTag, PreconditionsDep, not_modified
+from kit.etags import EntityTag, IfMatchDep, IfNoneMatchDep, not_modified
 from kit.idempotency import Created, IdempotentCreateDep
 from kit.pagination import Page, PageParamsDep
 from services.partners.organisations import service
@@ -149,7 +149,7 @@ async def list_partners(
     "`ETag`; `If-None-Match` gives 304.",
     responses={200: {"headers": ETAG}, **problem_responses(Forbidden, PartnerNotFound)},
 )
-async def get_partner(partner: OwnPartner, preconditions: PreconditionsDep) -> Response:
+async def get_partner(partner: OwnPartner, preconditions: IfNoneMatchDep) -> Response:
     if preconditions.unchanged(etag(partner.version)):
         return not_modified(etag(partner.version))
     return answer(partner)
@@ -178,7 +178,7 @@ async def update_partner(
     principal: PartnersWrite,
     data: PartnerUpdate,
     partner: LockedPartner,
-    preconditions: PreconditionsDep,
+    preconditions: IfMatchDep,
     session: SessionDep,
 ) -> Response:
     preconditions.require_version(partner.version, what=WHAT, changed=PartnerChanged)
@@ -201,7 +201,7 @@ async def verify_partner(
     principal: PartnersWrite,
     data: VerificationCreate,
     partner: LockedPartner,
-    preconditions: PreconditionsDep,
+    preconditions: IfMatchDep,
     session: SessionDep,
 ) -> Response:
     preconditions.require_version(
@@ -225,7 +225,7 @@ async def verify_partner(
 async def archive_partner(
     principal: PartnersWrite,
     partner: LockedPartner,
-    preconditions: PreconditionsDep,
+    preconditions: IfMatchDep,
     session: SessionDep,
 ) -> Response:
     preconditions.require_version(

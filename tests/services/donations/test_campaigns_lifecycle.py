@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import time
 from typing import Any
 
 import httpx
@@ -17,7 +19,7 @@ from tests.services.donations.factories import (
     transition,
 )
 from tests.services.donations.factories_supplies import distribute, give_line, receive_in_kind
-from tests.support import client_for, principal
+from tests.support import BACKENDS, client_for, principal
 
 
 class TestTransitionCampaign:
@@ -261,6 +263,74 @@ class TestTransitionCampaign:
         assert all(r.json()["type"] == "urn:fnet:problem:campaign-closed" for r in refused)
         assert close.json()["donation_count"] == len(accepted) == final["donation_count"]
         assert close.json()["raised"] == final["raised"]
+
+    @pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])
+    async def test_close_under_a_steady_stream_of_donations_answers_at_once(
+        self, committing_app: FastAPI, backend: str
+    ) -> None:
+        """16 clients donate without pause; a close waits only for the donations already in
+        flight (PostgreSQL queues the campaign's locks fairly), so it answers at once, and
+        nothing is recorded or accepted after it. SQLite serialises writers: nothing to
+        starve there, so this runs on PostgreSQL (which CI always gives)."""
+        who = principal()
+        async with client_for(committing_app, who) as client:
+            campaign = await create_campaign(client)
+            closed = asyncio.Event()
+            close_answered_at: list[float] = []
+            late: list[httpx.Response] = []
+
+            async def donate_without_pause() -> None:
+                while not closed.is_set():
+                    asked_at = time.monotonic()
+                    response = await donate(client, campaign["id"], "1.00")
+                    if (
+                        response.status_code == 201
+                        and close_answered_at
+                        and (asked_at > close_answered_at[0])
+                    ):
+                        late.append(response)
+                    if response.status_code == 409:
+                        return
+                    assert response.status_code == 201, response.text
+
+            donors = [asyncio.create_task(donate_without_pause()) for _ in range(16)]
+            await asyncio.sleep(3)
+            started = time.monotonic()
+            close = await transition(client, campaign["id"], "closed")
+            close_answered_at.append(time.monotonic())
+            took = close_answered_at[0] - started
+            # A few more donations after the answer: each must be refused.
+            await asyncio.sleep(0.3)
+            closed.set()
+            await asyncio.gather(*donors)
+            listed = await all_donations(client, campaign["id"])
+            final = (await read_campaign(client, campaign["id"])).json()
+
+        assert close.status_code == 200, close.text
+        assert took < 1.0, f"the close took {took:.2f} s"
+        closed_at = dt.datetime.fromisoformat(close.json()["closed_at"])
+        assert final["donation_count"] > 16
+        assert close.json()["donation_count"] == final["donation_count"] == len(listed)
+        assert late == []
+        for field in ("created_at", "donated_at"):
+            after = [d for d in listed if dt.datetime.fromisoformat(d[field]) > closed_at]
+            assert after == [], field
+
+
+async def all_donations(client: httpx.AsyncClient, campaign_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 100}
+        if cursor:
+            params["cursor"] = cursor
+        response = await client.get(f"/api/v1/campaigns/{campaign_id}/donations", params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items.extend(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items
 
 
 class TestDonationsByCampaignState:

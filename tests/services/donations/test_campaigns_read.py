@@ -208,3 +208,5 @@ class TestPaths:
             assert response.status_code == 405, path
             assert response.headers["content-type"] == "application/problem+json"
             assert response.headers["allow"] == allowed, path
+            problem = response.json()
+            assert problem["detail"] == f"{method} is not allowed on {path}; it allows {allowed}"

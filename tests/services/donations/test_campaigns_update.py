@@ -127,19 +127,7 @@ class TestUpdateCampaign:
         read = (await read_campaign(client, campaign["id"])).json()
         assert (read["title"], read["purpose"], read["version"]) == (campaign["title"], "first", 2)
 
-    async def test_an_unquoted_tag_is_400_not_a_claimed_mismatch(
-        self, client: httpx.AsyncClient
-    ) -> None:
-        # Entity tags are quoted (RFC 9110); "1" names version 1, which is current, so a 412
-        # claiming the campaign changed would be wrong. Formerly in the 412 case above.
-        campaign = await create_campaign(client)
-
-        response = await patch_campaign(client, campaign["id"], {"title": "x"}, if_match="1")
-
-        assert response.status_code == 400
-        assert [e["field"] for e in response.json()["errors"]] == ["If-Match"]
-        read = (await read_campaign(client, campaign["id"])).json()
-        assert (read["title"], read["version"]) == (campaign["title"], 1)
+    @pytest.mark.parametrize("if_match", ["stale", '"7"', 'W/"1"', '"x-1"'])
 
     async def test_goal_changes_while_draft(self, client: httpx.AsyncClient) -> None:
         campaign = await create_campaign(client, status="draft")

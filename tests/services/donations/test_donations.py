@@ -7,7 +7,12 @@ import pytest
 from fastapi import FastAPI
 
 from kit.identity import DEFAULT_SCOPES, Scope
-from tests.services.donations.factories import create_campaign, donate
+from tests.services.donations.factories import (
+    create_campaign,
+    donate,
+    fund_balance,
+    public_client,
+)
 from tests.support import client_for, principal
 
 BAD_AMOUNTS = [
@@ -107,6 +112,31 @@ class TestRecordDonation:
         assert read["held"] == read["raised_by_currency"]
         assert read["donation_count"] == 2
 
+    async def test_a_donation_in_another_currency_shows_in_every_total(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        # Accepted (sums stay per currency, never converted unseen), and never left out:
+        # `raised` is the goal's currency, for the progress bar; every other figure names
+        # every currency.
+        campaign = await create_campaign(client, currency="CNY")
+        assert (await donate(client, campaign["id"], "25.00", currency="USD")).status_code == 201
+        usd = {"amount": "25.00", "currency": "USD"}
+
+        read = (await client.get(f"/api/v1/campaigns/{campaign['id']}")).json()
+        assert read["raised"] == {"amount": "0.00", "currency": "CNY"}
+        assert read["raised_by_currency"] == read["held"] == [usd]
+        assert read["donation_count"] == 1
+        [listed] = (await client.get("/api/v1/campaigns")).json()["items"]
+        assert listed["raised_by_currency"] == [usd]
+        async with public_client(app) as anyone:
+            report = (await anyone.get(f"/api/v1/campaigns/{campaign['id']}/report")).json()
+        assert {r["currency"]: r["net"] for r in report["raised"]} == {
+            "CNY": {"amount": "0.00", "currency": "CNY"},
+            "USD": usd,
+        }
+        assert report["balance"]["cash"] == [usd]
+        assert await fund_balance(client, campaign["id"], "donations") == {"USD": "-25.00"}
+
     async def test_a_gift_received_after_the_period_is_422_naming_donated_at(
         self, client: httpx.AsyncClient
     ) -> None:
@@ -151,6 +181,79 @@ class TestRecordDonation:
         assert read.json() == donation
         assert donation["donor_name"] == "李"
         assert donation["anonymous"] is False
+
+
+class TestListDonations:
+    async def test_most_recently_recorded_come_first_whatever_their_donated_at(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        # "Newest first" is by recording: a gift of last year recorded now (as a CSV import
+        # of an old export does) comes before today's gift recorded a moment earlier.
+        campaign = await create_campaign(client, starts_at="2020-01-01T00:00:00Z")
+        today = (await donate(client, campaign["id"], "1.00")).json()
+        old = (
+            await donate(client, campaign["id"], "2.00", donated_at="2020-01-28T09:05:00+08:00")
+        ).json()
+        base = f"/api/v1/campaigns/{campaign['id']}"
+
+        listed = (await client.get(f"{base}/donations")).json()["items"]
+        async with public_client(app) as anyone:
+            public = (await anyone.get(f"{base}/report/donations")).json()["items"]
+
+        assert [d["id"] for d in listed] == [d["id"] for d in public] == [old["id"], today["id"]]
+        assert listed[0]["donated_at"] < listed[1]["donated_at"]
+
+
+class TestChannel:
+    """A donation's channel is what the client says, else the host's platform for a
+    campaign raising on one, else ``unspecified``: never a guess."""
+
+    async def test_left_out_without_a_host_is_unspecified(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        response = await donate(client, campaign["id"], "10.00")
+        assert response.status_code == 201
+        assert response.json()["channel"] == "unspecified"
+
+    async def test_left_out_under_a_host_without_a_platform_is_unspecified(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(
+            client, host={"name": "深圳市社会公益基金会", "filing_number": "F-1"}
+        )
+        assert (await donate(client, campaign["id"], "10.00")).json()["channel"] == "unspecified"
+
+    async def test_left_out_under_a_host_platform_is_host_platform(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        host = {
+            "name": "深圳市社会公益基金会",
+            "filing_number": "F-1",
+            "platform": "Tencent Charity",
+        }
+        campaign = await create_campaign(client, host=host)
+        assert (await donate(client, campaign["id"], "10.00")).json()["channel"] == "host_platform"
+
+    @pytest.mark.parametrize("channel", ["wechat_pay", "alipay", "bank_transfer", "cash"])
+    async def test_a_channel_given_is_kept(self, client: httpx.AsyncClient, channel: str) -> None:
+        host = {
+            "name": "深圳市社会公益基金会",
+            "filing_number": "F-1",
+            "platform": "Tencent Charity",
+        }
+        campaign = await create_campaign(client, host=host)
+        response = await donate(client, campaign["id"], "10.00", channel=channel)
+        assert response.json()["channel"] == channel
+        listed = (await client.get(f"/api/v1/campaigns/{campaign['id']}/donations")).json()
+        assert [d["channel"] for d in listed["items"]] == [channel]
+
+    async def test_the_same_transaction_id_without_a_channel_is_recorded_once(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        assert (await donate(client, campaign["id"], "1", external_id="T-1")).status_code == 201
+        again = await donate(client, campaign["id"], "1", external_id="T-1")
+        assert again.status_code == 409
+        assert again.json()["detail"].startswith("unspecified transaction 'T-1'")
 
 
 class TestIdempotency:

@@ -258,6 +258,32 @@ class TestApproveExpense:
         response = await decide(approver, campaign["id"], expense_id, "approve", if_match='"1"')
         assert response.status_code == 200
 
+    async def test_a_retried_approval_with_its_if_match_returns_the_first_answer(
+        self, client: httpx.AsyncClient, approver: httpx.AsyncClient
+    ) -> None:
+        campaign = await funded_campaign(client)
+        expense_id = await submitted(client, campaign["id"])
+        first = await decide(
+            approver, campaign["id"], expense_id, "approve", if_match='"1"', key="approve-1"
+        )
+        again = await decide(
+            approver, campaign["id"], expense_id, "approve", if_match='"1"', key="approve-1"
+        )
+        assert first.status_code == again.status_code == 200
+        assert again.json() == first.json()
+        assert again.headers["idempotent-replayed"] == "true"
+
+    async def test_unquoted_if_match_is_400_saying_tags_are_quoted(
+        self, client: httpx.AsyncClient, approver: httpx.AsyncClient
+    ) -> None:
+        campaign = await funded_campaign(client)
+        expense_id = await submitted(client, campaign["id"])
+        response = await decide(approver, campaign["id"], expense_id, "approve", if_match="1")
+        assert response.status_code == 400
+        assert response.json()["type"] == "urn:fnet:problem:malformed-if-match"
+        assert 'If-Match: "1"' in response.json()["detail"]
+        assert (await get_expense(client, campaign["id"], expense_id))["version"] == 1
+
     async def test_without_the_approve_scope_is_403(
         self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
     ) -> None:

@@ -31,6 +31,7 @@ KINDS = [
 BAD_INPUT: list[tuple[dict[str, Any], str]] = [
     ({"name": ""}, "name"),
     ({"name": "   "}, "name"),
+    ({"name": "\t\u3000\n"}, "name"),
     ({"name": "名" * 201}, "name"),
     ({"name": 42}, "name"),
     ({"kind": "ngo"}, "kind"),

@@ -19,14 +19,15 @@ import uuid
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from kit.db import utcnow
 from kit.errors import FieldProblem
 from kit.ids import new_id
 from kit.money import MAX_MINOR_UNITS, exponent, format_minor
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignSettled
-from services.donations.campaigns.models import CampaignStatus
-from services.donations.campaigns.repository import CampaignRepository
+from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.dates import dated_in_future
 from services.donations.ledger import service as ledger
 from services.donations.ledger.chain import Posting
@@ -58,10 +59,14 @@ def convert(from_minor: int, from_currency: str, rate: str, to_currency: str) ->
 
 
 async def create(
-    repo: ConversionRepository, foundation_id: uuid.UUID, data: ConversionCreate
+    session: AsyncSession,
+    foundation_id: uuid.UUID,
+    data: ConversionCreate,
+    campaign: Campaign | None,
 ) -> Conversion:
     """Convert a fund's money. Raises ``InsufficientFunds`` if the fund does not hold the
-    amount in the ``from`` currency."""
+    amount in the ``from`` currency. ``campaign`` is the fund ``data`` names, held by the
+    route (None for the unrestricted fund, or if it names none of the foundation's)."""
     source = data.from_.to_money()
     if data.rate_date > utcnow().date() + RATE_DATE_LEAD:
         raise dated_in_future("rate_date", data.rate_date)
@@ -84,7 +89,6 @@ async def create(
         )
     fund_id = data.fund_id or foundation_id
     if fund_id != foundation_id:
-        campaign = await CampaignRepository(repo.session).get_for_update(foundation_id, fund_id)
         if campaign is None:
             raise UnknownFund(
                 f"fund {fund_id} is neither a campaign of the foundation nor its own fund",
@@ -95,7 +99,7 @@ async def create(
     conversion_id = new_id()
     to_currency = data.to_currency
     entry = await ledger.post(
-        LedgerRepository(repo.session),
+        LedgerRepository(session),
         foundation_id,
         kind=EntryKind.CONVERSION,
         fund_id=fund_id,
@@ -123,23 +127,23 @@ async def create(
         converted_at=entry.posted_at,
         entry_id=entry.id,
     )
-    await repo.add(conversion)
+    await ConversionRepository(session).add(conversion)
     return conversion
 
 
 async def get(
-    repo: ConversionRepository, foundation_id: uuid.UUID, conversion_id: uuid.UUID
+    session: AsyncSession, foundation_id: uuid.UUID, conversion_id: uuid.UUID
 ) -> Conversion:
-    conversion = await repo.get(foundation_id, conversion_id)
+    conversion = await ConversionRepository(session).get_of(foundation_id, conversion_id)
     if conversion is None:
         raise ConversionNotFound(f"no conversion {conversion_id}")
     return conversion
 
 
 async def list_page(
-    repo: ConversionRepository,
+    session: AsyncSession,
     foundation_id: uuid.UUID,
     params: PageParams,
     fund_id: uuid.UUID | None = None,
 ) -> Sequence[Conversion]:
-    return await repo.list(foundation_id, params, fund_id)
+    return await ConversionRepository(session).for_foundation(foundation_id, params, fund_id)

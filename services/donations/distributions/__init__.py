@@ -1,0 +1,1 @@
+"""Distributions: goods given out from a campaign's stock to recipients."""

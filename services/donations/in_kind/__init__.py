@@ -1,0 +1,1 @@
+"""In-kind donations: goods given to a campaign, received into its stock."""

@@ -1,0 +1,1 @@
+"""Purchases: goods bought with a campaign's money, added to its stock at cost."""
