@@ -25,6 +25,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 # source (pyproject.toml, unchanged) is copied with it.
 COPY pyproject.toml README.md* ./
 COPY kit ./kit
+COPY contracts ./contracts
 COPY services ./services
 COPY gateway ./gateway
 COPY fnet ./fnet

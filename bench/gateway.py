@@ -1,12 +1,16 @@
-"""The gateway's cost, and donation intake, measured against baselines in the same run.
+"""The donations service, the gateway and donation intake, each against the lean app
+(``bench/lean.py``: plain FastAPI and one asyncpg pool doing the same work) in the same run.
 
-(a) a small read straight from the donations service (with a gateway-signed token),
-(b) the same read through the gateway with an API key,
-(c) donation intake through the gateway on PostgreSQL, against
-(raw) a plain asyncpg loop inserting one row at a time.
+(a) ``GET .../donations?limit=1`` straight to the donations service (gateway-signed token)
+    against the lean app's same read, 64 connections: a/lean, target at least 0.6;
+(b) the same read through a gateway whose upstream is the lean app, against the lean app
+    called directly: b/lean at 64 connections, target at least 0.7, and the gateway's added
+    p50 at 1 connection (the full path, gateway and service, is printed too);
+(c) ``POST .../donations`` through the gateway (the whole intake: ledger, receipts, outbox)
+    against the lean app's single-row insert.
 
-Prints requests per second and p50/p99 latency for each, and the ratios b/a and c/raw.
-Each app runs as its own uvicorn process with one worker, as in production.
+Prints requests per second and p50/p99 latency for each, and the ratios. Each app runs as
+its own uvicorn process with one worker, as in production.
 """
 
 from __future__ import annotations
@@ -50,11 +54,15 @@ class Result:
     rps: float
     p50_ms: float
     p99_ms: float
+    # Answers other than 2xx (a 503 when no database connection freed up in time); only
+    # 2xx answers count in ``rps``.
+    failed: int = 0
 
     def line(self) -> str:
+        failed = f"   {self.failed} not 2xx" if self.failed else ""
         return (
             f"{self.name:<48} {self.rps:>9.0f} req/s   p50 {self.p50_ms:>7.3f} ms"
-            f"   p99 {self.p99_ms:>7.3f} ms"
+            f"   p99 {self.p99_ms:>7.3f} ms{failed}"
         )
 
 
@@ -104,9 +112,11 @@ def wrk(
     p50 = _ms(re.search(r"^\s*50%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s*99%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if errors:
-        raise RuntimeError(f"{name}: {errors.group(1)} failed requests\n{output}")
-    return Result(name, rps, p50, p99)
+    failed = int(errors.group(1)) if errors else 0
+    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    if failed == total:
+        raise RuntimeError(f"{name}: every request failed\n{output}")
+    return Result(name, rps * (total - failed) / total, p50, p99, failed)
 
 
 class Postgres:
@@ -141,37 +151,6 @@ class Postgres:
         finally:
             await conn.close()
 
-    async def raw_insert_loop(self, url: str, seconds: float) -> Result:
-        """The baseline for intake: one connection inserting one row per statement."""
-        conn = await self._connect(make_url(url).database)
-        try:
-            await conn.execute(
-                "CREATE TABLE raw_donations (id uuid PRIMARY KEY, campaign_id uuid NOT NULL,"
-                " amount_minor bigint NOT NULL, currency char(3) NOT NULL,"
-                " donated_at timestamptz NOT NULL DEFAULT now())"
-            )
-            campaign = uuid.uuid4()
-            latencies: list[float] = []
-            deadline = time.perf_counter() + seconds
-            while (start := time.perf_counter()) < deadline:
-                await conn.execute(
-                    "INSERT INTO raw_donations (id, campaign_id, amount_minor, currency)"
-                    " VALUES ($1, $2, $3, 'CNY')",
-                    uuid.uuid4(),
-                    campaign,
-                    8888,
-                )
-                latencies.append(time.perf_counter() - start)
-        finally:
-            await conn.close()
-        latencies.sort()
-        return Result(
-            "raw: asyncpg single-row insert loop",
-            len(latencies) / seconds,
-            latencies[len(latencies) // 2] * 1000,
-            latencies[int(len(latencies) * 0.99)] * 1000,
-        )
-
 
 class Process:
     def __init__(self, factory: str, port: int, env: dict[str, str], log: Path) -> None:
@@ -197,6 +176,7 @@ class Process:
             stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{port}"
+        self.name = factory
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -209,57 +189,109 @@ class Process:
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=15)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            # Seen now and then for the donations service after intake at 64 connections
+            # (idle, pooled connections open, shutdown not finished); not diagnosed yet.
+            print(f"{self.name} did not stop within 15 s of SIGTERM; killed", file=sys.stderr)
+            self.process.kill()
+            self.process.wait()
+
+
+def _ratio_line(label: str, ratio: float, target: float) -> str:
+    verdict = "met" if ratio >= target else "NOT met"
+    return f"    {label}: {ratio:.2f}   (target >= {target:g}: {verdict})"
 
 
 async def measure(
-    pg: Postgres,
-    raw_url: str,
+    *,
+    lean_url: str,
     donations_url: str,
     gateway_url: str,
+    lean_gateway_url: str,
     campaign: str,
-    *,
     token: str,
     key_headers: dict[str, str],
     seconds: int,
 ) -> None:
     read_path = f"/api/v1/campaigns/{campaign}/donations?limit=1"
+    service_headers = {IDENTITY_HEADER: token}
+
+    print("(a) the donations service's read against the lean app's, 64 connections")
+    lean_read = wrk(
+        "(lean) lean read, 64 conn",
+        lean_url + read_path,
+        connections=64,
+        seconds=seconds,
+        headers={},
+    )
+    direct = wrk(
+        "(a) service read, 64 conn",
+        donations_url + read_path,
+        connections=64,
+        seconds=seconds,
+        headers=service_headers,
+    )
+    print(lean_read.line())
+    print(direct.line())
+    print(_ratio_line("a/lean throughput ratio", direct.rps / lean_read.rps, 0.6))
+
+    print("(b) the gateway in front of the lean app against the lean app called directly")
     for connections in (1, 64):
-        direct = wrk(
-            f"(a) direct read, {connections} conn",
-            donations_url + read_path,
+        lean = wrk(
+            f"(lean) lean read, {connections} conn",
+            lean_url + read_path,
             connections=connections,
             seconds=seconds,
-            headers={IDENTITY_HEADER: token},
+            headers={},
         )
         proxied = wrk(
-            f"(b) read through gateway, {connections} conn",
+            f"(b) lean read through gateway, {connections} conn",
+            lean_gateway_url + read_path,
+            connections=connections,
+            seconds=seconds,
+            headers=key_headers,
+        )
+        print(lean.line())
+        print(proxied.line())
+        if connections == 1:
+            print(f"    gateway adds {proxied.p50_ms - lean.p50_ms:.3f} ms at p50")
+        else:
+            print(_ratio_line("b/lean throughput ratio", proxied.rps / lean.rps, 0.7))
+    for connections in (1, 64):
+        full = wrk(
+            f"(a+b) service read through gateway, {connections} conn",
             gateway_url + read_path,
             connections=connections,
             seconds=seconds,
             headers=key_headers,
         )
-        print(direct.line())
-        print(proxied.line())
-        print(
-            f"    b/a throughput ratio: {proxied.rps / direct.rps:.2f}   "
-            f"gateway adds {proxied.p50_ms - direct.p50_ms:.3f} ms at p50"
-        )
+        print(full.line())
 
-    raw = await pg.raw_insert_loop(raw_url, seconds)
-    print(raw.line())
+    print("(c) donation intake through the gateway against the lean app's single-row insert")
     body = json.dumps({"amount": {"amount": "88.88", "currency": "CNY"}})
+    post_headers = {"Content-Type": "application/json"}
     for connections in (1, 64):
+        lean_insert = wrk(
+            f"(lean) lean insert, {connections} conn",
+            f"{lean_url}/api/v1/campaigns/{campaign}/donations",
+            connections=connections,
+            seconds=seconds,
+            headers=post_headers,
+            body=body,
+        )
         intake = wrk(
             f"(c) donation intake via gateway, {connections} conn",
             f"{gateway_url}/api/v1/campaigns/{campaign}/donations",
             connections=connections,
             seconds=seconds,
-            headers={**key_headers, "Content-Type": "application/json"},
+            headers={**key_headers, **post_headers},
             body=body,
         )
+        print(lean_insert.line())
         print(intake.line())
-        print(f"    c/raw throughput ratio: {intake.rps / raw.rps:.2f}")
+        print(f"    c/lean throughput ratio: {intake.rps / lean_insert.rps:.2f}")
 
 
 async def main(quick: bool) -> None:
@@ -269,35 +301,42 @@ async def main(quick: bool) -> None:
     pg = Postgres()
     processes: list[Process] = []
     try:
-        urls = {
-            name: await pg.create(name)
-            for name in ("gateway", "donations", "partners", "network", "raw")
-        }
+        urls = {name: await pg.create(name) for name in ("gateway", "donations")}
         for app in APPS:
-            await asyncio.to_thread(upgrade, app.migrations, urls[app.name])
+            if app.name in urls:
+                await asyncio.to_thread(upgrade, app.migrations, urls[app.name])
         secret = secrets.token_urlsafe(48)
         env = {k: v for k, v in os.environ.items() if not k.startswith("FNET_")}
         for app in APPS:
-            env[f"{app.env_prefix}DATABASE_URL"] = urls[app.name]
+            if app.name in urls:
+                env[f"{app.env_prefix}DATABASE_URL"] = urls[app.name]
             env[f"{app.env_prefix}INTERNAL_TOKEN_SECRET"] = secret
             env[f"{app.env_prefix}LOG_LEVEL"] = "WARNING"
-        donations_port, gateway_port = free_port(), free_port()
+        donations_port, lean_port = free_port(), free_port()
         # A service alone needs a real bus (the in-memory one is for `fnet up` only).
         env["FNET_DONATIONS_BUS_URL"] = os.environ.get(
             "FNET_BENCH_NATS_URL", "nats://127.0.0.1:4222"
         )
-        env["FNET_GATEWAY_DONATIONS_URL"] = f"http://127.0.0.1:{donations_port}"
         env["FNET_GATEWAY_PARTNERS_URL"] = "http://127.0.0.1:9"  # unused here
         env["FNET_GATEWAY_NETWORK_URL"] = "http://127.0.0.1:9"
+        organisation = uuid.uuid4()
+        env["FNET_LEAN_DSN"] = (
+            make_url(urls["donations"]).set(drivername="postgresql").render_as_string(False)
+        )
+        env["FNET_LEAN_FOUNDATION_ID"] = str(organisation)
         logs = Path(tempfile.mkdtemp(prefix="fnet-bench-"))
         donations = Process(
             "services.donations.app:create_app", donations_port, env, logs / "donations.log"
         )
         processes.append(donations)
-        gateway = Process("gateway.app:create_app", gateway_port, env, logs / "gateway.log")
+        gateway = Process(
+            "gateway.app:create_app",
+            free_port(),
+            {**env, "FNET_GATEWAY_DONATIONS_URL": donations.url},
+            logs / "gateway.log",
+        )
         processes.append(gateway)
 
-        organisation = uuid.uuid4()
         gateway_db = Database.from_url(urls["gateway"], pool_size=1)
         async with transaction(gateway_db, write=True) as session:
             _, api_key = await keys.create_key(
@@ -314,14 +353,32 @@ async def main(quick: bool) -> None:
                 json={"title": "bench", "goal": {"amount": "1000000", "currency": "CNY"}},
             )
             created.raise_for_status()
-        campaign = created.json()["id"]
+            campaign = created.json()["id"]
+            # The read lists one donation, so that both apps load and shape a row.
+            given = await client.post(
+                f"/api/v1/campaigns/{campaign}/donations",
+                json={"amount": {"amount": "88.88", "currency": "CNY"}},
+            )
+            given.raise_for_status()
+
+        lean = Process("bench.lean:create_app", lean_port, env, logs / "lean.log")
+        processes.append(lean)
+        # A second gateway whose donations service is the lean app: what the gateway
+        # itself costs, over an upstream that costs as little as an app can.
+        lean_gateway = Process(
+            "gateway.app:create_app",
+            free_port(),
+            {**env, "FNET_GATEWAY_DONATIONS_URL": lean.url},
+            logs / "lean-gateway.log",
+        )
+        processes.append(lean_gateway)
 
         await measure(
-            pg,
-            urls["raw"],
-            donations.url,
-            gateway.url,
-            campaign,
+            lean_url=lean.url,
+            donations_url=donations.url,
+            gateway_url=gateway.url,
+            lean_gateway_url=lean_gateway.url,
+            campaign=campaign,
             token=token,
             key_headers=key_headers,
             seconds=seconds,

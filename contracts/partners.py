@@ -1,4 +1,5 @@
-"""The partners service's event contracts (see :mod:`kit.events.contracts`).
+"""The partners service's event contracts (``partners.<entity>.<verb>``); only the partners
+service emits them.
 
 Partner events carry the organisation's whole public record, so that a read copy (the
 donations service's) can apply any one of them on its own; ``version`` orders them (keep

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
+import contracts  # noqa: F401  (registers every producer's contracts for schemas())
 from fnet.apps import AppSpec
 from kit.db import Database, transaction
 from kit.events import Consumer, DeadLetterNotFound, dead_letters, export_schemas, outbox
@@ -19,8 +20,6 @@ from kit.events import Consumer, DeadLetterNotFound, dead_letters, export_schema
 
 def schemas() -> str:
     """Every event contract as JSON Schema, keyed ``<type>.v<version>``."""
-    import contracts.partners  # noqa: F401, PLC0415 (registers the partners service's contracts)
-
     return json.dumps(export_schemas(), indent=2, ensure_ascii=False, sort_keys=True)
 
 

@@ -18,13 +18,15 @@ from gateway.keys.cache import KeyCache
 from gateway.keys.router import OWN_PATHS
 from gateway.keys.router import router as keys_router
 from gateway.openapi import ApiDocument, docs_router
-from gateway.proxy import Proxy, Upstreams
+from gateway.proxy import Proxy
 from gateway.routes import ROUTES, RouteTable
 from gateway.settings import GatewaySettings
+from gateway.upstream import Upstreams
 from kit.context import RequestContextMiddleware
 from kit.db import Database
 from kit.errors import install_problem_handlers
 from kit.head import HeadAsGet
+from kit.heap import frozen_heap
 from kit.identity import TokenSigner
 from kit.logs import configure_logging
 from kit.migrations import MigrationSet, upgrade
@@ -81,12 +83,17 @@ def create_app(
         configure_logging("gateway", level=settings.log_level, json=settings.json_logs)
         if settings.migrate_on_start:
             await asyncio.to_thread(upgrade, MIGRATIONS, settings.database_url)
-        db = database or Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
+        db = database or Database.from_url(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
         app.state.database = db
         authenticator.database = db
         await upstreams.open()
         try:
-            yield
+            with frozen_heap():
+                yield
         finally:
             await upstreams.close()
             authenticator.database = None

@@ -24,8 +24,8 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse, Response
 
 from gateway.auth import IdentityTokens
-from gateway.proxy import Upstreams
 from gateway.routes import SERVICES, RouteTable
+from gateway.upstream import Upstreams
 from kit.context import outgoing_headers
 from kit.errors import PROBLEM_CONTENT_TYPE, ProblemDocument
 from kit.identity import IDENTITY_HEADER, Principal

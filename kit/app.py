@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import Response
 
 from kit.context import RequestContextMiddleware
@@ -32,6 +33,7 @@ from kit.events.bus import Bus
 from kit.events.inbox import Consumer
 from kit.events.runtime import EventsRuntime, connect_bus
 from kit.head import HeadAsGet
+from kit.heap import frozen_heap
 from kit.idempotency import document_idempotency
 from kit.identity import TokenVerifier, current_principal
 from kit.logs import configure_logging
@@ -70,6 +72,18 @@ async def _on_database_error(request: Request, exc: Exception) -> Response:
     return problem_response(
         ServiceUnavailable(
             "the database is busy or unreachable; retry shortly", headers={"Retry-After": "1"}
+        ),
+        request.url.path,
+    )
+
+
+async def _on_pool_timeout(request: Request, exc: Exception) -> Response:
+    # Every pooled connection stayed taken for the pool's timeout: more load than the
+    # database connections can serve. Shed it; the client retries after a pause.
+    logger.warning("no database connection free in time")
+    return problem_response(
+        ServiceUnavailable(
+            "the service is at capacity; retry shortly", headers={"Retry-After": "1"}
         ),
         request.url.path,
     )
@@ -126,7 +140,9 @@ def create_service_app(
             if settings.migrate_on_start:
                 await asyncio.to_thread(upgrade, migrations, settings.database_url)
             db = database or Database.from_url(
-                settings.database_url, pool_size=settings.db_pool_size
+                settings.database_url,
+                pool_size=settings.db_pool_size,
+                pool_timeout=settings.db_pool_timeout_seconds,
             )
             stack.push_async_callback(db.dispose)
             app.state.database = db
@@ -140,7 +156,8 @@ def create_service_app(
                 for worker in workers(db):
                     await worker.start()
                     stack.push_async_callback(worker.stop)
-            yield
+            with frozen_heap():
+                yield
 
     app = FastAPI(
         title=title,
@@ -153,6 +170,10 @@ def create_service_app(
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        # FastAPI's own OpenTelemetry hooks look up the global providers on every request;
+        # we carry traceparent and measure with Prometheus ourselves (kit.context,
+        # kit.observability), so they are off.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.metrics = Metrics(name)
@@ -160,6 +181,7 @@ def create_service_app(
     install_problem_handlers(app)
     app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(PoolTimeout, _on_pool_timeout)
 
     def readiness(request: Request) -> list[tuple[str, Any]]:
         checks: list[tuple[str, Any]] = [("database", request.app.state.database.ping)]

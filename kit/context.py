@@ -8,9 +8,8 @@ request id, and exposes both to logs and to outgoing calls (:func:`outgoing_head
 from __future__ import annotations
 
 import contextvars
+import os
 import re
-import secrets
-import uuid
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,8 +37,19 @@ trace_var: contextvars.ContextVar[TraceContext | None] = contextvars.ContextVar(
 )
 
 
+# Ids are made on every request of every app, the gateway's proxy path included: straight
+# from os.urandom, without secrets' or uuid's wrappers (a third of the middleware's time).
+_UUID_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
 def new_span_id() -> str:
-    return secrets.token_hex(8)
+    return os.urandom(8).hex()
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID in its canonical form, as ``str(uuid.uuid4())``."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_UUID_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 def continue_trace(traceparent: str | None) -> TraceContext:
@@ -48,13 +58,13 @@ def continue_trace(traceparent: str | None) -> TraceContext:
         match = _TRACEPARENT.match(traceparent.strip().lower())
         if match and match.group(1) != "0" * 32 and match.group(2) != "0" * 16:
             return TraceContext(match.group(1), new_span_id(), match.group(3))
-    return TraceContext(secrets.token_hex(16), new_span_id())
+    return TraceContext(os.urandom(16).hex(), new_span_id())
 
 
 def clean_request_id(value: str | None) -> str:
     if value and _REQUEST_ID.match(value):
         return value
-    return str(uuid.uuid4())
+    return new_request_id()
 
 
 def outgoing_headers() -> dict[str, str]:

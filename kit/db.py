@@ -95,8 +95,26 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An engine tuned for the backend the URL names."""
+DEFAULT_POOL_SIZE = 20
+DEFAULT_POOL_TIMEOUT_SECONDS = 3.0
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT_SECONDS,
+) -> AsyncEngine:
+    """An engine tuned for the backend the URL names.
+
+    On PostgreSQL the pool holds at most ``pool_size`` connections, opened on first use and
+    then kept: no overflow, because an overflow connection is opened for one request and
+    closed after it (a TCP and TLS handshake and a backend process start per request, just
+    when the service is busiest). A request that finds every connection taken waits up to
+    ``pool_timeout`` seconds, in arrival order, then fails with
+    :class:`sqlalchemy.exc.TimeoutError`, which :mod:`kit.app` answers with a 503 and
+    ``Retry-After``: a short wait sheds load the database cannot take, instead of queueing
+    requests until their clients give up."""
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
@@ -104,8 +122,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     # No pre-ping: it is a round trip before every request. A connection cut by a server
     # restart fails its request instead (503, Retry-After), and SQLAlchemy then discards
     # every pooled connection older than the failure, so one request pays, not one per
-    # pooled connection (tests/services/donations/test_database_drop.py).
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    # pooled connection (tests/services/donations/test_database_drop.py). No recycling by
+    # age either: PostgreSQL closes no idle connection by itself, and a recycle is churn.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -156,13 +175,32 @@ class Database:
             self._writer = async_sessionmaker(
                 bind.execution_options(sqlite_begin="IMMEDIATE"), **options
             )
+        elif dialect == "postgresql" and isinstance(bind, AsyncEngine):
+            # Reads run without BEGIN and COMMIT: under READ COMMITTED every statement takes
+            # its own snapshot, in a transaction or not, so a read-only transaction buys
+            # nothing but two round trips (a third of a small read's time). A read that
+            # needs locks held across statements opens a write session. (SQLite keeps its
+            # read transactions: there, one is a snapshot across statements.)
+            self._reader = async_sessionmaker(
+                bind.execution_options(isolation_level="AUTOCOMMIT"), **options
+            )
 
     @classmethod
-    def from_url(cls, url: str, *, pool_size: int = 10) -> Database:
-        return cls(make_engine(url, pool_size=pool_size), owns_engine=True)
+    def from_url(
+        cls,
+        url: str,
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        pool_timeout: float = DEFAULT_POOL_TIMEOUT_SECONDS,
+    ) -> Database:
+        return cls(
+            make_engine(url, pool_size=pool_size, pool_timeout=pool_timeout), owns_engine=True
+        )
 
     def session(self, *, write: bool) -> AsyncSession:
-        """A new session; ``write`` ones take SQLite's write lock at BEGIN."""
+        """A new session; ``write`` ones take SQLite's write lock at BEGIN. A read session
+        on PostgreSQL runs each statement on its own (autocommit): it must not write, and
+        locks it takes (``FOR SHARE``) end with their statement."""
         maker = self._writer if write else self._reader
         session: AsyncSession = maker()
         return session
@@ -178,7 +216,8 @@ class Database:
 
 @asynccontextmanager
 async def transaction(db: Database, *, write: bool) -> AsyncIterator[AsyncSession]:
-    """Yield a session inside a transaction; commit when the body succeeds, else roll back."""
+    """Yield a session inside a transaction; commit when the body succeeds, else roll back.
+    (A read on PostgreSQL runs each statement on its own: see :meth:`Database.session`.)"""
     async with db.session(write=write) as session:
         try:
             yield session

@@ -57,6 +57,10 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The labelled series of each (method, route, status): prometheus_client's
+        # ``labels()`` takes a lock and builds a key on every call. Routes are templates
+        # and statuses few, so this stays small.
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,8 +81,16 @@ class MetricsMiddleware:
             elapsed = time.perf_counter() - start
             route = _route_label(scope)
             method = scope["method"]
-            self.metrics.requests.labels(self.metrics.app, method, route, str(status)).inc()
-            self.metrics.latency.labels(self.metrics.app, method, route).observe(elapsed)
+            series = self._series.get((method, route, status))
+            if series is None:
+                metrics = self.metrics
+                series = (
+                    metrics.requests.labels(metrics.app, method, route, str(status)),
+                    metrics.latency.labels(metrics.app, method, route),
+                )
+                self._series[(method, route, status)] = series
+            series[0].inc()
+            series[1].observe(elapsed)
             if access_log.isEnabledFor(logging.INFO) and route not in ("/healthz", "/metrics"):
                 access_log.info(
                     "%s %s %s",

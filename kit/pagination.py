@@ -22,7 +22,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Integer, Select, Uuid, bindparam
 from sqlalchemy.orm import InstrumentedAttribute
 
 from kit.errors import BadRequest, FieldProblem, Unprocessable
@@ -35,6 +35,7 @@ _LIST_DIGEST_BYTES = 6
 T = TypeVar("T")
 R = TypeVar("R")
 S = TypeVar("S", bound=Select[Any])
+IdColumn = InstrumentedAttribute[uuid.UUID] | ColumnElement[uuid.UUID]
 
 
 class Page(BaseModel, Generic[T]):
@@ -86,9 +87,7 @@ class PageParams:
     after: uuid.UUID | None
     path: str = ""
 
-    def apply(
-        self, stmt: S, id_column: InstrumentedAttribute[uuid.UUID] | ColumnElement[uuid.UUID]
-    ) -> S:
+    def apply(self, stmt: S, id_column: IdColumn) -> S:
         """Newest first, after the cursor; one extra row tells whether there is a next page."""
         if self.after is not None:
             stmt = stmt.where(id_column < self.after)
@@ -109,6 +108,39 @@ class PageParams:
             items=[read(row) for row in items],
             next_cursor=encode_cursor(key(items[-1]), self.path) if more else None,
         )
+
+
+class PagedQuery:
+    r"""A list's query built once, at import, for a list that many requests read: newest
+    first by ``id_column``, one page of ``limit + 1`` rows, after the cursor if there is
+    one. Building a statement and computing its cache key on every request costs more
+    than running it for a small page; this is built once and bound per request
+    (:meth:`kit.repository.Repository.paged`).
+
+    ``stmt`` names its own values as ``bindparam``\ s; the query adds ``page_rows`` and
+    ``page_after``.
+    """
+
+    def __init__(
+        self,
+        stmt: Select[Any],
+        id_column: InstrumentedAttribute[uuid.UUID] | ColumnElement[uuid.UUID],
+    ) -> None:
+        rows = bindparam("page_rows", type_=Integer())
+        self._first = stmt.order_by(id_column.desc()).limit(rows)
+        self._after = (
+            stmt.where(id_column < bindparam("page_after", type_=Uuid()))
+            .order_by(id_column.desc())
+            .limit(rows)
+        )
+
+    def bind(self, params: PageParams, **values: Any) -> tuple[Select[Any], dict[str, Any]]:
+        """The statement for this page, and the values to run it with."""
+        values["page_rows"] = params.limit + 1
+        if params.after is None:
+            return self._first, values
+        values["page_after"] = params.after
+        return self._after, values
 
 
 async def page_params(

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
-from kit.pagination import PageParams
+from kit.pagination import PagedQuery, PageParams
 
 M = TypeVar("M")
 
@@ -91,6 +91,12 @@ class Repository(Generic[M]):
     async def page(self, stmt: Select[Any], params: PageParams) -> Sequence[M]:
         """One page of ``stmt``'s rows, newest first by id (see :meth:`PageParams.page`)."""
         return await self.all(params.apply(stmt, self.model.id))
+
+    async def paged(self, query: PagedQuery, params: PageParams, **values: Any) -> Sequence[M]:
+        """One page of a query built once (:class:`kit.pagination.PagedQuery`)."""
+        stmt, bound = query.bind(params, **values)
+        rows: Sequence[M] = (await self.session.execute(stmt, bound)).scalars().all()
+        return rows
 
     async def add(self, row: M) -> M:
         """Insert ``row`` now (flushed, so a constraint it breaks raises here)."""

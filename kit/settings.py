@@ -46,7 +46,22 @@ class AppSettings(BaseSettings):
     migrate_on_start: bool = Field(
         default=False, description="apply this app's migrations when it starts"
     )
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections this process keeps open (no overflow beyond it); "
+        "all replicas together must stay under the server's max_connections. 20 is the "
+        "ceiling the pool had before (10 kept and 10 opened per request); a burst of 50 "
+        "requests behind one idempotency key needs that many to finish within a few seconds",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="how long a request waits for a free pooled connection before it is "
+        "answered 503 with Retry-After",
+    )
 
     @field_validator("internal_token_secret")
     @classmethod

@@ -1,5 +1,7 @@
-"""Event contracts: every event type's versioned payload schema, in one place.
+"""The machinery of event contracts: the registry, :func:`contract`, :class:`Payload`.
 
+The contracts themselves (each event type's versioned payload model) live in the top-level
+``contracts`` package, one module per producing service; kit holds none and imports none.
 A contract is a pydantic model registered under ``(type, version)``. Producers validate
 against it before an event enters the outbox (:func:`kit.events.outbox.emit`); consumers
 parse with it (:func:`parse_payload`); :func:`export_schemas` publishes all of them as JSON
@@ -13,12 +15,11 @@ from __future__ import annotations
 
 import builtins
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
@@ -90,7 +91,8 @@ def validate_payload(type_: str, version: int, payload: dict[str, Any]) -> BaseM
 
 
 def export_schemas() -> dict[str, Any]:
-    """Every contract as JSON Schema, keyed ``<type>.v<version>``."""
+    """Every registered contract as JSON Schema, keyed ``<type>.v<version>``. A contract is
+    registered when its module is imported: ``import contracts`` registers them all."""
     schemas: dict[str, Any] = {}
     for found in all_contracts():
         schema = found.model.model_json_schema()
@@ -107,76 +109,3 @@ class Payload(BaseModel):
     that adding an optional field does not break older consumers."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-# --- network -------------------------------------------------------------------------
-
-
-@contract("network.foundation.created", 1)
-class FoundationCreatedV1(Payload):
-    """A foundation joined the directory."""
-
-    foundation_id: uuid.UUID
-    slug: str
-    name: str
-    name_en: str | None = None
-    created_at: AwareDatetime
-
-
-@contract("network.foundation.updated", 1)
-class FoundationUpdatedV1(Payload):
-    """A foundation's directory entry changed. Carries the whole public identity, so a read
-    copy can apply it on its own; ``updated_at`` orders updates (keep the newest)."""
-
-    foundation_id: uuid.UUID
-    slug: str
-    name: str
-    name_en: str | None = None
-    updated_at: AwareDatetime
-
-
-# --- donations -----------------------------------------------------------------------
-# Amounts are decimal strings in major units with their ISO 4217 currency, as in the API.
-# No payload carries a donor's personal data.
-
-
-@contract("donations.donation.received", 1)
-class DonationReceivedV1(Payload):
-    """A money donation was recorded (its journal entry is in the same transaction)."""
-
-    donation_id: uuid.UUID
-    campaign_id: uuid.UUID
-    amount: str
-    currency: str
-    channel: str
-    donated_at: AwareDatetime
-
-
-@contract("donations.grant.paid", 1)
-class GrantPaidV1(Payload):
-    """A foundation paid a grant to a partner organisation; the partners service records
-    it against the organisation."""
-
-    grant_id: uuid.UUID
-    partner_organisation_id: uuid.UUID
-    campaign_id: uuid.UUID | None
-    amount: str
-    currency: str
-    purpose: str
-    paid_at: AwareDatetime
-
-
-@contract("donations.disclosure.published", 1)
-class DisclosurePublishedV1(Payload):
-    """A foundation published a disclosure (信息公开); the network service shares it with
-    the foundation's networks. ``corrects_id`` names the disclosure it corrects, if any."""
-
-    disclosure_id: uuid.UUID
-    campaign_id: uuid.UUID
-    kind: str
-    period_start: AwareDatetime
-    period_end: AwareDatetime
-    corrects_id: uuid.UUID | None
-    report_sha256: str
-    ledger_head_hash: str
-    published_at: AwareDatetime

@@ -2,28 +2,23 @@
 that shows foundations: kept by the ``network.foundation.*`` events, never by reading the
 network service's database.
 
-A service declares its table with :class:`FoundationCopyMixin` on its own base and gets
-its consumer from :func:`foundation_copy_consumer`.
+A service declares its table with :class:`FoundationCopyMixin` on its own base and writes
+it with :class:`FoundationCopyRepository` from its own consumer of those events (in its
+``foundations/`` package), whose payloads it reads by their contracts in
+``contracts.network``: kit holds no contract.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import TypeVar
 
-from pydantic import BaseModel
 from sqlalchemy import String, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kit.db import Database, UTCDateTime
-from kit.events.contracts import FoundationCreatedV1, FoundationUpdatedV1
-from kit.events.envelope import Event
-from kit.events.inbox import Consumer
+from kit.db import UTCDateTime
 from kit.repository import dialect_insert
-
-P = TypeVar("P", bound=BaseModel)
 
 
 class FoundationCopyMixin:
@@ -65,42 +60,3 @@ class FoundationCopyRepository:
                 where=table.c.updated_at < stmt.excluded.updated_at,
             )
         )
-
-
-def _parsed(event: Event, model: type[P]) -> P:
-    """The payload by its contract; a version this code does not know is an error (the
-    event is retried, then dead-lettered, and replayed once the service knows it)."""
-    payload = event.parse()
-    if not isinstance(payload, model):
-        raise TypeError(f"{event.type} v{event.version} is not {model.__name__}")
-    return payload
-
-
-def foundation_copy_consumer(
-    name: str, database: Database, model: type[FoundationCopyMixin]
-) -> Consumer:
-    """The consumer ``name`` that keeps ``model``'s table; its handlers never commit (the
-    consumer's transaction, with its inbox row, does)."""
-    consumer = Consumer(name, database)
-
-    @consumer.on("network.foundation.created")
-    async def created(session: AsyncSession, event: Event) -> None:
-        payload = _parsed(event, FoundationCreatedV1)
-        await FoundationCopyRepository(session, model).keep_newest(
-            payload.foundation_id,
-            slug=payload.slug,
-            name=payload.name,
-            updated_at=payload.created_at,
-        )
-
-    @consumer.on("network.foundation.updated")
-    async def updated(session: AsyncSession, event: Event) -> None:
-        payload = _parsed(event, FoundationUpdatedV1)
-        await FoundationCopyRepository(session, model).keep_newest(
-            payload.foundation_id,
-            slug=payload.slug,
-            name=payload.name,
-            updated_at=payload.updated_at,
-        )
-
-    return consumer

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -12,6 +13,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from kit.context import request_id_var, trace_var
 from kit.events import contracts
 from kit.ids import new_id
+
+P = TypeVar("P", bound=BaseModel)
 
 EventType = Annotated[str, Field(pattern=contracts.TYPE_PATTERN.pattern, max_length=200)]
 
@@ -47,6 +50,15 @@ class Event(BaseModel):
     def parse(self) -> BaseModel:
         """The payload, parsed by its contract."""
         return contracts.validate_payload(self.type, self.version, self.payload)
+
+    def parse_as(self, model: builtins.type[P]) -> P:
+        """The payload, parsed by its contract, which must be ``model``: a version the
+        consumer does not know is an error (the event is retried, then dead-lettered, and
+        replayed once the consumer knows it)."""
+        payload = self.parse()
+        if not isinstance(payload, model):
+            raise TypeError(f"{self.type} v{self.version} is not {model.__name__}")
+        return payload
 
 
 def new_event(

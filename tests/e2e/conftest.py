@@ -70,6 +70,9 @@ def _create_key(env: dict[str, str], org: str, *extra: str) -> str:
 
 @pytest.fixture(scope="package")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """Started once per test process: the e2e modules are marked ``xdist_group("e2e")``,
+    so that under ``-n`` one worker runs them all, one system at a time. Its ports,
+    databases and NATS stream are its own, so other test processes never meet it."""
     tmp = tmp_path_factory.mktemp("e2e")
     urls = _database_urls(tmp)
     secret = secrets.token_urlsafe(48)
@@ -88,7 +91,10 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         env[f"FNET_{name.upper()}_BUS_URL"] = NATS_URL
         env[f"FNET_{name.upper()}_BUS_STREAM"] = stream
         env[f"FNET_{name.upper()}_BUS_SUBJECT_PREFIX"] = subject_prefix
-    env["FNET_GATEWAY_UPSTREAM_TIMEOUT_SECONDS"] = "3"
+    # Generous: the apps share two cores with the other test processes (pytest-xdist), and
+    # a burst (the story's 165 concurrent donations) must not turn into 504s. No test here
+    # waits on this timeout: a stopped upstream refuses the connection at once.
+    env["FNET_GATEWAY_UPSTREAM_TIMEOUT_SECONDS"] = "30"
     env["FNET_GATEWAY_KEY_CACHE_SECONDS"] = "0.5"
     fnet("migrate", env=env)
     apps = {name: AppProcess(APPS[name], ports[name], env, tmp / f"{name}.log") for name in APPS}

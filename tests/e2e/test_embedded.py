@@ -17,7 +17,8 @@ import pytest
 
 from tests.e2e.processes import ROOT, base_env, free_port, wait_until_healthy
 
-pytestmark = pytest.mark.e2e
+# On the worker of the other e2e tests: one system of app processes at a time.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 class Embedded:

@@ -17,6 +17,9 @@ from fnet import story
 from fnet.demo import load_story
 from tests.e2e.conftest import System, _create_key
 
+# One worker runs every test of the e2e system, so that it starts once (see conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
 
 def _money(amount: str) -> dict[str, str]:
     return {"amount": amount, "currency": "CNY"}

@@ -14,7 +14,8 @@ from kit.db import Database, transaction
 from services.donations.foundations.models import FoundationCopy
 from tests.e2e.conftest import System
 
-pytestmark = pytest.mark.e2e
+# One worker runs every test of the e2e system, so that it starts once (see conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 def _campaign(client: httpx.Client, title: str = "Phase 1") -> dict[str, str]:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from contracts.network import FoundationCreatedV1
 from fnet.apps import DONATIONS, NETWORK
 from kit.db import Database, transaction
 from kit.events import dead_letters, emit, new_event
-from kit.events.contracts import FoundationCreatedV1
 from kit.ids import new_id
 from services.donations.foundations.models import FoundationCopy
 from tests.e2e.processes import base_env, fnet

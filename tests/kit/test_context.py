@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from kit.context import clean_request_id, continue_trace
+import uuid
+
+from kit.context import clean_request_id, continue_trace, new_request_id
 
 
 def test_continues_a_valid_traceparent_with_a_new_span() -> None:
@@ -22,3 +24,13 @@ def test_request_id_kept_when_sane_replaced_when_not() -> None:
     assert clean_request_id("abc-123") == "abc-123"
     assert clean_request_id("bad id\nwith newline") != "bad id\nwith newline"
     assert clean_request_id("x" * 500) != "x" * 500
+
+
+def test_new_request_ids_are_canonical_random_uuids() -> None:
+    ids = [new_request_id() for _ in range(200)]
+    assert len(set(ids)) == len(ids)
+    for made in ids:
+        parsed = uuid.UUID(made)
+        assert str(parsed) == made
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122

@@ -25,10 +25,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from contracts.network import FoundationUpdatedV1
 from kit.db import transaction
 from kit.events import Consumer, Delivery, Event, InMemoryBus, JetStreamBus, export_schemas
 from kit.events.bus import Bus
-from kit.events.contracts import FoundationUpdatedV1
 from kit.events.inbox import inbox
 from kit.events.outbox import outbox, row_to_event
 from kit.events.runtime import BusNotShared
@@ -375,8 +375,9 @@ class NatsServer:
         return f"nats://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        binary = shutil.which("nats-server")
-        assert binary, "nats-server is not installed"
+        # Debian's package installs it in /usr/sbin, not on every user's PATH.
+        binary = shutil.which("nats-server") or shutil.which("nats-server", path="/usr/sbin")
+        assert binary, "nats-server is not installed (see the README's test requirements)"
         self.process = subprocess.Popen(
             [binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)],
             stdout=subprocess.DEVNULL,

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 
 from kit.pagination import PageParams
 from kit.repository import Repository
@@ -34,6 +34,13 @@ def campaign_lock_key(campaign_id: uuid.UUID) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+# Built once: every request with a campaign in its path runs it, and a statement built per
+# call costs its construction and its cache key each time.
+_GET = select(Campaign).where(
+    Campaign.id == bindparam("campaign_id"), Campaign.foundation_id == bindparam("foundation_id")
+)
+
+
 class CampaignRepository(Repository[Campaign]):
     model = Campaign
 
@@ -41,11 +48,9 @@ class CampaignRepository(Repository[Campaign]):
         self, foundation_id: uuid.UUID, campaign_id: uuid.UUID
     ) -> Campaign | None:
         """The campaign, if it is the foundation's."""
-        return await self.one_or_none(
-            select(Campaign).where(
-                Campaign.id == campaign_id, Campaign.foundation_id == foundation_id
-            )
-        )
+        params = {"campaign_id": campaign_id, "foundation_id": foundation_id}
+        found: Campaign | None = (await self.session.execute(_GET, params)).scalar_one_or_none()
+        return found
 
     async def get_for_update(
         self, foundation_id: uuid.UUID, campaign_id: uuid.UUID

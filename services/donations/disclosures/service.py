@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.donations import DisclosurePublishedV1
 from kit.db import utcnow
 from kit.errors import FieldProblem
 from kit.events import emit, new_event
-from kit.events.contracts import DisclosurePublishedV1
 from kit.ids import new_id
 from kit.pagination import PageParams
 from services.donations.campaigns.exceptions import CampaignNotFound

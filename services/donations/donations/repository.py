@@ -4,9 +4,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, Uuid, bindparam, insert, select, text
 
-from kit.pagination import PageParams
+from kit.pagination import PagedQuery, PageParams
 from kit.repository import Repository, Upsert
 from services.donations.donations.models import (
     CampaignDonor,
@@ -70,6 +70,14 @@ _COUNT_NEW_DONORS_PG = text(
 )
 
 
+# A page of a campaign's donations: every list request reads one.
+_PAGE = PagedQuery(
+    # Typed here: a foreign key column's type is only copied from its target later.
+    select(Donation).where(Donation.campaign_id == bindparam("campaign_id", type_=Uuid())),
+    Donation.id,
+)
+
+
 class DonationRepository(Repository[Donation]):
     model = Donation
 
@@ -110,7 +118,7 @@ class DonationRepository(Repository[Donation]):
         return found
 
     async def of_campaign(self, campaign_id: uuid.UUID, params: PageParams) -> Sequence[Donation]:
-        return await self.page(select(Donation).where(Donation.campaign_id == campaign_id), params)
+        return await self.paged(_PAGE, params, campaign_id=campaign_id)
 
     async def take_receipt_numbers(self, foundation_id: uuid.UUID, year: int, count: int) -> int:
         """Take the next ``count`` numbers of the foundation's receipts of ``year`` in one

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.donations import DonationReceivedV1
 from kit.db import utcnow
 from kit.errors import FieldProblem
 from kit.events import Event, emit_many, new_event
-from kit.events.contracts import DonationReceivedV1
 from kit.ids import new_id
 from kit.money import format_minor
 from kit.pagination import PageParams

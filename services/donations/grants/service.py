@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.donations import GrantPaidV1
 from kit.db import utcnow
 from kit.errors import FieldProblem
 from kit.events import emit, new_event
-from kit.events.contracts import GrantPaidV1
 from kit.ids import new_id
 from kit.money import format_minor
 from kit.pagination import PageParams

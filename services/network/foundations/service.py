@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 
+from contracts.network import FoundationCreatedV1, FoundationUpdatedV1
 from kit.db import utcnow
 from kit.errors import FieldProblem
 from kit.events import emit, new_event
-from kit.events.contracts import FoundationCreatedV1, FoundationUpdatedV1
 from kit.pagination import PageParams
 from services.network.foundations.exceptions import FoundationNotFound, FoundationSlugTaken
 from services.network.foundations.models import Foundation

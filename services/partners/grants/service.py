@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.donations import GrantPaidV1
 from kit.events import Consumer, Event
-from kit.events.contracts import GrantPaidV1
 from kit.money import parse_minor
 from kit.pagination import PageParams
 from services.partners.grants.models import PartnerGrant
@@ -20,9 +20,7 @@ from services.partners.organisations.models import PartnerOrganisation
 async def record_grant_paid(session: AsyncSession, event: Event) -> None:
     """Record the grant against its organisation. An event of a version this code does not
     know, or without its foundation, raises: it is retried, then dead-lettered."""
-    payload = event.parse()
-    if not isinstance(payload, GrantPaidV1):
-        raise TypeError(f"{event.type} v{event.version} is not GrantPaidV1")
+    payload = event.parse_as(GrantPaidV1)
     if event.foundation_id is None:
         raise ValueError(f"event {event.id} names no foundation")
     await PartnerGrantRepository(session).record(

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, Uuid, func, select
 
+from contracts.network import FoundationCreatedV1
 from kit.db import Database, kit_metadata, make_engine, transaction
 from kit.events import Event, InMemoryBus, JetStreamBus, emit, new_event
 from kit.events.bus import Bus
-from kit.events.contracts import FoundationCreatedV1
 from tests.support import create_postgres_database, drop_postgres_databases
 
 NATS_URL = os.environ.get("FNET_TEST_NATS_URL", "nats://127.0.0.1:4222")

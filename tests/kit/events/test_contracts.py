@@ -7,14 +7,10 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
+from contracts.network import FoundationCreatedV1, FoundationUpdatedV1
 from kit.context import continue_trace, request_id_var, trace_var
 from kit.events import Event, export_schemas, new_event
-from kit.events.contracts import (
-    FoundationCreatedV1,
-    FoundationUpdatedV1,
-    Payload,
-    UnknownEventType,
-)
+from kit.events.contracts import Payload, UnknownEventType
 
 
 class TestExportSchemas:

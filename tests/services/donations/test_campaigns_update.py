@@ -127,7 +127,29 @@ class TestUpdateCampaign:
         read = (await read_campaign(client, campaign["id"])).json()
         assert (read["title"], read["purpose"], read["version"]) == (campaign["title"], "first", 2)
 
-    @pytest.mark.parametrize("if_match", ["stale", '"7"', 'W/"1"', '"x-1"'])
+    @pytest.mark.parametrize(
+        ("if_match", "suggested"),
+        [("1", '"1"'), (" 1 ", '"1"'), ("1-abc", '"1-abc"'), ('"1', '"3"')],
+    )
+    async def test_an_unquoted_tag_is_400_saying_tags_are_quoted(
+        self, client: httpx.AsyncClient, if_match: str, suggested: str
+    ) -> None:
+        # RFC 9110: entity tags are quoted. Version 1 is current, so a 412 claiming a
+        # mismatch would be wrong; the answer says what to send instead.
+        campaign = await create_campaign(client)
+
+        response = await patch_campaign(client, campaign["id"], {"title": "x"}, if_match=if_match)
+
+        assert response.status_code == 400
+        problem = response.json()
+        assert problem["type"] == "urn:fnet:problem:malformed-if-match"
+        assert "quoted" in problem["detail"]
+        assert f"If-Match: {suggested}" in problem["detail"]
+        assert "version" not in problem["detail"]
+        read = (await read_campaign(client, campaign["id"])).json()
+        assert (read["title"], read["version"]) == (campaign["title"], 1)
+        quoted = await patch_campaign(client, campaign["id"], {"title": "x"}, if_match='"1"')
+        assert quoted.status_code == 200
 
     async def test_goal_changes_while_draft(self, client: httpx.AsyncClient) -> None:
         campaign = await create_campaign(client, status="draft")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from kit.events.contracts import DisclosurePublishedV1
+from contracts.donations import DisclosurePublishedV1
 from kit.identity import DEFAULT_SCOPES, Principal, Scope
 from tests.services.donations.factories import (
     closed_in_the_past,

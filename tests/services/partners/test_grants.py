@@ -11,9 +11,9 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from contracts.donations import GrantPaidV1
 from kit.db import transaction
 from kit.events import Consumer, Delivery, Event, new_event
-from kit.events.contracts import GrantPaidV1
 from kit.events.inbox import dead_letters
 from kit.identity import Principal
 from kit.ids import new_id

@@ -60,6 +60,7 @@ class TestIntegration:
     async def test_every_entry_is_in_the_log_once(
         self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
     ) -> None:
+        await run_sequencer(app)  # what tests that committed before left queued
         await donations(client, 5)
         integrated = await run_sequencer(app)
 
