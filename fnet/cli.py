@@ -2,7 +2,7 @@
 
     fnet up [--demo]                 all four apps in one process (the embedded default)
     fnet migrate [APP]               apply migrations to every app's database, or one
-    fnet keys create --org ID        make an API key (printed once)
+    fnet keys create --org ID [--partner ID]  make an API key (printed once)
     fnet keys list [--org ID]
     fnet keys revoke KEY_ID
     fnet events schemas              every event contract as JSON Schema
@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         type=uuid.UUID,
         required=True,
         help="the organisation (foundation) the key acts for",
+    )
+    create.add_argument(
+        "--partner",
+        type=uuid.UUID,
+        help="a partner organisation of the foundation --org: the key is that partner's, "
+        "seeing only its collaborations and grants (scopes partners:read, partners:write)",
     )
     create.add_argument("--name", default="api key")
     create.add_argument(
@@ -230,15 +236,22 @@ async def _keys(args: argparse.Namespace) -> None:
         async with transaction(database, write=True) as session:
             if args.keys_command == "create":
                 scopes = frozenset(args.scope) if args.scope else DEFAULT_SCOPES
+                if args.partner is not None and (args.admin or args.donors):
+                    raise SystemExit("a partner key takes neither --admin nor --donors")
                 if args.admin:
                     scopes |= {Scope.DIRECTORY_ADMIN}
                 if args.donors:
                     scopes |= {Scope.DONORS_READ}
                 record, plaintext = await keys.create_key(
-                    session, organisation_id=args.org, name=args.name, scopes=scopes
+                    session,
+                    organisation_id=args.org,
+                    name=args.name,
+                    scopes=scopes,
+                    partner_id=args.partner,
                 )
+                partner = f"partner: {record.partner_id}\n" if record.partner_id else ""
                 print(
-                    f"id:     {record.id}\nprefix: {record.prefix}\nscopes: "
+                    f"id:     {record.id}\nprefix: {record.prefix}\n{partner}scopes: "
                     f"{' '.join(sorted(record.scopes))}\nkey:    {plaintext}\n"
                     "The key is shown only now; store it safely."
                 )

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from fnet import story, story_network
+from fnet import story, story_network, story_partners
 from gateway.keys import service as keys
 from kit.db import Database, transaction
 from kit.identity import DEFAULT_SCOPES, IDENTITY_HEADER, Principal, Scope, TokenSigner
@@ -225,11 +225,17 @@ async def load(
         ) as approver,
     ):
         campaigns = await load_story(shekou, approver)
+        partners = await story_partners.load(shekou)
+    partner_keys = await story_partners.ensure_partner_key(
+        gateway_db, credentials["shekou"]["id"], partners, path
+    )
     document = {
         "foundations": credentials,
         "people": people,
         "campaigns": campaigns,
         "network": shared,
+        "partners": partners,
+        "partner_keys": partner_keys,
     }
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     path.chmod(0o600)
