@@ -2,7 +2,7 @@
 
     fnet up [--demo]                 all four apps in one process (the embedded default)
     fnet migrate [APP]               apply migrations to every app's database, or one
-    fnet keys create --org ID        make an API key (printed once)
+    fnet keys create --org ID [--partner ID]  make an API key (printed once)
     fnet keys list [--org ID]
     fnet keys revoke KEY_ID
     fnet events schemas              every event contract as JSON Schema
@@ -12,6 +12,7 @@
     fnet verify --url URL --foundation ID   check a foundation's transparency log
     fnet verify --url URL --receipt FILE    check that a donor's receipt is in it
     fnet log keygen                  a new key to sign the log's heads
+    fnet sync pull --key KEY [--db F] keep a local SQLite copy of the shared resources
 
 Databases: ``FNET_<APP>_DATABASE_URL`` when set, else SQLite files under ``--var``.
 """
@@ -69,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help="the organisation (foundation) the key acts for",
     )
+    create.add_argument(
+        "--partner",
+        type=uuid.UUID,
+        help="a partner organisation of the foundation --org: the key is that partner's, "
+        "seeing only its collaborations and grants (scopes partners:read, partners:write)",
+    )
     create.add_argument("--name", default="api key")
     create.add_argument(
         "--scope",
@@ -96,6 +103,25 @@ def _parser() -> argparse.ArgumentParser:
     events_commands.add_parser("status", help="outbox backlog and dead letters per service")
     letters = events_commands.add_parser("dead-letters", help="list dead letters not replayed")
     letters.add_argument("app", nargs="?", choices=services, help="default: every service")
+    sync = commands.add_parser("sync", help="keep a local copy of the shared resources")
+    sync_commands = sync.add_subparsers(dest="sync_command", required=True)
+    pull = sync_commands.add_parser(
+        "pull", help="pull the sync feed into a local SQLite file (resumes from its checkpoint)"
+    )
+    pull.add_argument(
+        "--url",
+        default=os.environ.get("FNET_URL", "http://127.0.0.1:8000"),
+        help="the gateway (default: $FNET_URL or http://127.0.0.1:8000)",
+    )
+    pull.add_argument(
+        "--key", default=os.environ.get("FNET_API_KEY"), help="API key (default: $FNET_API_KEY)"
+    )
+    pull.add_argument("--db", type=Path, default=Path("fnet-sync.sqlite"), help="the local copy")
+    pull.add_argument("--follow", action="store_true", help="keep waiting for changes")
+    pull.add_argument(
+        "--wait", type=float, default=30.0, help="long-poll seconds with --follow (max 30)"
+    )
+
     replay = events_commands.add_parser("replay", help="run a dead letter's handler again")
     replay.add_argument("dead_letter_id", type=uuid.UUID)
     replay.add_argument("--app", choices=services, help="default: whichever service has it")
@@ -210,15 +236,22 @@ async def _keys(args: argparse.Namespace) -> None:
         async with transaction(database, write=True) as session:
             if args.keys_command == "create":
                 scopes = frozenset(args.scope) if args.scope else DEFAULT_SCOPES
+                if args.partner is not None and (args.admin or args.donors):
+                    raise SystemExit("a partner key takes neither --admin nor --donors")
                 if args.admin:
                     scopes |= {Scope.DIRECTORY_ADMIN}
                 if args.donors:
                     scopes |= {Scope.DONORS_READ}
                 record, plaintext = await keys.create_key(
-                    session, organisation_id=args.org, name=args.name, scopes=scopes
+                    session,
+                    organisation_id=args.org,
+                    name=args.name,
+                    scopes=scopes,
+                    partner_id=args.partner,
                 )
+                partner = f"partner: {record.partner_id}\n" if record.partner_id else ""
                 print(
-                    f"id:     {record.id}\nprefix: {record.prefix}\nscopes: "
+                    f"id:     {record.id}\nprefix: {record.prefix}\n{partner}scopes: "
                     f"{' '.join(sorted(record.scopes))}\nkey:    {plaintext}\n"
                     "The key is shown only now; store it safely."
                 )
@@ -263,6 +296,19 @@ def _events(args: argparse.Namespace) -> None:
         sys.exit(f"fnet: no service has a dead letter {args.dead_letter_id}")
 
 
+def _sync(args: argparse.Namespace) -> None:
+    from fnet.sync import SyncError, pull_command
+
+    if not args.key:
+        sys.exit("fnet: give an API key with --key or $FNET_API_KEY")
+    try:
+        asyncio.run(pull_command(args.url, args.key, args.db, follow=args.follow, wait=args.wait))
+    except SyncError as exc:
+        sys.exit(f"fnet: the sync feed answered {exc}")
+    except KeyboardInterrupt:
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "up":
@@ -277,6 +323,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         from services.donations.log.signing import new_seed
 
         print(new_seed())
+    elif args.command == "sync":
+        _sync(args)
     else:
         upgrade(GATEWAY.migrations, GATEWAY.database_url(args.var))
         try:

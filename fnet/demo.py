@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from fnet import story
+from fnet import story, story_network, story_partners
 from gateway.keys import service as keys
 from kit.db import Database, transaction
 from kit.identity import DEFAULT_SCOPES, IDENTITY_HEADER, Principal, Scope, TokenSigner
@@ -194,6 +194,12 @@ async def load(
             foundation_id = await _ensure_foundation(network, f)
             api_key = await _ensure_key(gateway_db, f.slug, foundation_id, previous)
             credentials[f.slug] = {"id": foundation_id, "api_key": api_key}
+        shared = await story_network.load(
+            network,
+            secret=secret,
+            operator=operator,
+            ids={s: c["id"] for s, c in credentials.items()},
+        )
     # A second key of Shekou's: expenses are approved by someone other than the submitter.
     treasurer = "shekou-treasurer"
     people = {
@@ -219,7 +225,18 @@ async def load(
         ) as approver,
     ):
         campaigns = await load_story(shekou, approver)
-    document = {"foundations": credentials, "people": people, "campaigns": campaigns}
+        partners = await story_partners.load(shekou)
+    partner_keys = await story_partners.ensure_partner_key(
+        gateway_db, credentials["shekou"]["id"], partners, path
+    )
+    document = {
+        "foundations": credentials,
+        "people": people,
+        "campaigns": campaigns,
+        "network": shared,
+        "partners": partners,
+        "partner_keys": partner_keys,
+    }
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     path.chmod(0o600)
     return Loaded(document, writes.count)

@@ -15,6 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.auth import Authenticator
 from gateway.keys.cache import KeyCache
+from gateway.keys.router import OWN_PATHS
+from gateway.keys.router import router as keys_router
 from gateway.openapi import ApiDocument, docs_router
 from gateway.proxy import Proxy
 from gateway.routes import ROUTES, RouteTable
@@ -45,7 +47,12 @@ class GatewayApp(FastAPI):
     proxy_stack: ASGIApp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+        path = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and path.startswith(API_PREFIX)
+            and not (path.endswith("/api-keys") and OWN_PATHS.fullmatch(path))
+        ):
             await self.proxy_stack(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
@@ -118,6 +125,7 @@ def create_app(
         return get_openapi(title=TITLE, version=app.version, routes=app.routes)
 
     app.include_router(health_router(readiness))
+    app.include_router(keys_router)
     app.include_router(
         docs_router(
             ApiDocument(

@@ -101,6 +101,10 @@ class Authenticator:
     async def identity_token(self, presented: str | None) -> str:
         """The token for the key's principal. Raises :class:`MissingKey`,
         :class:`InvalidKey` or :class:`KeyStoreUnavailable`."""
+        return self.tokens.token_for(await self.principal(presented))
+
+    async def principal(self, presented: str | None) -> Principal:
+        """Who the key acts as; raises as :meth:`identity_token`."""
         if presented is None:
             raise MissingKey
         parsed = service.parse_key(presented)
@@ -109,7 +113,7 @@ class Authenticator:
         entry = self.cache.get(parsed.prefix) or await self._load(parsed.prefix)
         if entry.principal is None or not service.secret_matches(parsed.secret, entry.secret_hash):
             raise InvalidKey
-        return self.tokens.token_for(entry.principal)
+        return entry.principal
 
     async def _load(self, prefix: str) -> CachedKey:
         # The read runs as its own task, so a client that goes away does not cancel it

@@ -33,7 +33,16 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/grants", "donations"),
     Route("/api/v1/disclosures", "donations"),
     Route("/api/v1/partners", "partners"),
+    Route("/api/v1/collaborations", "partners"),
+    Route("/api/v1/topic-groups", "partners"),
+    Route("/api/v1/crowdfundings", "partners"),
     Route("/api/v1/foundations", "network"),
+    Route("/api/v1/networks", "network"),
+    Route("/api/v1/pairings", "network"),
+    Route("/api/v1/shared-resources", "network"),
+    Route("/api/v1/sync", "network"),
+    Route("/api/v1/offers", "network"),
+    Route("/api/v1/webhook-endpoints", "network"),
 )
 
 # GET (and HEAD) requests of these paths pass without an API key, and reach the service with no
@@ -49,6 +58,8 @@ PUBLIC_READS: tuple[str, ...] = (
     "/api/v1/campaigns/{campaign_id}/report/donations",
     "/api/v1/campaigns/{campaign_id}/disclosures",
     "/api/v1/disclosures/{disclosure_id}",
+    "/api/v1/foundations",
+    "/api/v1/foundations/{foundation_id}",
 )
 
 # GET (and HEAD) requests of these paths and of every path below them pass without a key:
@@ -64,6 +75,11 @@ PUBLIC_TREES: tuple[str, ...] = (
 # ``import_timeout_seconds`` for the answer; every other request keeps the tighter
 # ``max_request_bytes`` and ``upstream_timeout_seconds``.
 IMPORTS: tuple[str, ...] = ("/api/v1/campaigns/{campaign_id}/donations/imports",)
+
+# GETs of these paths are long polls: the service holds them up to 30 s when nothing is
+# new (the sync feed's ``wait``). They get the imports' longer timeout
+# (``import_timeout_seconds``, which must stay above 30 s), never the usual one.
+LONG_POLLS: tuple[str, ...] = ("/api/v1/sync/changes",)
 
 _READS = frozenset({"GET", "HEAD"})
 _ID_SEGMENT = "[0-9A-Fa-f-]{32,36}"
@@ -108,9 +124,11 @@ class RouteTable:
         self,
         routes: Iterable[Route],
         base_urls: Mapping[str, str],
+        *,
         public_reads: Iterable[str] = PUBLIC_READS,
         imports: Iterable[str] = IMPORTS,
         public_trees: Iterable[str] = PUBLIC_TREES,
+        long_polls: Iterable[str] = LONG_POLLS,
     ) -> None:
         self.upstreams = tuple(
             Upstream(route.prefix, route.service, base_urls[route.service].rstrip("/"))
@@ -139,6 +157,7 @@ class RouteTable:
         # What every import path ends with: a cheap test that spares other POSTs the
         # regular expression.
         self._import_endings = tuple({"/" + path.rsplit("/", 1)[1] for path in uploads})
+        self._long_polls = frozenset(long_polls)
 
     def match(self, path: str) -> Upstream | None:
         for pattern, upstream in self._templated:
@@ -167,7 +186,10 @@ class RouteTable:
     def is_import(self, method: str, path: str) -> bool:
         """Whether a request is a file import (``IMPORTS``), with its larger body limit
         and longer timeout: a POST of one of those paths (decoded, as for
-        :meth:`is_public`)."""
+        :meth:`is_public`); or a long poll (``LONG_POLLS``, a GET), which needs the
+        longer timeout too (a GET has no body for the larger limit to matter)."""
+        if method in _READS:
+            return path in self._long_polls
         return (
             method == "POST"
             and path.endswith(self._import_endings)

@@ -46,7 +46,8 @@ class GatewaySettings(AppSettings):
         default=120.0,
         gt=0,
         description="time to a CSV import's response headers (a large file is recorded "
-        "in one transaction), in place of upstream_timeout_seconds",
+        "in one transaction), in place of upstream_timeout_seconds; also the time a long "
+        "poll of the sync feed (routes.LONG_POLLS, held up to 30 s) may take: keep it above 30",
     )
     key_cache_seconds: float = Field(
         default=2.0,

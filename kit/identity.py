@@ -48,7 +48,13 @@ class Scope:
     DISCLOSURES_WRITE = "disclosures:write"
     PARTNERS_READ = "partners:read"
     PARTNERS_WRITE = "partners:write"
+    # Partner organisations' and topic-group members' contact people: personal data, so,
+    # like donors:read, held only when given explicitly.
+    PARTNER_CONTACTS_READ = "partners:contacts"
     FOUNDATIONS_READ = "foundations:read"
+    # Networks, pairings and shared resources (the network service); sync reads with read.
+    NETWORK_READ = "network:read"
+    NETWORK_WRITE = "network:write"
     # Registering foundations in the shared directory is the network operator's job.
     DIRECTORY_ADMIN = "directory:admin"
 
@@ -56,7 +62,9 @@ class Scope:
 ALL_SCOPES = frozenset(
     v for k, v in vars(Scope).items() if not k.startswith("_") and isinstance(v, str)
 )
-DEFAULT_SCOPES = frozenset(ALL_SCOPES - {Scope.DIRECTORY_ADMIN, Scope.DONORS_READ})
+DEFAULT_SCOPES = frozenset(
+    ALL_SCOPES - {Scope.DIRECTORY_ADMIN, Scope.DONORS_READ, Scope.PARTNER_CONTACTS_READ}
+)
 
 
 class PrincipalKind(enum.StrEnum):

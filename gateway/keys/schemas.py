@@ -18,6 +18,8 @@ class ApiKeyRead(BaseModel):
     name: str
     organisation_id: uuid.UUID
     scopes: list[str]
+    kind: str = Field(description="foundation, or partner for a partner organisation's key")
+    partner_id: uuid.UUID | None = Field(description="the partner organisation of a partner key")
     created_at: dt.datetime
     revoked_at: dt.datetime | None
     revoked: bool
@@ -27,3 +29,11 @@ class ApiKeyCreated(ApiKeyRead):
     """A key just created, with the plaintext key: shown this once, stored nowhere."""
 
     key: str = Field(description="send as X-API-Key or Authorization: Bearer; shown once")
+
+
+class PartnerKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        min_length=1, max_length=200, description="what the key is for, e.g. the partner's name"
+    )

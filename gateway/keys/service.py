@@ -25,7 +25,7 @@ from gateway.keys.models import ApiKey
 from gateway.keys.repository import ApiKeyRepository
 from kit.db import utcnow
 from kit.errors import FieldProblem
-from kit.identity import ALL_SCOPES, DEFAULT_SCOPES, Principal
+from kit.identity import ALL_SCOPES, DEFAULT_SCOPES, Principal, PrincipalKind, Scope
 
 KEY_START = "fnet_"
 PREFIX_LENGTH = 12
@@ -65,11 +65,18 @@ def secret_matches(secret: str, secret_hash: str) -> bool:
     return hmac.compare_digest(hash_secret(secret), secret_hash)
 
 
+# What a partner organisation's key may hold: its collaborations and grants, read and
+# reported on. The services still decide, by the key's kind, what it reaches.
+PARTNER_SCOPES = frozenset({Scope.PARTNERS_READ, Scope.PARTNERS_WRITE})
+
+
 def principal_of(key: ApiKey) -> Principal:
     return Principal(
         subject=f"key:{key.prefix}",
         organisation_id=key.organisation_id,
         scopes=frozenset(key.scopes),
+        kind=PrincipalKind(key.kind),
+        partner_id=key.partner_id,
     )
 
 
@@ -103,10 +110,29 @@ async def create_key(
     organisation_id: uuid.UUID,
     name: str,
     scopes: frozenset[str] = DEFAULT_SCOPES,
+    partner_id: uuid.UUID | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key for the organisation: the record and the plaintext key, which exists only
-    in this return value. Raises :class:`InvalidKeyRequest` for an empty name or an
-    unknown scope."""
+    in this return value. With ``partner_id`` it is that partner organisation's key (kind
+    partner, bound to the foundation ``organisation_id``; scopes within
+    :data:`PARTNER_SCOPES`, which it gets by default). The caller has made sure the partner
+    is the foundation's. Raises :class:`InvalidKeyRequest` for an empty name or an unknown
+    scope, or a scope a partner key may not hold."""
+    kind = PrincipalKind.FOUNDATION
+    if partner_id is not None:
+        kind = PrincipalKind.PARTNER
+        scopes = PARTNER_SCOPES if scopes is DEFAULT_SCOPES else scopes
+        beyond = sorted(set(scopes) - PARTNER_SCOPES)
+        if beyond:
+            raise InvalidKeyRequest(
+                f"a partner key may hold only {', '.join(sorted(PARTNER_SCOPES))}",
+                errors=[
+                    FieldProblem(
+                        field="scopes", message=f"not for a partner key: {s}", code="scope"
+                    )
+                    for s in beyond
+                ],
+            )
     prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
@@ -114,12 +140,30 @@ async def create_key(
         name=_checked_name(name),
         organisation_id=organisation_id,
         scopes=_checked_scopes(scopes),
+        kind=kind,
+        partner_id=partner_id,
         secret_hash=hash_secret(secret),
         created_at=utcnow(),
     )
     ApiKeyRepository(session).add(key)
     await session.flush()
     return key, f"{KEY_START}{prefix}_{secret}"
+
+
+def key_fields(key: ApiKey) -> dict[str, Any]:
+    """A key as :class:`~gateway.keys.schemas.ApiKeyRead` shows it."""
+    return {
+        "id": key.id,
+        "prefix": key.prefix,
+        "name": key.name,
+        "organisation_id": key.organisation_id,
+        "scopes": list(key.scopes),
+        "kind": PrincipalKind(key.kind).value,
+        "partner_id": key.partner_id,
+        "created_at": key.created_at,
+        "revoked_at": key.revoked_at,
+        "revoked": key.revoked,
+    }
 
 
 async def list_keys(

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from kit.app import Worker, create_service_app
 from kit.db import Database
-from kit.events import Bus
+from kit.events import Bus, Consumer
 from kit.migrations import MigrationSet
 from services.donations.campaigns.router import router as campaigns_router
 from services.donations.disclosures.router import public_router as public_disclosures_router
@@ -27,6 +27,7 @@ from services.donations.log.router import keys_router as log_keys_router
 from services.donations.log.router import router as log_router
 from services.donations.log.sequencer import Sequencer
 from services.donations.log.signing import load_signer
+from services.donations.partner_copies.service import handle_partner_events
 from services.donations.purchases.router import router as purchases_router
 from services.donations.refunds.router import router as refunds_router
 from services.donations.reports.router import foundation_router as public_campaigns_router
@@ -34,8 +35,17 @@ from services.donations.reports.router import router as reports_router
 from services.donations.settings import DonationsSettings
 from services.donations.supplies.router import router as stock_router
 
+
+def consumers(database: Database) -> list[Consumer]:
+    """The service's one consumer, with the directory's handlers and the partner copies'."""
+    found = foundation_consumers(database)
+    for consumer in found:
+        handle_partner_events(consumer)
+    return found
+
+
 # The consumers of this service; `fnet events replay` builds them too.
-CONSUMERS = foundation_consumers
+CONSUMERS = consumers
 MIGRATIONS = MigrationSet("donations", Path(__file__).parent / "migrations")
 
 

@@ -27,6 +27,7 @@ from services.donations.ledger.models import (
     LogQueue,
 )
 from services.donations.log.models import LogKey, LogLeaf, LogNode, TreeHead
+from services.donations.partner_copies.models import PartnerCopy
 from services.donations.purchases.models import Purchase, PurchaseLine
 from services.donations.refunds.models import Refund
 from services.donations.supplies.models import StockItem, StockMovement
@@ -58,6 +59,7 @@ __all__ = [
     "LogLeaf",
     "LogNode",
     "LogQueue",
+    "PartnerCopy",
     "Purchase",
     "PurchaseLine",
     "ReceiptCounter",

@@ -11,11 +11,14 @@ from kit.app import create_service_app
 from kit.db import Database
 from kit.events import Bus, Consumer
 from kit.migrations import MigrationSet
+from services.partners.collaborations.router import router as collaborations_router
+from services.partners.crowdfundings.router import router as crowdfundings_router
 from services.partners.foundations.service import consumers as foundation_consumers
 from services.partners.grants.router import router as grants_router
 from services.partners.grants.service import handle_grant_events
 from services.partners.organisations.router import router as organisations_router
 from services.partners.settings import PartnersSettings
+from services.partners.topic_groups.router import router as topic_groups_router
 
 
 def consumers(database: Database) -> Sequence[Consumer]:
@@ -43,10 +46,16 @@ def create_app(
     return create_service_app(
         name="partners",
         title="Foundation Network: partners",
-        description="The partner organisations a foundation works with.",
+        description="The partner organisations a foundation works with, and what they do together.",
         settings=settings or PartnersSettings(),  # read from the environment
         migrations=MIGRATIONS,
-        routers=[organisations_router, grants_router],
+        routers=[
+            organisations_router,
+            grants_router,
+            collaborations_router,
+            topic_groups_router,
+            crowdfundings_router,
+        ],
         consumers=CONSUMERS,
         database=database,
         bus=bus,

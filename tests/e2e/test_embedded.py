@@ -154,6 +154,11 @@ def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedde
         partners = api.get("/api/v1/partners").json()
         verify = api.get("/api/v1/ledger/verify").json()
         docs = httpx.get(f"{embedded.gateway}/docs")
+    # The network part: Wuhou's copy gets the grocery guide Shekou shares with the pairing.
+    wuhou_key = document["foundations"]["wuhou"]["api_key"]
+    with httpx.Client(base_url=embedded.gateway, headers={"X-API-Key": wuhou_key}) as wuhou:
+        synced = wuhou.get("/api/v1/sync/changes", params={"limit": "1000"}).json()
+    assert document["network"]["resources"]["grocery_guide"] in {c["id"] for c in synced["changes"]}
     # The whole story is there, in the public report, without a key.
     report = httpx.get(f"{embedded.gateway}/api/v1/campaigns/{phase_1}/report").json()
     assert report["raised"][0]["net"] == {"amount": "20670.18", "currency": "CNY"}
@@ -168,7 +173,12 @@ def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedde
     assert story["donation_count"] == 165
     assert after["raised"] == {"amount": "12.34", "currency": "CNY"}
     assert after["donation_count"] == 1
-    assert len(partners["items"]) == 4
+    assert len(partners["items"]) == 5  # the story's four and an owners' committee
+    # The partner key of 妈妈幸福学习园 sees its one collaboration, not the partner list.
+    radio = document["partner_keys"]["shekou-radio"]
+    with httpx.Client(base_url=embedded.gateway, headers={"X-API-Key": radio["api_key"]}) as key:
+        assert len(key.get("/api/v1/collaborations").json()["items"]) == 1
+        assert key.get("/api/v1/partners").status_code == 403
     assert docs.status_code == 200
     assert "docs" in embedded.output.read_text()
     # The directory's events reached donations and partners over the one in-memory bus.
@@ -188,10 +198,12 @@ def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedde
         partners_again = api.get("/api/v1/partners").json()["items"]
         verify_again = api.get("/api/v1/ledger/verify").json()
     assert again["foundations"] == document["foundations"]
+    assert again["network"] == document["network"]
     assert story_again["donation_count"] == 165
     assert story_again["raised"]["amount"] == "20670.18"
     assert len(campaigns) == 3  # phase 1, phase 2 and the one made above
-    assert len(partners_again) == 4
+    assert len(partners_again) == 5
+    assert again["partner_keys"] == document["partner_keys"]
     # One new donation was posted between the two loads; the reload posted nothing.
     assert verify_again["entries"] == verify["entries"]
     assert verify_again["valid"] is True

@@ -31,10 +31,15 @@ async def new_key(
     organisation_id: uuid.UUID | None = None,
     name: str = "partner sync job",
     scopes: frozenset[str] = DEFAULT_SCOPES,
+    partner_id: uuid.UUID | None = None,
 ) -> Key:
     async with transaction(database, write=True) as session:
         record, plaintext = await service.create_key(
-            session, organisation_id=organisation_id or uuid.uuid4(), name=name, scopes=scopes
+            session,
+            organisation_id=organisation_id or uuid.uuid4(),
+            name=name,
+            scopes=scopes,
+            partner_id=partner_id,
         )
     return Key(record, plaintext)
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.app import create_app
 from gateway.keys.models import ApiKey
 from kit.db import Database, utcnow
-from kit.identity import IDENTITY_HEADER, Scope, TokenSigner, TokenVerifier
+from kit.identity import IDENTITY_HEADER, PrincipalKind, Scope, TokenSigner, TokenVerifier
 from tests.gateway.conftest import GatewayFactory, gateway_settings
 from tests.gateway.factories import Key, new_key, revoke
 from tests.gateway.upstreams import Recorder
@@ -136,6 +136,20 @@ class TestForwardedIdentity:
         assert who.organisation_id == key.organisation_id
         assert who.subject == f"key:{key.record.prefix}"
         assert who.scopes == frozenset({Scope.CAMPAIGNS_READ})
+
+    async def test_a_partner_key_signs_its_kind_and_partner(
+        self, gateway: httpx.AsyncClient, gateway_database: Database, recorder: Recorder
+    ) -> None:
+        partner_id = uuid.uuid4()
+        key = await new_key(gateway_database, partner_id=partner_id)
+        assert (await gateway.get(ECHO, headers=key.headers)).status_code == 200
+
+        [token] = received(recorder, IDENTITY_HEADER)
+        who = TokenVerifier(TEST_SECRET).verify(token)
+        assert who.kind is PrincipalKind.PARTNER
+        assert who.partner_id == partner_id
+        assert who.organisation_id == key.organisation_id
+        assert who.scopes == frozenset({Scope.PARTNERS_READ, Scope.PARTNERS_WRITE})
 
     async def test_client_credentials_are_not_forwarded(
         self, gateway: httpx.AsyncClient, key: Key, recorder: Recorder

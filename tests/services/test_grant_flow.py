@@ -1,5 +1,6 @@
-"""A grant paid in the donations service reaches the partners service's record of the
-organisation, over the bus, exactly once."""
+"""Over the bus: the donations service learns of a partner from the partners service, pays
+it a grant, and the grant reaches the partners service's record of the organisation
+exactly once and funds its collaboration."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from services.partners.settings import PartnersSettings
 from tests.kit.events.conftest import eventually
 from tests.services.donations.factories import funded_campaign
 from tests.services.donations.factories_spending import pay_grant
-from tests.services.partners.factories import create_partner
+from tests.services.partners.factories import create_collaboration, create_partner
 from tests.support import (
     TEST_SECRET,
     client_for,
@@ -76,13 +77,32 @@ async def test_a_grant_paid_reaches_the_partners_record_of_the_organisation(
         client_for(apps["partners"], foundation) as partners,
     ):
         partner = await create_partner(partners, name="妈妈幸福学习园")
+        collaboration = await create_collaboration(partners, [partner["id"]])
         campaign = await funded_campaign(donations, "20670.18")
+
+        # The donations service learns of the partner from partners.partner.created.
+        async def known() -> bool:
+            refused = await pay_grant(
+                donations,
+                "5000.00",
+                campaign_id=campaign["id"],
+                partner_organisation_id=partner["id"],
+                key="grant-radio",
+                announce=False,
+                paid_at="2020-02-20T10:00:00+08:00",
+            )
+            assert refused.status_code in (201, 422), refused.text
+            return refused.status_code == 201
+
+        await eventually(known, what="the partner in the donations service")
         paid = await pay_grant(
             donations,
             "5000.00",
             campaign_id=campaign["id"],
             partner_organisation_id=partner["id"],
             key="grant-radio",
+            announce=False,
+            paid_at="2020-02-20T10:00:00+08:00",
         )
         assert paid.status_code == 201, paid.text
         replayed = await pay_grant(
@@ -91,6 +111,8 @@ async def test_a_grant_paid_reaches_the_partners_record_of_the_organisation(
             campaign_id=campaign["id"],
             partner_organisation_id=partner["id"],
             key="grant-radio",
+            announce=False,
+            paid_at="2020-02-20T10:00:00+08:00",
         )
         assert replayed.json() == paid.json()
 
@@ -100,9 +122,12 @@ async def test_a_grant_paid_reaches_the_partners_record_of_the_organisation(
 
         await eventually(arrived, what="the grant in the partners service")
         grants = (await partners.get(f"/api/v1/partners/{partner['id']}/grants")).json()["items"]
+        funded = await partners.get(f"/api/v1/collaborations/{collaboration['id']}")
         consumer = apps["partners"].state.events.consumers[0]
 
     assert [(g["id"], g["amount"], g["campaign_id"]) for g in grants] == [
         (paid.json()["id"], {"amount": "5000.00", "currency": "CNY"}, campaign["id"])
     ]
     assert consumer.consumed == 1
+    # The radio collaboration (2020-02-10 to 2020-06-30) is funded by the grant.
+    assert funded.json()["funding"] == [{"amount": "5000.00", "currency": "CNY"}]

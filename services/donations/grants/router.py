@@ -29,6 +29,7 @@ from services.donations.grants.schemas import (
 )
 from services.donations.ledger.dependencies import HeldFunds
 from services.donations.ledger.exceptions import InsufficientFunds
+from services.donations.partner_copies.exceptions import NotAPartner
 
 router = APIRouter(prefix="/api/v1/grants", tags=["grants"])
 
@@ -142,6 +143,7 @@ async def get_received(
         Forbidden,
         CampaignNotSpendable,
         InsufficientFunds,
+        NotAPartner,
         Unprocessable,
         UnknownCampaign,
         SpendInOtherCurrency,

@@ -32,6 +32,7 @@ from services.donations.ledger import service as ledger
 from services.donations.ledger.chain import transfer
 from services.donations.ledger.models import Account, EntryKind
 from services.donations.ledger.repository import LedgerRepository
+from services.donations.partner_copies.service import require_partner
 
 
 def _named(campaign: Campaign | None, campaign_id: uuid.UUID) -> Campaign:
@@ -118,6 +119,7 @@ async def pay(
         require_campaign_currency(campaign, {"amount.currency": amount.currency})
         require_spendable(campaign)
         fund_id = campaign.id
+    await require_partner(session, foundation_id, data.partner_organisation_id)
     grant_id = new_id()
     await emit(
         session,

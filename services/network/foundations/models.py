@@ -21,4 +21,6 @@ class Foundation(IdMixin, TimestampMixin, Base):
     # Holds 公募资格: may raise funds from the general public under its own name.
     public_fundraising_licence: Mapped[bool] = mapped_column(default=False)
     website: Mapped[str | None] = mapped_column(String(500))
+    # Who other foundations write to about networking: a person, an e-mail, a phone.
+    contact: Mapped[str | None] = mapped_column(String(300))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,18 +1,16 @@
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, exists, func, or_, select
 
 from kit.pagination import PageParams
+from kit.repository import Repository
 from services.network.foundations.models import Foundation
 
 
-class FoundationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class FoundationRepository(Repository[Foundation]):
+    model = Foundation
 
     async def insert(self, foundation: Foundation) -> None:
         """Insert now, in a savepoint: a unique violation (``IntegrityError``) leaves the
@@ -24,16 +22,34 @@ class FoundationRepository:
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def get(self, foundation_id: uuid.UUID) -> Foundation | None:
-        return await self.session.get(Foundation, foundation_id)
-
     async def slug_taken(self, slug: str) -> bool:
         stmt = select(exists().where(Foundation.slug == slug))
         return bool((await self.session.execute(stmt)).scalar())
 
-    async def list(self, params: PageParams, *, slug: str | None = None) -> Sequence[Foundation]:
-        stmt = select(Foundation)
+    async def search(
+        self,
+        params: PageParams,
+        *,
+        slug: str | None = None,
+        name: str | None = None,
+        city: str | None = None,
+        region: str | None = None,
+    ) -> Sequence[Foundation]:
+        """One page of the directory, filtered; ``name`` is a case-insensitive substring of
+        the Chinese or the English name, ``city`` and ``region`` match whole (any case)."""
+        stmt: Select[tuple[Foundation]] = select(Foundation)
         if slug is not None:
             stmt = stmt.where(Foundation.slug == slug)
-        stmt = params.apply(stmt, Foundation.id)
-        return (await self.session.execute(stmt)).scalars().all()
+        if name is not None:
+            needle = name.lower()
+            stmt = stmt.where(
+                or_(
+                    func.lower(Foundation.name).contains(needle, autoescape=True),
+                    func.lower(Foundation.name_en).contains(needle, autoescape=True),
+                )
+            )
+        if city is not None:
+            stmt = stmt.where(func.lower(Foundation.city) == city.lower())
+        if region is not None:
+            stmt = stmt.where(func.lower(Foundation.region) == region.lower())
+        return await self.page(stmt, params)

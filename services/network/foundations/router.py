@@ -1,49 +1,29 @@
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from kit.db import SessionDep
-from kit.errors import (
-    Forbidden,
-    IdempotencyInProgress,
-    IdempotencyKeyReused,
-    Unprocessable,
-    problem_responses,
-)
-from kit.idempotency import IdempotencyDep
-from kit.identity import CurrentPrincipal, Principal, Scope, require_scope
-from kit.pagination import Page, PageParamsDep, cut_page
+from kit.errors import Forbidden, Unprocessable, problem_responses
+from kit.idempotency import Created, IdempotentCreateDep
+from kit.pagination import Page, PageParamsDep
 from services.network.foundations import service
+from services.network.foundations.auth import DirectoryAdmin
+from services.network.foundations.dependencies import EditableFoundation, ValidFoundation
 from services.network.foundations.exceptions import FoundationNotFound, FoundationSlugTaken
-from services.network.foundations.models import Foundation
-from services.network.foundations.repository import FoundationRepository
 from services.network.foundations.schemas import (
     FoundationCreate,
     FoundationRead,
     FoundationUpdate,
+    Place,
     Slug,
 )
 
 router = APIRouter(prefix="/api/v1/foundations", tags=["foundations"])
-
-
-async def foundation_repository(session: SessionDep) -> FoundationRepository:
-    return FoundationRepository(session)
-
-
-FoundationRepositoryDep = Annotated[FoundationRepository, Depends(foundation_repository)]
-
-
-async def valid_foundation(foundation_id: uuid.UUID, repo: FoundationRepositoryDep) -> Foundation:
-    """The path's foundation; the directory is public, so any caller may read it."""
-    return await service.get(repo, foundation_id)
-
-
-ValidFoundation = Annotated[Foundation, Depends(valid_foundation)]
+# The directory's reads: public, through the gateway without a key (gateway/routes.py).
+public_router = APIRouter(prefix="/api/v1/foundations", tags=["foundations"])
 
 
 @router.post(
@@ -53,78 +33,57 @@ ValidFoundation = Annotated[Foundation, Depends(valid_foundation)]
     summary="Register a foundation in the directory",
     description="Needs the `directory:admin` scope, held by the network's operator. Send an "
     "`Idempotency-Key` so that a retry never registers the foundation twice.",
-    dependencies=[require_scope(Scope.DIRECTORY_ADMIN)],
-    responses=problem_responses(
-        Forbidden,
-        FoundationSlugTaken,
-        IdempotencyInProgress,
-        Unprocessable,
-        IdempotencyKeyReused,
-    ),
+    responses=problem_responses(Forbidden, FoundationSlugTaken, Unprocessable),
 )
 async def create_foundation(
+    principal: DirectoryAdmin,
     data: FoundationCreate,
-    repo: FoundationRepositoryDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
+    session: SessionDep,
+    create: IdempotentCreateDep,
 ) -> Response:
-    replay = await idempotency.claim(repo.session, principal.organisation_id, data)
-    if replay is not None:
-        return replay
-    foundation = await service.create(repo, data)
-    return await idempotency.respond(
-        repo.session,
-        201,
-        FoundationRead.model_validate(foundation),
-        location=f"/api/v1/foundations/{foundation.id}",
-    )
+    async def register() -> Created:
+        foundation = await service.create(session, data)
+        return Created(
+            FoundationRead.model_validate(foundation),
+            location=f"/api/v1/foundations/{foundation.id}",
+        )
+
+    return await create(data, register)
 
 
-@router.get(
+@public_router.get(
     "",
     response_model=Page[FoundationRead],
-    summary="List the network's foundations, newest first",
-    dependencies=[require_scope(Scope.FOUNDATIONS_READ)],
-    responses=problem_responses(Forbidden, Unprocessable),
+    summary="Search the directory of foundations, newest first",
+    description="Public: no key needed. `name` matches part of the Chinese or English name "
+    "(any case); `city` and `region` match whole (any case).",
+    responses=problem_responses(Unprocessable),
 )
 async def list_foundations(
-    repo: FoundationRepositoryDep,
+    *,
+    session: SessionDep,
     params: PageParamsDep,
     slug: Annotated[Slug | None, Query(description="only the foundation with this slug")] = None,
+    name: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="part of the Chinese or English name"),
+    ] = None,
+    city: Annotated[Place | None, Query(description="e.g. Shenzhen")] = None,
+    region: Annotated[Place | None, Query(description="e.g. Nanshan")] = None,
 ) -> Page[FoundationRead]:
-    rows = await service.list_page(repo, params, slug=slug)
-    foundations, next_cursor = cut_page(rows, params, lambda f: f.id)
-    return Page(
-        items=[FoundationRead.model_validate(f) for f in foundations], next_cursor=next_cursor
-    )
+    rows = await service.search(session, params, slug=slug, name=name, city=city, region=region)
+    return params.page(rows, FoundationRead.model_validate)
 
 
-@router.get(
+@public_router.get(
     "/{foundation_id}",
     response_model=FoundationRead,
-    summary="Read a foundation",
-    dependencies=[require_scope(Scope.FOUNDATIONS_READ)],
-    responses=problem_responses(Forbidden, FoundationNotFound),
+    summary="Read a foundation's public profile",
+    description="Public: no key needed.",
+    responses=problem_responses(FoundationNotFound),
 )
 async def get_foundation(foundation: ValidFoundation) -> FoundationRead:
     return FoundationRead.model_validate(foundation)
-
-
-async def editable_foundation(
-    foundation: ValidFoundation, principal: CurrentPrincipal
-) -> Foundation:
-    """The path's foundation, if the caller may edit it: the network's operator, or the
-    foundation itself."""
-    if not (principal.has(Scope.DIRECTORY_ADMIN) or _is_itself(principal, foundation)):
-        raise Forbidden("only the network's operator or the foundation itself may edit it")
-    return foundation
-
-
-def _is_itself(principal: Principal, foundation: Foundation) -> bool:
-    return principal.organisation_id == foundation.id
-
-
-EditableFoundation = Annotated[Foundation, Depends(editable_foundation)]
 
 
 @router.patch(
@@ -138,6 +97,6 @@ EditableFoundation = Annotated[Foundation, Depends(editable_foundation)]
     responses=problem_responses(Forbidden, FoundationNotFound, Unprocessable),
 )
 async def update_foundation(
-    data: FoundationUpdate, foundation: EditableFoundation, repo: FoundationRepositoryDep
+    data: FoundationUpdate, foundation: EditableFoundation, session: SessionDep
 ) -> FoundationRead:
-    return FoundationRead.model_validate(await service.update(repo, foundation, data))
+    return FoundationRead.model_validate(await service.update(session, foundation, data))

@@ -40,6 +40,11 @@ Slug = Annotated[
         json_schema_extra={"pattern": SLUG_PATTERN},
     ),
 ]
+Contact = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    Field(description="whom other foundations contact about networking: a name, e-mail or phone"),
+]
 Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
@@ -57,6 +62,7 @@ class FoundationCreate(InputModel):
                     "description": "A community foundation for the residents of Shekou",
                     "public_fundraising_licence": False,
                     "website": "https://www.skcf.org.cn",
+                    "contact": "network@skcf.org.cn",
                 }
             ]
         },
@@ -72,6 +78,7 @@ class FoundationCreate(InputModel):
         default=False, description="holds 公募资格: may raise funds from the general public"
     )
     website: WebsiteUrl | None = None
+    contact: Contact | None = None
 
 
 class FoundationUpdate(InputModel):
@@ -89,6 +96,7 @@ class FoundationUpdate(InputModel):
     region: Place | None = Field(default=None, description="district within the city")
     description: str | None = Field(default=None, max_length=5000)
     website: WebsiteUrl | None = None
+    contact: Contact | None = None
 
     @field_validator("name", "description", mode="before")
     @classmethod
@@ -117,5 +125,6 @@ class FoundationRead(BaseModel):
     description: str
     public_fundraising_licence: bool
     website: str | None
+    contact: str | None
     created_at: dt.datetime
     updated_at: dt.datetime

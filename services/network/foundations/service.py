@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.network import FoundationCreatedV1, FoundationUpdatedV1
 from kit.db import utcnow
@@ -30,7 +31,8 @@ def _slug_taken(slug: str) -> FoundationSlugTaken:
     )
 
 
-async def create(repo: FoundationRepository, data: FoundationCreate) -> Foundation:
+async def create(session: AsyncSession, data: FoundationCreate) -> Foundation:
+    repo = FoundationRepository(session)
     if await repo.slug_taken(data.slug):
         raise _slug_taken(data.slug)
     now = utcnow()
@@ -43,6 +45,7 @@ async def create(repo: FoundationRepository, data: FoundationCreate) -> Foundati
         description=data.description,
         public_fundraising_licence=data.public_fundraising_licence,
         website=data.website,
+        contact=data.contact,
         created_at=now,
         updated_at=now,
     )
@@ -72,10 +75,11 @@ async def create(repo: FoundationRepository, data: FoundationCreate) -> Foundati
 
 
 async def update(
-    repo: FoundationRepository, foundation: Foundation, data: FoundationUpdate
+    session: AsyncSession, foundation: Foundation, data: FoundationUpdate
 ) -> Foundation:
     """Apply the fields ``data`` carries (an explicit null clears an optional one) and
     tell the other services."""
+    repo = FoundationRepository(session)
     for field in sorted(data.model_fields_set):
         setattr(foundation, field, getattr(data, field))
     # Strictly after the previous value, so read copies can keep the newest by updated_at
@@ -99,14 +103,22 @@ async def update(
     return foundation
 
 
-async def get(repo: FoundationRepository, foundation_id: uuid.UUID) -> Foundation:
-    foundation = await repo.get(foundation_id)
+async def get(session: AsyncSession, foundation_id: uuid.UUID) -> Foundation:
+    foundation = await FoundationRepository(session).get(foundation_id)
     if foundation is None:
         raise FoundationNotFound(f"no foundation {foundation_id}")
     return foundation
 
 
-async def list_page(
-    repo: FoundationRepository, params: PageParams, *, slug: str | None = None
+async def search(
+    session: AsyncSession,
+    params: PageParams,
+    *,
+    slug: str | None = None,
+    name: str | None = None,
+    city: str | None = None,
+    region: str | None = None,
 ) -> Sequence[Foundation]:
-    return await repo.list(params, slug=slug)
+    return await FoundationRepository(session).search(
+        params, slug=slug, name=name, city=city, region=region
+    )

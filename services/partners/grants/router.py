@@ -1,29 +1,18 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from kit.db import SessionDep
 from kit.errors import Forbidden, Unprocessable, problem_responses
-from kit.identity import Scope, require_scope
 from kit.money import MoneyOut
-from kit.pagination import Page, PageParamsDep, cut_page
+from kit.pagination import Page, PageParamsDep
 from services.partners.grants import service
 from services.partners.grants.models import PartnerGrant
-from services.partners.grants.repository import PartnerGrantRepository
 from services.partners.grants.schemas import PartnerGrantRead
+from services.partners.organisations.dependencies import OwnPartner
 from services.partners.organisations.exceptions import PartnerNotFound
-from services.partners.organisations.router import ValidPartner
 
 router = APIRouter(prefix="/api/v1/partners/{partner_id}/grants", tags=["partners"])
-
-
-async def partner_grant_repository(session: SessionDep) -> PartnerGrantRepository:
-    return PartnerGrantRepository(session)
-
-
-PartnerGrantRepositoryDep = Annotated[PartnerGrantRepository, Depends(partner_grant_repository)]
 
 
 def grant_read(grant: PartnerGrant) -> PartnerGrantRead:
@@ -44,14 +33,11 @@ def grant_read(grant: PartnerGrant) -> PartnerGrantRead:
     summary="List the grants the foundation paid to a partner organisation, newest first",
     description=(
         "Kept from the donations service's `donations.grant.paid` events: a grant appears "
-        "here shortly after it is paid."
+        "here shortly after it is paid. A partner organisation's own key may list its own."
     ),
-    dependencies=[require_scope(Scope.PARTNERS_READ)],
     responses=problem_responses(Forbidden, PartnerNotFound, Unprocessable),
 )
 async def list_partner_grants(
-    partner: ValidPartner, repo: PartnerGrantRepositoryDep, params: PageParamsDep
+    partner: OwnPartner, session: SessionDep, params: PageParamsDep
 ) -> Page[PartnerGrantRead]:
-    rows = await service.list_page(repo, partner, params)
-    grants, next_cursor = cut_page(rows, params, lambda g: g.id)
-    return Page(items=[grant_read(g) for g in grants], next_cursor=next_cursor)
+    return params.page(await service.list_page(session, partner, params), grant_read)

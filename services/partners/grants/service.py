@@ -44,6 +44,6 @@ def handle_grant_events(consumer: Consumer) -> None:
 
 
 async def list_page(
-    repo: PartnerGrantRepository, partner: PartnerOrganisation, params: PageParams
+    session: AsyncSession, partner: PartnerOrganisation, params: PageParams
 ) -> Sequence[PartnerGrant]:
-    return await repo.list(partner.foundation_id, partner.id, params)
+    return await PartnerGrantRepository(session).list(partner.foundation_id, partner.id, params)

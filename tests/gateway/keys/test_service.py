@@ -13,7 +13,7 @@ from gateway.keys import service
 from gateway.keys.exceptions import InvalidKeyRequest, KeyNotFound
 from gateway.keys.models import ApiKey
 from kit.db import Database
-from kit.identity import DEFAULT_SCOPES, Scope
+from kit.identity import DEFAULT_SCOPES, PrincipalKind, Scope
 
 KEY_FORMAT = re.compile(r"^fnet_([a-z2-7]{12})_([A-Za-z0-9_\-]{43})$")
 
@@ -52,6 +52,27 @@ class TestCreateKey:
         assert set(default.scopes) == DEFAULT_SCOPES
         assert narrow.scopes == [Scope.CAMPAIGNS_READ]
         assert not default.revoked
+
+    async def test_a_partner_key_is_of_kind_partner_with_the_partner_scopes_only(
+        self, session: AsyncSession
+    ) -> None:
+        partner_id = uuid.uuid4()
+        _, plaintext = await service.create_key(
+            session, organisation_id=uuid.uuid4(), name="妈妈幸福学习园", partner_id=partner_id
+        )
+        who = await service.authenticate(session, plaintext)
+        assert who is not None
+        assert who.kind is PrincipalKind.PARTNER
+        assert who.partner_id == partner_id
+        assert who.scopes == service.PARTNER_SCOPES
+        with pytest.raises(InvalidKeyRequest):
+            await service.create_key(
+                session,
+                organisation_id=uuid.uuid4(),
+                name="too much",
+                partner_id=partner_id,
+                scopes=frozenset({Scope.LEDGER_READ}),
+            )
 
     async def test_every_key_is_different(self, session: AsyncSession) -> None:
         made = [

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tests.services.donations.factories import held, move_to
+from tests.services.donations.factories_partners import partner_of
 from tests.services.donations.factories_supplies import distribute, give_line, stock
 
 
@@ -104,10 +105,16 @@ async def pay_grant(
     campaign_id: str | None = None,
     partner_organisation_id: str | None = None,
     key: str | None = None,
+    announce: bool = True,
     **extra: Any,
 ) -> httpx.Response:
+    """Pay a grant; the partner (a new one unless named) is first made known to the
+    donations service as the partners service would, unless ``announce`` is false."""
+    partner = partner_organisation_id or str(uuid.uuid4())
+    if announce:
+        await partner_of(client, partner)
     body = {
-        "partner_organisation_id": partner_organisation_id or str(uuid.uuid4()),
+        "partner_organisation_id": partner,
         "campaign_id": campaign_id,
         "purpose": "Online community radio, three months",
         "amount": {"amount": amount, "currency": currency},

@@ -24,6 +24,7 @@ from kit.migrations import upgrade
 from kit.money import format_minor
 from services.donations.app import MIGRATIONS, create_app
 from services.donations.settings import DonationsSettings
+from tests.services.donations.factories_partners import partner_of
 from tests.support import TEST_SECRET, identity_headers, running
 
 ITEM, UNIT = "口罩 mask", "只 piece"
@@ -218,7 +219,7 @@ class Scenario:
     async def grant_out(self, amount: int) -> None:
         m = self.model
         body = {
-            "partner_organisation_id": str(uuid.uuid4()),
+            "partner_organisation_id": await partner_of(self.api),
             "campaign_id": self.campaign,
             "purpose": "community radio",
             "amount": money(amount),

@@ -1,0 +1,1 @@
+"""The sync feed: every change a foundation may see, in one order, with a resumable cursor."""
