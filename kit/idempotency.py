@@ -235,13 +235,6 @@ async def idempotent_create(
 
 IdempotentCreateDep = Annotated[IdempotentCreate, Depends(idempotent_create)]
 
-
-async def idempotency(request: Request, key: IdempotencyKey = None) -> Idempotency:
-    return Idempotency(key, request.method, request.url.path)
-
-
-IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
-
 PROBLEMS: tuple[type[Problem], ...] = (IdempotencyInProgress, IdempotencyKeyReused)
 
 

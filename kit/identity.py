@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, Header, Request, params
+from fastapi import Depends, Header, Request
 
 from kit.errors import Forbidden, Unauthorized
 
@@ -206,15 +206,3 @@ class Authorize:
         if self.scope is not None and not principal.has(self.scope):
             raise Forbidden(f"this API key lacks the {self.scope!r} scope")
         return principal
-
-
-def require_scope(scope: str) -> params.Depends:
-    """A dependency that refuses principals without ``scope`` (403)."""
-
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if not principal.has(scope):
-            raise Forbidden(f"this API key lacks the {scope!r} scope")
-        return principal
-
-    dependency: params.Depends = Depends(check)
-    return dependency

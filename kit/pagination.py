@@ -153,12 +153,3 @@ async def page_params(
 
 
 PageParamsDep = Annotated[PageParams, Depends(page_params)]
-
-
-def cut_page(
-    rows: Sequence[R], params: PageParams, id_of: Callable[[R], uuid.UUID]
-) -> tuple[list[R], str | None]:
-    """Split the ``limit + 1`` rows fetched into the page and the next cursor."""
-    items = list(rows[: params.limit])
-    more = len(rows) > params.limit and items
-    return items, encode_cursor(id_of(items[-1]), params.path) if more else None

@@ -34,6 +34,7 @@ def consumers(database: Database) -> list[Consumer]:
     fan_out.on("network.shared_resource.changed")(webhook_service.fan_out)
     shares = Consumer("network-shares", database)
     shares.on("donations.disclosure.published")(shares_service.share_disclosure)
+    shares.on("partners.topic_output.published")(shares_service.share_topic_output)
     return [fan_out, shares]
 
 
