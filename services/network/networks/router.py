@@ -119,9 +119,16 @@ async def list_members(
     responses=problem_responses(Forbidden, NetworkNotFound, AlreadyMember),
 )
 async def request_to_join(
-    principal: NetworkWrite, network: LockedNetwork, session: SessionDep
-) -> MemberRead:
-    return MemberRead.model_validate(await service.request_to_join(session, network, principal))
+    principal: NetworkWrite,
+    network: LockedNetwork,
+    session: SessionDep,
+    create: IdempotentCreateDep,
+) -> Response:
+    async def ask() -> Created:
+        member = await service.request_to_join(session, network, principal)
+        return Created(MemberRead.model_validate(member))
+
+    return await create(None, ask)
 
 
 @router.post(
@@ -136,9 +143,17 @@ async def request_to_join(
     ),
 )
 async def invite(
-    principal: NetworkWrite, data: Invitation, network: LockedNetwork, session: SessionDep
-) -> MemberRead:
-    return MemberRead.model_validate(await service.invite(session, network, principal, data))
+    principal: NetworkWrite,
+    data: Invitation,
+    network: LockedNetwork,
+    session: SessionDep,
+    create: IdempotentCreateDep,
+) -> Response:
+    async def send() -> Created:
+        member = await service.invite(session, network, principal, data)
+        return Created(MemberRead.model_validate(member))
+
+    return await create(data, send)
 
 
 @router.post(

@@ -114,6 +114,18 @@ class TestJoinHandshake:
         assert rejected.status_code == 204
         assert fid not in await member_ids(shekou, nid)
 
+    async def test_a_retried_join_request_gets_the_first_answer(self, members: Members) -> None:
+        shekou, futian = await members.add("shekou"), await members.add("futian")
+        nid = (await create_network(shekou))["id"]
+        url = f"/api/v1/networks/{nid}/join-requests"
+
+        first = await futian.post(url, headers={"Idempotency-Key": "join-1"})
+        again = await futian.post(url, headers={"Idempotency-Key": "join-1"})
+
+        assert first.status_code == again.status_code == 201
+        assert again.json() == first.json()
+        assert again.headers["idempotent-replayed"] == "true"
+
     async def test_unknown_network_is_404(self, members: Members) -> None:
         shekou = await members.add("shekou")
         response = await shekou.post(f"/api/v1/networks/{uuid.uuid4()}/join-requests")
