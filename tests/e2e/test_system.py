@@ -174,7 +174,7 @@ class TestAccess:
         assert donation.status_code == 404
 
     def test_service_called_directly_without_gateway_token_is_401(self, system: System) -> None:
-        paths = {"donations": "campaigns", "partners": "partners", "network": "foundations"}
+        paths = {"donations": "campaigns", "partners": "partners", "network": "networks"}
         for name, path in paths.items():
             response = httpx.get(
                 f"{system.apps[name].url}/api/v1/{path}",

@@ -116,8 +116,10 @@ class TestWithoutKey:
         assert (await gateway.get(item["report"])).status_code == 200
         head = await gateway.head(path)
         assert (head.status_code, head.content) == (200, b"")
-        # The rest of the foundations' area still needs a key.
-        assert (await gateway.get(f"/api/v1/foundations/{key.organisation_id}")).status_code == 401
+        # What is not published still needs a key (the directory's profiles are public).
+        assert (await gateway.get("/api/v1/networks")).status_code == 401
+        writes = await gateway.post(path, json={"title": "x"})
+        assert writes.status_code == 401
 
     async def test_published_disclosures_need_no_key(
         self, gateway: httpx.AsyncClient, key: Key

@@ -125,7 +125,7 @@ class TestTemplatedRoutes:
             f"/api/v1/foundations/{FOUNDATION}/log/../../campaigns",
             f"/api/v1/foundations/{FOUNDATION}/log/./x",
             f"/api/v1/foundations/{FOUNDATION}/logs",
-            f"/api/v1/foundations/{FOUNDATION}",
+            "/api/v1/networks",
         ],
     )
     def test_nothing_else_is(self, path: str) -> None:
@@ -171,4 +171,5 @@ class TestFoundationCampaigns:
         assert TABLE.is_public("HEAD", f"/api/v1/foundations/{OTHER_FOUNDATION}/campaigns")
         assert not TABLE.is_public("POST", f"/api/v1/foundations/{OTHER_FOUNDATION}/campaigns")
         assert not TABLE.is_public("GET", f"/api/v1/foundations/{OTHER_FOUNDATION}/campaigns/x")
-        assert not TABLE.is_public("GET", f"/api/v1/foundations/{OTHER_FOUNDATION}")
+        # The directory's profile above it is public too, by a route of its own (PUBLIC_READS).
+        assert TABLE.is_public("GET", f"/api/v1/foundations/{OTHER_FOUNDATION}")

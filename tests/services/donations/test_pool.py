@@ -5,6 +5,7 @@ connection frees up in time, 503 with Retry-After: never a 500, never a hang."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -46,35 +47,41 @@ async def service(
         await bus.close()
 
 
-@asynccontextmanager
-async def peak_connections(database_url: str) -> AsyncIterator[list[int]]:
-    """Samples the number of server connections to the database opened since the block
-    began or by the service's pool (whatever earlier tests left open does not count),
-    while the block runs; the list yielded holds the highest seen once the block is
-    over."""
+async def _admin() -> asyncpg.Connection:
     assert POSTGRES_URL is not None
     admin = make_url(POSTGRES_URL)
-    conn = await asyncpg.connect(
+    return await asyncpg.connect(
         host=admin.host, port=admin.port, user=admin.username, database=admin.database
     )
+
+
+async def server_now() -> dt.datetime:
+    conn = await _admin()
+    try:
+        now: dt.datetime = await conn.fetchval("SELECT clock_timestamp()")
+        return now
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def peak_connections(database_url: str, since: dt.datetime) -> AsyncIterator[list[int]]:
+    """Samples the number of the service's connections to the database (those opened
+    since ``since``, taken before the service started: whatever earlier tests left open
+    does not count) while the block runs; the list yielded holds the highest seen once
+    the block is over."""
+    conn = await _admin()
     peak = [0]
     name = make_url(database_url).database
-    # The service's pool opened its first connection for the campaign made before the
-    # block; count from a little before it.
-    since = await conn.fetchval(
-        "SELECT min(backend_start) FROM pg_stat_activity WHERE datname = $1"
-        " AND application_name = $2",
-        name,
-        APPLICATION,
-    )
 
     async def sample() -> None:
         while True:
             count = await conn.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = $1"
-                " AND backend_start >= $2",
+                " AND backend_start >= $2 AND application_name = $3",
                 name,
                 since,
+                APPLICATION,
             )
             peak[0] = max(peak[0], int(count))
             await asyncio.sleep(0.005)
@@ -94,13 +101,14 @@ async def _burst(client: httpx.AsyncClient, path: str) -> list[httpx.Response]:
 
 async def test_many_concurrent_reads_stay_within_the_pool(database_url: str, backend: str) -> None:
     pool_size = 4
+    since = await server_now()
     async with (
         service(database_url, pool_size=pool_size, pool_timeout=5.0) as app,
         client_for(app, principal()) as client,
     ):
         campaign = await create_campaign(client)
         path = f"/api/v1/campaigns/{campaign['id']}/donations?limit=1"
-        async with peak_connections(database_url) as peak:
+        async with peak_connections(database_url, since) as peak:
             answers = await _burst(client, path)
 
     statuses = [r.status_code for r in answers]
@@ -112,13 +120,14 @@ async def test_many_concurrent_reads_stay_within_the_pool(database_url: str, bac
 async def test_a_request_without_a_connection_in_time_is_503_with_retry_after(
     database_url: str, backend: str
 ) -> None:
+    since = await server_now()
     async with (
         service(database_url, pool_size=2, pool_timeout=0.05) as app,
         client_for(app, principal()) as client,
     ):
         campaign = await create_campaign(client)
         path = f"/api/v1/campaigns/{campaign['id']}/donations?limit=1"
-        async with peak_connections(database_url) as peak:
+        async with peak_connections(database_url, since) as peak:
             answers = await _burst(client, path)
 
     statuses = [r.status_code for r in answers]

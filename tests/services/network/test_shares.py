@@ -96,10 +96,12 @@ def topic_output(foundation_id: str, output_id: uuid.UUID) -> Any:
     )
 
 
-async def guides(client: httpx.AsyncClient) -> list[dict[str, Any]]:
-    page = (await client.get("/api/v1/shared-resources", params={"kind": "guide"})).json()
-    items: list[dict[str, Any]] = page["items"]
-    return items
+async def guides(client: httpx.AsyncClient, owner: str) -> list[dict[str, Any]]:
+    """The guides of ``owner`` that the client sees (other tests' public guides aside)."""
+    page = (
+        await client.get("/api/v1/shared-resources", params={"kind": "guide", "limit": 200})
+    ).json()
+    return [item for item in page["items"] if item["owner_id"] == owner]
 
 
 async def test_a_published_topic_group_output_is_shared_with_the_foundations_networks(
@@ -122,17 +124,17 @@ async def test_a_published_topic_group_output_is_shared_with_the_foundations_net
         await bus.publish(topic_output(ids[3], uuid.uuid4()))  # in no network: kept
 
         for _ in range(200):
-            if await guides(futian):
+            if await guides(futian, ids[0]):
                 break
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)
-        [shared] = await guides(futian)
+        [shared] = await guides(futian, ids[0])
         assert (shared["owner_id"], shared["title"]) == (ids[0], "蛇口买菜攻略")
         assert shared["visibility"] == "networks"
         assert shared["network_ids"] == [network["id"]]
         assert set(shared["tags"]) == {"groceries", "topic-group"}
-        assert await guides(outsider) == []
-        assert await guides(alone) == []
+        assert await guides(outsider, ids[0]) == []
+        assert await guides(alone, ids[3]) == []
     finally:
         for client in clients:
             await client.aclose()
