@@ -26,7 +26,7 @@ from services.donations.ledger.router import router as ledger_router
 from services.donations.log.router import keys_router as log_keys_router
 from services.donations.log.router import router as log_router
 from services.donations.log.sequencer import Sequencer
-from services.donations.log.signing import load_signer
+from services.donations.log.signing import HeadSigner, load_signer
 from services.donations.partner_copies.service import handle_partner_events
 from services.donations.purchases.router import router as purchases_router
 from services.donations.refunds.router import router as refunds_router
@@ -49,9 +49,10 @@ CONSUMERS = consumers
 MIGRATIONS = MigrationSet("donations", Path(__file__).parent / "migrations")
 
 
-def workers(settings: DonationsSettings) -> Callable[[Database], Sequence[Worker]]:
+def workers(
+    settings: DonationsSettings, signer: HeadSigner
+) -> Callable[[Database], Sequence[Worker]]:
     def build(database: Database) -> Sequence[Worker]:
-        signer = load_signer(settings.log_signing_key)
         return [Sequencer(database, signer, interval=settings.log_interval_seconds)]
 
     return build
@@ -66,7 +67,10 @@ def create_app(
     """The app; ``database`` and ``bus`` are given by tests and by ``fnet up`` (see
     :func:`kit.app.create_service_app`)."""
     settings = settings or DonationsSettings()  # read from the environment
-    return create_service_app(
+    # One key for the app's life: the sequencer signs with it, and so does a disclosure
+    # that freezes the log's head.
+    signer = load_signer(settings.log_signing_key)
+    app = create_service_app(
         name="donations",
         title="Foundation Network: donations",
         description=(
@@ -100,7 +104,9 @@ def create_app(
             log_keys_router,
         ],
         consumers=CONSUMERS,
-        workers=workers(settings),
+        workers=workers(settings, signer),
         database=database,
         bus=bus,
     )
+    app.state.log_signer = signer
+    return app

@@ -34,6 +34,7 @@ from services.donations.disclosures.schemas import (
     DisclosureRead,
     DisclosureSummary,
 )
+from services.donations.log.dependencies import LogSignerDep
 from services.donations.reports.dependencies import PublicCampaign
 
 router = APIRouter(tags=["disclosures"])
@@ -84,14 +85,18 @@ def disclosure_read(d: Disclosure, corrected_by: list[uuid.UUID]) -> DisclosureR
     ),
 )
 async def publish_disclosure(
+    *,
     principal: DisclosuresWrite,
     data: DisclosureCreate,
     campaign: ValidCampaign,
     session: SessionDep,
+    signer: LogSignerDep,
     create: IdempotentCreateDep,
 ) -> Response:
     async def publish() -> Created:
-        disclosure = await service.publish(session, campaign, data, published_by=principal.subject)
+        disclosure = await service.publish(
+            session, campaign, data, published_by=principal.subject, signer=signer
+        )
         return Created(
             disclosure_read(disclosure, []), location=f"/api/v1/disclosures/{disclosure.id}"
         )

@@ -49,6 +49,7 @@ from services.donations.disclosures.exceptions import (
 from services.donations.disclosures.models import Disclosure, DisclosureKind
 from services.donations.disclosures.repository import DisclosureRepository
 from services.donations.disclosures.schemas import DisclosureCreate
+from services.donations.log.signing import HeadSigner
 from services.donations.reports import service as reports
 
 PERIOD_MONTHS = 3  # at least every three months...
@@ -159,9 +160,12 @@ async def publish(
     data: DisclosureCreate,
     *,
     published_by: str,
+    signer: HeadSigner,
 ) -> Disclosure:
     """Publish a disclosure of the caller's ``campaign``: freeze its report, hash it, and
-    emit ``donations.disclosure.published`` in the same transaction."""
+    emit ``donations.disclosure.published`` in the same transaction. The report stands
+    against a transparency-log head that holds every entry it counts (signed with
+    ``signer`` if the log had to take them in first)."""
     if campaign.status is CampaignStatus.DRAFT:
         raise CampaignIsDraft(f"campaign {campaign.id} is a draft; open it first")
     repo = DisclosureRepository(session)
@@ -229,7 +233,7 @@ async def publish(
             max(before) if kind is DisclosureKind.PERIODIC and before else campaign.starts_at
         )
 
-    report = await reports.build(session, campaign, hold_head=True)
+    report = await reports.build(session, campaign, hold_head=True, freeze_log=signer)
     document = report.model_dump(mode="json")
     disclosure = Disclosure(
         id=new_id(),

@@ -32,6 +32,11 @@ class LogRepository:
     async def dequeue(self, ids: Collection[int]) -> None:
         await self.session.execute(delete(LogQueue).where(LogQueue.id.in_(list(ids))))
 
+    async def queued_for(self, foundation_id: uuid.UUID) -> int:
+        """How many of the foundation's entries wait for the sequencer."""
+        stmt = select(func.count()).where(LogQueue.foundation_id == foundation_id)
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def backlog(self) -> int:
         return (await self.session.execute(select(func.count()).select_from(LogQueue))).scalar_one()
 
@@ -126,7 +131,10 @@ class LogRepository:
         return (await self.session.execute(stmt)).scalars().all()
 
     async def add_head(self, head: TreeHead) -> None:
+        # Flushed at once: the same transaction may read the latest head next (sessions do
+        # not autoflush).
         self.session.add(head)
+        await self.session.flush()
 
     async def register_key(self, key: LogKey) -> None:
         await self.session.execute(

@@ -46,10 +46,13 @@ async def _elected(session: AsyncSession) -> bool:
     return bool(acquired.scalar_one())
 
 
-async def integrate(session: AsyncSession, signer: HeadSigner, *, limit: int = 1000) -> int:
+async def integrate(
+    session: AsyncSession, signer: HeadSigner, *, limit: int = 1000, elected: bool = False
+) -> int:
     """Integrate up to ``limit`` queued entries in the session's transaction; answers how
-    many. Answers 0 without reading the queue if another sequencer holds the turn."""
-    if not await _elected(session):
+    many. Answers 0 without reading the queue if another sequencer holds the turn (unless
+    the caller holds it already: ``elected``)."""
+    if not elected and not await _elected(session):
         return 0
     repo = LogRepository(session)
     queued = await repo.queued(limit)
@@ -89,6 +92,19 @@ async def integrate(session: AsyncSession, signer: HeadSigner, *, limit: int = 1
         )
     await repo.dequeue([row.id for row in queued])
     return len(queued)
+
+
+async def integrate_everything(session: AsyncSession, signer: HeadSigner) -> int:
+    """Integrate every queued entry now, in the caller's transaction, waiting for a batch
+    that another sequencer is running (a disclosure freezes the head its report is as
+    of). The caller holds off new postings of what it reports on (the ledger's head), so
+    every entry its report counts is in the head this leaves. Answers how many it took."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK})
+    total = 0
+    while count := await integrate(session, signer, limit=10_000, elected=True):
+        total += count
+    return total
 
 
 class Sequencer:

@@ -119,6 +119,20 @@ class LedgerHeadRead(BaseModel):
     hash: str = Field(description="its hash: `GET /api/v1/ledger/verify` shows the same")
 
 
+class LogHeadRead(BaseModel):
+    """The transparency log's signed head the report stands against: check it, and any
+    entry's inclusion in it, with ``fnet verify``."""
+
+    size: int = Field(description="how many of the foundation's entries the head holds")
+    root_hash: str = Field(description="the head's Merkle tree hash (hex)")
+    issued_at: dt.datetime
+    pending: int = Field(
+        description="entries recorded but not yet in this head (the log takes them in well "
+        "under a second); 0 in a disclosure, whose head holds every entry its figures count"
+    )
+    path: str = Field(description="where the signed head is served")
+
+
 class ReportRead(BaseModel):
     """A campaign's public account. Every money figure is the ledger's, per currency (sums
     never mix currencies); quantities are whole units. Donors are not named here."""
@@ -140,6 +154,9 @@ class ReportRead(BaseModel):
     conversions: list[ConversionRead]
     balance: BalanceRead
     ledger: LedgerHeadRead
+    log: LogHeadRead | None = Field(
+        description="the foundation's latest signed log head; null before its first"
+    )
 
 
 class PublicDonationRead(BaseModel):

@@ -26,6 +26,9 @@ from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.campaigns.repository import CampaignRepository, Totals
 from services.donations.distributions.models import RecipientKind
 from services.donations.ledger.models import EXPENSE_PREFIX, Account, EntryKind
+from services.donations.log.repository import LogRepository
+from services.donations.log.sequencer import integrate_everything
+from services.donations.log.signing import HeadSigner
 from services.donations.reports.repository import (
     DonationRow,
     LedgerState,
@@ -42,6 +45,7 @@ from services.donations.reports.schemas import (
     HostRead,
     InKindRead,
     LedgerHeadRead,
+    LogHeadRead,
     PublicCampaignRead,
     PublicDonationRead,
     RaisedRead,
@@ -210,19 +214,41 @@ async def public_campaign_reads(
     return reads
 
 
+async def log_head(session: AsyncSession, foundation_id: uuid.UUID) -> LogHeadRead | None:
+    repo = LogRepository(session)
+    head = await repo.latest_head(foundation_id)
+    if head is None:
+        return None
+    return LogHeadRead(
+        size=head.size,
+        root_hash=head.root_hash.hex(),
+        issued_at=head.issued_at,
+        pending=await repo.queued_for(foundation_id),
+        path=f"/api/v1/foundations/{foundation_id}/log/head",
+    )
+
+
 async def build(
-    session: AsyncSession, campaign: Campaign, *, hold_head: bool = False
+    session: AsyncSession,
+    campaign: Campaign,
+    *,
+    hold_head: bool = False,
+    freeze_log: HeadSigner | None = None,
 ) -> ReportRead:
     """The campaign's report as it stands.
 
     Money figures and the ledger head come from one statement, so they always agree.
     With ``hold_head`` (publishing a disclosure) the foundation's chain head is share-locked
     first, so no posting lands while the goods are read either: the snapshot is exactly
-    the state at that head."""
+    the state at that head. With ``freeze_log`` as well, every entry recorded so far is
+    integrated into the transparency log (signed with that key) before anything is read,
+    so the report's log head holds exactly the entries its figures count."""
     repo = ReportRepository(session)
     foundation_id = campaign.foundation_id
     if hold_head:
         await repo.head(foundation_id, lock=True)
+        if freeze_log is not None:
+            await integrate_everything(session, freeze_log)
     state: LedgerState = await repo.ledger_state(foundation_id, campaign.id)
     f = _fold(state.totals)
     currencies = sorted(set(f.gross) | set(f.refunds) | {campaign.currency})
@@ -302,6 +328,7 @@ async def build(
             stock_value=_money(f.stock),
         ),
         ledger=LedgerHeadRead(seq=state.head_seq, hash=state.head_hash),
+        log=await log_head(session, foundation_id),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
+from kit.db import Database
 from kit.events import InMemoryBus
 from services.donations.app import create_app
 from services.donations.settings import DonationsSettings
@@ -22,8 +24,8 @@ from tests.services.donations.factories import create_campaign
 from tests.support import BACKENDS, POSTGRES_URL, TEST_SECRET, client_for, principal, running
 
 CONCURRENT = 200
-# What the service's connections call themselves in pg_stat_activity.
-APPLICATION = "fnet-donations"
+# What the service's connections call themselves in pg_stat_activity, in this test only.
+APPLICATION = f"fnet-pool-test-{secrets.token_hex(4)}"
 
 pytestmark = pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])
 
@@ -39,12 +41,21 @@ async def service(
         db_pool_size=pool_size,
         db_pool_timeout_seconds=pool_timeout,
     )
+    # The app on a pool of the test's own, named apart: connections that other tests'
+    # apps may still hold in this database never count.
+    database = Database.from_url(
+        database_url,
+        pool_size=pool_size,
+        pool_timeout=pool_timeout,
+        application_name=APPLICATION,
+    )
     bus = InMemoryBus()
     try:
-        async with running(create_app(settings, bus=bus)) as app:
+        async with running(create_app(settings, database=database, bus=bus)) as app:
             yield app
     finally:
         await bus.close()
+        await database.dispose()
 
 
 async def _admin() -> asyncpg.Connection:

@@ -20,7 +20,7 @@ from kit.identity import Principal
 from services.donations.ledger.models import JournalEntry, JournalLine
 from services.donations.log.models import LogLeaf, LogNode, TreeHead
 from services.donations.log.repository import LogRepository
-from services.donations.log.sequencer import Sequencer, integrate
+from services.donations.log.sequencer import Sequencer, integrate_everything
 from services.donations.log.signing import HeadSigner
 from tests.services.donations.factories import create_campaign, donate, public_client
 from tests.support import BACKENDS, client_for, principal
@@ -30,9 +30,10 @@ Client = httpx.AsyncClient
 
 
 async def run_sequencer(app: FastAPI, signer: HeadSigner = SIGNER) -> int:
+    """Integrate what is queued, waiting for any other sequencer's turn to end."""
     database: Database = app.state.database
     async with transaction(database, write=True) as session:
-        return await integrate(session, signer)
+        return await integrate_everything(session, signer)
 
 
 async def journal_size(app: FastAPI, foundation_id: uuid.UUID) -> int:
@@ -335,3 +336,48 @@ class TestReceipts:
             f"entry 1: is not the receipt's entry {receipt['entry_id']}",
             "entry 1: records no 10.00 CNY, the receipt's amount",
         ]
+
+
+class TestReportsStandAgainstAHead:
+    async def test_the_public_report_names_the_head_and_what_it_has_not_taken_yet(
+        self, app: FastAPI, client: Client, public: Client, foundation: Principal
+    ) -> None:
+        await run_sequencer(app)
+        campaign = await donations(client, 2)
+        report_path = f"/api/v1/campaigns/{campaign}/report"
+        assert (await public.get(report_path)).json()["log"] is None
+
+        await run_sequencer(app)
+        await donate(client, campaign, "5.00")
+        log = (await public.get(report_path)).json()["log"]
+
+        assert (log["size"], log["pending"]) == (2, 1)
+        assert log["path"] == f"/api/v1/foundations/{foundation.organisation_id}/log/head"
+        head = (await public.get(log["path"])).json()
+        assert (head["size"], head["root_hash"]) == (log["size"], log["root_hash"])
+
+    async def test_a_disclosure_freezes_a_head_holding_every_entry_it_counts(
+        self, app: FastAPI, client: Client, public: Client, foundation: Principal
+    ) -> None:
+        await run_sequencer(app)
+        campaign = await create_campaign(
+            client, starts_at="2025-03-01T00:00:00+00:00", ends_at="2025-05-01T00:00:00+00:00"
+        )
+        for amount in ("10.00", "20.00", "30.00"):
+            given = await donate(
+                client, campaign["id"], amount, donated_at="2025-04-01T08:00:00+00:00"
+            )
+            assert given.status_code == 201, given.text
+        # No sequencer has run: the disclosure itself takes the entries into the log.
+        response = await client.post(
+            f"/api/v1/campaigns/{campaign['id']}/disclosures", json={"kind": "final"}
+        )
+
+        assert response.status_code == 201, response.text
+        report = response.json()["report"]
+        assert report["log"]["pending"] == 0
+        assert report["log"]["size"] == await journal_size(app, foundation.organisation_id) == 3
+        assert report["raised"][0]["net"] == {"amount": "60.00", "currency": "CNY"}
+        verified = await LogVerifier(public, foundation.organisation_id).verify()
+        assert verified.valid, verified.problems
+        assert (verified.size, verified.root) == (report["log"]["size"], report["log"]["root_hash"])
