@@ -99,7 +99,7 @@ NETWORK_GUIDES = (
 
 
 class NetworkDemoError(RuntimeError):
-    pass
+    """The network service answered the demo loader with something it did not expect."""
 
 
 def _ok(response: httpx.Response, *statuses: int) -> Any:
