@@ -37,7 +37,19 @@ async def campaign_with_a_donation(gateway: httpx.AsyncClient, key: Key) -> str:
         },
     )
     assert donated.status_code == 201, donated.text
+    await settled(gateway, campaign_id)
     return campaign_id
+
+
+async def settled(gateway: httpx.AsyncClient, campaign_id: str) -> None:
+    """Wait until the transparency log holds every entry the campaign's report counts:
+    until then the report changes under a client that reads it twice (its ``log``)."""
+    for _ in range(200):
+        log = (await gateway.get(f"/api/v1/campaigns/{campaign_id}/report")).json()["log"]
+        if log is not None and log["pending"] == 0:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the log never took in campaign {campaign_id}'s entries")
 
 
 async def raw_get(app: FastAPI, raw_path: bytes) -> tuple[int, bytes]:
