@@ -89,6 +89,16 @@ _UNAUTHORIZED: Document = {
     "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}},
 }
 
+_GATEWAY_ANSWERS: dict[str, Document] = {
+    status: {"description": description, "content": _UNAUTHORIZED["content"]}
+    for status, description in (
+        ("413", "The body is larger than the gateway takes"),
+        ("502", "The service behind the path gave no valid answer"),
+        ("503", "The service behind the path is unreachable or overloaded; retry"),
+        ("504", "The service behind the path did not answer in time"),
+    )
+}
+
 _HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
@@ -215,14 +225,26 @@ def _merge_service(
         for method, operation in merged["paths"][path].items():
             if method not in _HTTP_METHODS or not isinstance(operation, dict):
                 continue
-            if routes.documents_public(method, path):
-                operation["security"] = []
-            else:
-                operation.setdefault("responses", {}).setdefault("401", _UNAUTHORIZED)
+            _document_gateway_answers(operation, public=routes.documents_public(method, path))
             for tag in operation.get("tags", []):
                 tags.setdefault(
                     tag, {"name": tag, "description": f"Served by the {service} service."}
                 )
+
+
+def _document_gateway_answers(operation: Document, *, public: bool) -> None:
+    """What the gateway itself may answer for an operation, besides what the service
+    documents: 401 unless it is public, 413 if it takes a body, 502, 503 and 504; so that
+    a generated client parses these problems instead of failing on an undocumented
+    status."""
+    responses = operation.setdefault("responses", {})
+    if public:
+        operation["security"] = []
+    else:
+        responses.setdefault("401", _UNAUTHORIZED)
+    for status, answer in _GATEWAY_ANSWERS.items():
+        if status != "413" or "requestBody" in operation:
+            responses.setdefault(status, answer)
 
 
 def _problem_schemas() -> dict[str, Any]:

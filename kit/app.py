@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import Response
@@ -43,6 +44,10 @@ from kit.routing import validated_first
 from kit.settings import ServiceSettings
 
 logger = logging.getLogger("fnet.app")
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
 
 
 class Worker(Protocol):
@@ -168,6 +173,9 @@ def create_service_app(
         # A redirect to the slash-less path would name the service's own address, which
         # clients behind the gateway cannot reach: a path with a trailing slash is a 404.
         redirect_slashes=False,
+        # An operation's id is its route function's name (``record_donation``): what a
+        # generated client names the call. Unique across the services (a test checks).
+        generate_unique_id_function=_operation_id,
         openapi_url=None,
         docs_url=None,
         redoc_url=None,

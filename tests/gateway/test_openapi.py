@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import httpx
 
+from fnet.apps import SERVICES
 from gateway.openapi import merge_documents
 from gateway.routes import ROUTES, RouteTable
 from tests.gateway.conftest import GatewayFactory
 from tests.gateway.servers import free_port, serving
 from tests.gateway.upstreams import fake_network_app
+from tests.support import TEST_SECRET
 
 TABLE = RouteTable(ROUTES, {"donations": "http://d", "partners": "http://p", "network": "http://n"})
 
@@ -192,3 +195,40 @@ class TestMergeDocuments:
         before = copy.deepcopy(document)
         merge_documents(OWN, {"donations": document}, TABLE)
         assert document == before
+
+
+def _merged_from_the_real_services() -> dict[str, Any]:
+    documents = {}
+    for spec in SERVICES:
+        settings = spec.settings_class(
+            database_url="sqlite+aiosqlite:///:memory:", internal_token_secret=TEST_SECRET
+        )
+        documents[spec.name] = spec.factory(settings).openapi()
+    return merge_documents({"openapi": "3.1.0", "info": {"title": "t"}}, documents, TABLE)
+
+
+class TestForGeneratedClients:
+    document = _merged_from_the_real_services()
+
+    def operations(self) -> list[tuple[str, str, dict[str, Any]]]:
+        return [
+            (path, method, operation)
+            for path, item in self.document["paths"].items()
+            for method, operation in item.items()
+            if isinstance(operation, dict) and "responses" in operation
+        ]
+
+    def test_operation_ids_are_unique_function_names(self) -> None:
+        ids = [operation["operationId"] for _, _, operation in self.operations()]
+        assert len(ids) > 100
+        assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+        assert [i for i in ids if not re.fullmatch(r"[a-z][a-z0-9_]*", i) or "api_v1" in i] == []
+        assert "record_donation" in ids
+
+    def test_every_operation_documents_what_the_gateway_may_answer(self) -> None:
+        for path, method, operation in self.operations():
+            statuses = {"502", "503", "504"} | ({"413"} if "requestBody" in operation else set())
+            for status in statuses:
+                answer = operation["responses"].get(status)
+                assert answer is not None, (method, path, status)
+                assert "application/problem+json" in answer["content"], (method, path, status)

@@ -102,7 +102,7 @@ async def get_network(principal: NetworkRead, network: ValidNetwork) -> NetworkO
     "coordinators (and for the foundation each is about).",
     responses=problem_responses(Forbidden, NetworkNotFound),
 )
-async def list_members(
+async def list_network_members(
     principal: NetworkRead, network: ValidNetwork, session: SessionDep, params: PageParamsDep
 ) -> Page[MemberRead]:
     rows = await service.list_members(session, network, principal, params)

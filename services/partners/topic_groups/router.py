@@ -128,7 +128,7 @@ async def add_member(
     summary="List a topic group's members, newest first",
     responses=problem_responses(Forbidden, TopicGroupNotFound),
 )
-async def list_members(
+async def list_topic_group_members(
     principal: TopicGroupsRead, group: ValidTopicGroup, session: SessionDep, params: PageParamsDep
 ) -> Page[MemberRead]:
     show = personal(principal)
