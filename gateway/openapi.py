@@ -212,9 +212,12 @@ def _merge_service(
         target = components.setdefault(kind, {})
         for name, item in items.items():
             new_ref = refs.get(f"#/components/{kind}/{name}")
-            target.setdefault(
-                new_ref.rsplit("/", 1)[1] if new_ref else name, _rewrite_refs(item, refs)
-            )
+            merged_name = new_ref.rsplit("/", 1)[1] if new_ref else name
+            rewritten = _rewrite_refs(item, refs)
+            if new_ref and isinstance(rewritten, dict) and "title" in rewritten:
+                # Generators name a model by its title: a renamed one gets its new name.
+                rewritten["title"] = merged_name
+            target.setdefault(merged_name, rewritten)
     for tag in document.get("tags", []):
         if isinstance(tag, dict) and "name" in tag:
             tags.setdefault(tag["name"], tag)

@@ -232,3 +232,9 @@ class TestForGeneratedClients:
                 answer = operation["responses"].get(status)
                 assert answer is not None, (method, path, status)
                 assert "application/problem+json" in answer["content"], (method, path, status)
+
+    def test_every_schema_has_a_unique_readable_title(self) -> None:
+        schemas = self.document["components"]["schemas"]
+        titles = [schema.get("title", name) for name, schema in schemas.items()]
+        assert [name for name in schemas if "__" in name] == []
+        assert len(titles) == len(set(titles)), sorted(t for t in titles if titles.count(t) > 1)

@@ -28,7 +28,7 @@ Sha256 = Annotated[
 ]
 
 
-class Evidence(InputModel):
+class ExpenseEvidence(InputModel):
     """A reference to the receipt or invoice kept elsewhere, with its hash, so that anyone
     holding the file can check it is the one the expense was approved on."""
 
@@ -67,7 +67,7 @@ class ExpenseCreate(InputModel):
     payee: Name = Field(description="who is to be paid")
     description: str = Field(default="", max_length=5000)
     amount: MoneyIn = Field(description="positive, in the campaign's currency")
-    evidence: Evidence | None = None
+    evidence: ExpenseEvidence | None = None
 
 
 class ExpenseDecision(InputModel):

@@ -11,7 +11,7 @@ from services.donations.distributions.models import RecipientKind
 from services.donations.donations.models import Channel
 
 
-class HostRead(BaseModel):
+class ReportHostRead(BaseModel):
     """The licensed foundation whose public-fundraising filing the campaign raises under."""
 
     name: str | None
@@ -37,7 +37,7 @@ class CampaignFacts(BaseModel):
     closed_at: dt.datetime | None
     phase: int
     follows_id: uuid.UUID | None = Field(description="the campaign this phase follows")
-    host: HostRead | None = Field(description="null when the foundation raises on its own")
+    host: ReportHostRead | None = Field(description="null when the foundation raises on its own")
     co_organisers: list[CoOrganiserRead]
 
 
@@ -84,18 +84,18 @@ class RecipientItemRead(BaseModel):
     quantity: int
 
 
-class RecipientRead(BaseModel):
+class ReportRecipientRead(BaseModel):
     name: str
     kind: RecipientKind
     items: list[RecipientItemRead]
 
 
-class ExpenseRead(BaseModel):
+class ReportExpenseRead(BaseModel):
     category: str
     amount: MoneyOut
 
 
-class ConversionRead(BaseModel):
+class ReportConversionRead(BaseModel):
     currency: str
     converted_out: MoneyOut = Field(description="money of this currency changed into another")
     converted_in: MoneyOut = Field(description="money of this currency got from another")
@@ -147,11 +147,11 @@ class ReportRead(BaseModel):
     in_kind_value: list[MoneyOut] = Field(description="declared value of goods donated")
     bought: list[BoughtRead]
     purchases_spent: list[MoneyOut] = Field(description="money spent on purchases")
-    distributed: list[RecipientRead] = Field(description="goods given out, per recipient")
+    distributed: list[ReportRecipientRead] = Field(description="goods given out, per recipient")
     distributed_value: list[MoneyOut] = Field(description="value of the goods given out")
-    expenses: list[ExpenseRead] = Field(description="paid expenses per category and currency")
+    expenses: list[ReportExpenseRead] = Field(description="paid expenses per category and currency")
     grants_paid: list[MoneyOut]
-    conversions: list[ConversionRead]
+    conversions: list[ReportConversionRead]
     balance: BalanceRead
     ledger: LedgerHeadRead
     log: LogHeadRead | None = Field(

@@ -39,10 +39,7 @@ from services.donations.reports.schemas import (
     BalanceRead,
     BoughtRead,
     CampaignFacts,
-    ConversionRead,
     CoOrganiserRead,
-    ExpenseRead,
-    HostRead,
     InKindRead,
     LedgerHeadRead,
     LogHeadRead,
@@ -50,8 +47,11 @@ from services.donations.reports.schemas import (
     PublicDonationRead,
     RaisedRead,
     RecipientItemRead,
-    RecipientRead,
+    ReportConversionRead,
+    ReportExpenseRead,
+    ReportHostRead,
     ReportRead,
+    ReportRecipientRead,
     StockRead,
 )
 
@@ -138,7 +138,7 @@ def _money(amounts: dict[str, int]) -> list[MoneyOut]:
 def _facts(campaign: Campaign, foundation_name: str | None) -> CampaignFacts:
     host = None
     if campaign.host_name or campaign.host_filing_number or campaign.host_platform:
-        host = HostRead(
+        host = ReportHostRead(
             name=campaign.host_name,
             filing_number=campaign.host_filing_number,
             platform=campaign.host_platform,
@@ -297,17 +297,17 @@ async def build(
         ],
         purchases_spent=_money(f.purchases),
         distributed=[
-            RecipientRead(name=name, kind=kind, items=items)
+            ReportRecipientRead(name=name, kind=kind, items=items)
             for (name, kind), items in distributed.items()
         ],
         distributed_value=_money(f.distributed),
         expenses=[
-            ExpenseRead(category=category, amount=MoneyOut.from_minor(minor, currency))
+            ReportExpenseRead(category=category, amount=MoneyOut.from_minor(minor, currency))
             for (category, currency), minor in sorted(f.expenses.items())
         ],
         grants_paid=_money(f.grants_paid),
         conversions=[
-            ConversionRead(
+            ReportConversionRead(
                 currency=c,
                 converted_out=MoneyOut.from_minor(f.converted_out.get(c, 0), c),
                 converted_in=MoneyOut.from_minor(f.converted_in.get(c, 0), c),
