@@ -175,10 +175,17 @@ async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
 
 @asynccontextmanager
 async def rolled_back(url: str) -> AsyncIterator[Database]:
-    """A :class:`Database` on one connection whose outer transaction is rolled back."""
+    """A :class:`Database` on one connection whose outer transaction is rolled back.
+
+    On SQLite the transaction takes the write lock at once (``BEGIN IMMEDIATE``), as the
+    app's own write transactions do: a transaction that read first and then writes is
+    refused at once ("database is locked", no waiting) if another connection is writing
+    at that moment, where one that asked for the lock up front waits its turn."""
     engine = make_engine(url, pool_size=2)
     try:
         async with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                await connection.execution_options(sqlite_begin="IMMEDIATE")
             transaction = await connection.begin()
             try:
                 yield Database(connection, owns_engine=False)

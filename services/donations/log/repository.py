@@ -37,6 +37,10 @@ class LogRepository:
         stmt = select(func.count()).where(LogQueue.foundation_id == foundation_id)
         return int((await self.session.execute(stmt)).scalar_one())
 
+    async def any_queued(self) -> bool:
+        """Whether anything waits (one index lookup, however long the queue)."""
+        return (await self.session.execute(select(LogQueue.id).limit(1))).first() is not None
+
     async def backlog(self) -> int:
         return (await self.session.execute(select(func.count()).select_from(LogQueue))).scalar_one()
 

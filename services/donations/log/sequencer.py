@@ -109,7 +109,14 @@ async def integrate_everything(session: AsyncSession, signer: HeadSigner) -> int
 
 class Sequencer:
     """Runs :func:`integrate` until stopped: a batch after another while the queue is
-    full, else one every ``interval`` seconds."""
+    full, else a look every ``interval`` seconds.
+
+    The look is a read: a write transaction is opened only when entries wait (on SQLite a
+    write transaction takes the database's write lock, which requests would otherwise
+    queue behind ten times a second). Stopping lets a pass in progress finish, so that no
+    transaction is cut off while it holds a lock."""
+
+    STOP_WAIT_SECONDS = 10.0
 
     def __init__(
         self, database: Database, signer: HeadSigner, *, interval: float = 0.1, batch: int = 1000
@@ -120,33 +127,47 @@ class Sequencer:
         self.batch = batch
         self.integrated = 0
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def waiting(self) -> bool:
+        async with transaction(self.database, write=False) as session:
+            return await LogRepository(session).any_queued()
 
     async def run_once(self) -> int:
+        if not await self.waiting():
+            return 0
         async with transaction(self.database, write=True) as session:
             count = await integrate(session, self.signer, limit=self.batch)
         self.integrated += count
         return count
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 count = await self.run_once()
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 # The database is away: nothing was integrated, nothing is lost; try again.
                 logger.warning("log sequencer pass failed", exc_info=True)
                 count = 0
             if count < self.batch:
-                await asyncio.sleep(self.interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.interval)
 
     async def start(self) -> None:
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self.run(), name="log-sequencer")
 
     async def stop(self) -> None:
-        if self._task is not None:
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), self.STOP_WAIT_SECONDS)
+        except TimeoutError:
+            # A batch that will not finish (the database is away): cut it off; its
+            # transaction dies with it and nothing of it is kept.
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
