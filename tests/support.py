@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -73,6 +74,15 @@ class TestDatabases:
             await asyncio.to_thread(upgrade, migrations, url)
             self.urls[key] = url
         return self.urls[key]
+
+    def sqlite_copy(self, url: str) -> str:
+        """A copy of a migrated SQLite database, for one test: SQLite locks the whole file,
+        so a test that leaves a connection behind (a background task of an app stopped
+        mid-transaction) can only ever hold up itself, never the tests after it."""
+        template = Path(make_url(url).database or "")
+        copy = self.tmp / f"{template.stem}-{secrets.token_hex(6)}.db"
+        shutil.copyfile(template, copy)
+        return f"sqlite+aiosqlite:///{copy}"
 
     async def _create_postgres(self, prefix: str) -> str:
         url = await create_postgres_database(prefix)
@@ -139,7 +149,8 @@ def service_fixtures(
 
     @pytest.fixture(name="database_url")
     async def database_url(databases: TestDatabases, backend: str) -> str:
-        return await databases.url(migrations, backend)
+        url = await databases.url(migrations, backend)
+        return databases.sqlite_copy(url) if backend == "sqlite" else url
 
     @pytest.fixture(name="app")
     async def app(database_url: str) -> AsyncIterator[FastAPI]:

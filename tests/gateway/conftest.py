@@ -27,6 +27,8 @@ async def donations_url(databases: TestDatabases, backend: str) -> AsyncIterator
     """The real donations service on a loopback port, committing to its test database
     (each test uses fresh foundations, so what one leaves behind disturbs no other)."""
     url = await databases.url(DONATIONS_MIGRATIONS, backend)
+    if backend == "sqlite":  # a file of its own (see TestDatabases.sqlite_copy)
+        url = databases.sqlite_copy(url)
     settings = DonationsSettings(
         database_url=url, internal_token_secret=TEST_SECRET, json_logs=False
     )
@@ -59,7 +61,8 @@ async def echo_url(shared_recorder: Recorder) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def gateway_database_url(databases: TestDatabases, backend: str) -> str:
-    return await databases.url(MIGRATIONS, backend)
+    url = await databases.url(MIGRATIONS, backend)
+    return databases.sqlite_copy(url) if backend == "sqlite" else url
 
 
 @pytest.fixture

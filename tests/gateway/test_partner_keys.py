@@ -27,6 +27,8 @@ from tests.support import TEST_SECRET, TestDatabases
 async def partners_url(databases: TestDatabases, backend: str) -> AsyncIterator[str]:
     """The real partners service on a loopback port (fresh foundations per test)."""
     url = await databases.url(PARTNERS_MIGRATIONS, backend)
+    if backend == "sqlite":  # a file of its own (see TestDatabases.sqlite_copy)
+        url = databases.sqlite_copy(url)
     settings = PartnersSettings(
         database_url=url, internal_token_secret=TEST_SECRET, json_logs=False
     )
