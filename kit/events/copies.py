@@ -13,11 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from pydantic import BaseModel
 from sqlalchemy import String, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kit.db import UTCDateTime
+from kit.events.contracts import of
+from kit.events.envelope import Event
+from kit.events.inbox import Consumer
 from kit.repository import dialect_insert
 
 
@@ -60,3 +64,30 @@ class FoundationCopyRepository:
                 where=table.c.updated_at < stmt.excluded.updated_at,
             )
         )
+
+
+def keep_foundation_copies(
+    consumer: Consumer,
+    model: type[FoundationCopyMixin],
+    *,
+    created: type[BaseModel],
+    updated: type[BaseModel],
+) -> None:
+    """Register on ``consumer`` the handlers that keep ``model`` (a service's table of
+    copies) up to date from the directory's events. The service passes their contracts
+    (``contracts.network.FoundationCreatedV1`` and ``FoundationUpdatedV1``): kit holds
+    none. The handlers never commit: the consumer's transaction, with its inbox row, does."""
+    created_type = of(created).type
+
+    async def keep(session: AsyncSession, event: Event) -> None:
+        is_created = event.type == created_type
+        fields = event.parse_as(created if is_created else updated).model_dump()
+        await FoundationCopyRepository(session, model).keep_newest(
+            fields["foundation_id"],
+            slug=fields["slug"],
+            name=fields["name"],
+            updated_at=fields["created_at" if is_created else "updated_at"],
+        )
+
+    consumer.on(created_type)(keep)
+    consumer.on(of(updated).type)(keep)
