@@ -208,9 +208,9 @@ def create_service_app(
     for router in public_routers:
         app.include_router(router, dependencies=[Depends(validated_first)])
 
-    @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
-    async def openapi() -> dict[str, Any]:
-        # Only the gateway reads this, to merge every service's API into one document.
+    def openapi() -> dict[str, Any]:
+        # The document with our errors and idempotency documented; ``app.openapi()`` (what
+        # FastAPI and tests call) is this one too.
         if app.openapi_schema is None:
             app.openapi_schema = document_idempotency(
                 document_problems(
@@ -224,6 +224,13 @@ def create_service_app(
                 [route for router in (*routers, *public_routers) for route in router.routes],
             )
         return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
+    async def openapi_document() -> dict[str, Any]:
+        # Only the gateway reads this, to merge every service's API into one document.
+        return app.openapi()
 
     # Innermost, so that metrics and the access log record the request as a HEAD.
     app.add_middleware(HeadAsGet)

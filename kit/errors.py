@@ -52,14 +52,18 @@ class FieldProblem(BaseModel):
 
 
 class ProblemDocument(BaseModel):
-    """The body of every error answer."""
+    """The body of every error answer. Every member is always sent (``instance`` as null
+    where there is no path), so that the schema can say so and a generated client reads
+    them without guessing."""
 
     type: str = Field(examples=["urn:fnet:problem:not-found"])
     title: str
     status: int
-    detail: str | None = None
-    instance: str | None = None
-    errors: list[FieldProblem] | None = None
+    detail: str = Field(description="what went wrong in this case; the title if nothing more")
+    instance: str | None = Field(description="the path the answer is about")
+    errors: list[FieldProblem] = Field(
+        description="each invalid field, for a 422 above all; empty when no field is at fault"
+    )
 
 
 class Problem(Exception):
@@ -86,9 +90,9 @@ class Problem(Exception):
             type=TYPE_PREFIX + self.slug,
             title=self.title,
             status=self.status,
-            detail=self.detail,
+            detail=self.detail or self.title,
             instance=instance,
-            errors=self.errors,
+            errors=self.errors or [],
         )
 
 
@@ -151,7 +155,7 @@ class GatewayTimeout(Problem):
 
 
 def problem_body(problem: Problem, instance: str | None = None) -> bytes:
-    return orjson.dumps(problem.document(instance).model_dump(exclude_none=True))
+    return orjson.dumps(problem.document(instance).model_dump(mode="json"))
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> Response:
@@ -299,11 +303,12 @@ async def _on_http(request: Request, exc: Exception) -> Response:
             type=f"{TYPE_PREFIX}http-{exc.status_code}",
             title=str(exc.detail),
             status=exc.status_code,
-            detail=detail,
+            detail=detail or str(exc.detail),
             instance=request.url.path,
+            errors=[],
         )
         return Response(
-            orjson.dumps(document.model_dump(exclude_none=True)),
+            orjson.dumps(document.model_dump(mode="json")),
             status_code=exc.status_code,
             media_type=PROBLEM_CONTENT_TYPE,
             headers=headers,
@@ -325,6 +330,8 @@ _UNREADABLE_BODY = "The body could not be read (not UTF-8)"
 def problem_content() -> dict[str, Any]:
     """An OpenAPI response's ``content``: a problem document (see :func:`document_problems`)."""
     return {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}}
+
+
 def _add_unreadable_body(responses: dict[str, Any], problem: dict[str, Any]) -> None:
     unreadable = responses.setdefault(
         "400", {"description": _UNREADABLE_BODY, "content": dict(problem)}
@@ -351,7 +358,12 @@ def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
                 continue
             responses: dict[str, Any] = operation["responses"]
             for status, response in responses.items():
-                if status.startswith(("4", "5")) and "content" in response:
+                # A problem (problem_responses) or FastAPI's validation error; not an answer
+                # with a body of its own, such as /readyz's 503.
+                content = response.get("content", {})
+                if status.startswith(("4", "5")) and (
+                    PROBLEM_CONTENT_TYPE in content or "HTTPValidationError" in str(content)
+                ):
                     response["content"] = dict(problem)
             if "422" in responses and responses["422"].get("description") == "Validation Error":
                 responses["422"]["description"] = Unprocessable.title

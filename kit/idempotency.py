@@ -60,9 +60,11 @@ idempotency_keys = Table(
 
 
 _CLAIM = Upsert(
-    lambda insert: insert(idempotency_keys)
-    .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
-    .returning(idempotency_keys.c.key)
+    lambda insert: (
+        insert(idempotency_keys)
+        .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
+        .returning(idempotency_keys.c.key)
+    )
 )
 
 
@@ -167,6 +169,13 @@ def _valid_key(key: str) -> str:
     return key
 
 
+def _key_schema(schema: dict[str, Any]) -> None:
+    # A header is absent or a string, never null: the parameter is optional, and its schema
+    # is the string's alone, so that generators see the constraints on the type they make.
+    schema.pop("anyOf", None)
+    schema.update(type="string", minLength=1, maxLength=MAX_KEY_LENGTH, pattern=KEY_PATTERN)
+
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -174,7 +183,7 @@ IdempotencyKey = Annotated[
         description="Any unique string (a UUID is best) of 1 to 255 visible ASCII "
         "characters. A retry with the same key and body returns the first answer instead "
         "of acting twice.",
-        json_schema_extra={"minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
+        json_schema_extra=_key_schema,
     ),
     AfterValidator(lambda key: key if key is None else _valid_key(key)),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -33,6 +33,18 @@ MAX_MINOR_UNITS = 10**15
 
 # Matched with fullmatch: "$" alone would let a trailing newline through ("12\n").
 _AMOUNT = re.compile(r"-?(0|[1-9][0-9]{0,17})(\.[0-9]+)?")
+
+# The same rules as JSON Schema patterns, for the API document: what a client may send
+# (no sign: amounts sent are never negative) and what an answer holds (a balance may be).
+AMOUNT_IN_PATTERN = r"^(0|[1-9][0-9]{0,17})(\.[0-9]+)?$"
+AMOUNT_PATTERN = f"^{_AMOUNT.pattern}$"
+CURRENCY_PATTERN = "^(" + "|".join(sorted(CURRENCY_EXPONENTS)) + ")$"
+
+# A currency in an answer or a request body: one of CURRENCY_EXPONENTS.
+Currency = Annotated[
+    str,
+    Field(description="ISO 4217 code", json_schema_extra={"pattern": CURRENCY_PATTERN}),
+]
 
 
 class MoneyError(ValueError):
@@ -135,12 +147,18 @@ class MoneyIn(BaseModel):
     allow_negative: ClassVar[bool] = False
 
     # The currency comes first so that the amount's validator can read its decimal places.
-    currency: str = Field(description="ISO 4217 code", min_length=3, max_length=3, strict=True)
+    currency: str = Field(
+        description="ISO 4217 code",
+        min_length=3,
+        max_length=3,
+        strict=True,
+        json_schema_extra={"pattern": CURRENCY_PATTERN},
+    )
     amount: str = Field(
         description="Decimal string in major units, at most the currency's decimal places",
         max_length=32,
         strict=True,
-        json_schema_extra={"pattern": r"^[0-9]+(\.[0-9]+)?$"},
+        json_schema_extra={"pattern": AMOUNT_IN_PATTERN},
     )
 
     @field_validator("currency")
@@ -178,8 +196,12 @@ class MoneyOut(BaseModel):
         frozen=True, json_schema_extra={"examples": [{"amount": "20670.18", "currency": "CNY"}]}
     )
 
-    amount: str
-    currency: str
+    amount: str = Field(
+        description="Decimal string in major units with the currency's decimal places; "
+        "negative only where a figure can fall below zero, such as a balance",
+        json_schema_extra={"pattern": AMOUNT_PATTERN},
+    )
+    currency: Currency
 
     @classmethod
     def of(cls, money: Money) -> MoneyOut:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -107,6 +109,17 @@ class MetricsMiddleware:
                 )
 
 
+class Readiness(BaseModel):
+    """What ``/readyz`` answers, 200 or 503 alike."""
+
+    status: Literal["ok", "unavailable"] = Field(description="ok only if every check is")
+    checks: dict[str, str] = Field(
+        description="each dependency by name (database, bus, ...): `ok`, or `unavailable: "
+        "<kind of error>`",
+        examples=[{"database": "ok", "bus": "ok"}],
+    )
+
+
 def health_router(checks: Callable[[Request], Sequence[tuple[str, ReadinessCheck]]]) -> APIRouter:
     """``/healthz``, ``/readyz`` and ``/metrics``; ``checks`` names what readiness needs."""
     router = APIRouter(tags=["operations"])
@@ -118,7 +131,8 @@ def health_router(checks: Callable[[Request], Sequence[tuple[str, ReadinessCheck
     @router.get(
         "/readyz",
         summary="Every dependency (database, bus) is reachable",
-        responses={503: {"description": "a dependency is unreachable"}},
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "a dependency is unreachable"}},
     )
     async def readyz(request: Request) -> Response:
         results: dict[str, str] = {}
@@ -131,10 +145,8 @@ def health_router(checks: Callable[[Request], Sequence[tuple[str, ReadinessCheck
                 results[name] = f"unavailable: {type(exc).__name__}"
             else:
                 results[name] = "ok"
-        return JSONResponse(
-            {"status": "ok" if ready else "unavailable", "checks": results},
-            status_code=200 if ready else 503,
-        )
+        readiness = Readiness(status="ok" if ready else "unavailable", checks=results)
+        return JSONResponse(readiness.model_dump(), status_code=200 if ready else 503)
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics(request: Request) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import (
@@ -13,13 +14,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     HttpUrl,
     StringConstraints,
     TypeAdapter,
     field_validator,
 )
 from pydantic import ValidationError as PydanticValidationError
-from pydantic_core import PydanticCustomError
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 
@@ -100,3 +102,31 @@ class InputModel(BaseModel):
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("must not contain the NUL character (U+0000)")
         return value
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentedAs:
+    """Document a field as ``model`` (a ``$ref`` to its schema) while its value is kept and
+    sent exactly as it is: ``Annotated[dict[str, Any], DocumentedAs(ReportRead)]`` for a
+    stored snapshot whose bytes are hashed, so that no round trip through the model may
+    change them. The value must have the model's shape; a test compares them."""
+
+    model: type[BaseModel]
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        # The model's schema as a definition, and a reference to it: generated like that,
+        # it is filed under the model's name and referred to, as for a field of its type.
+        model = self.model.__pydantic_core_schema__
+        definitions: list[CoreSchema] = [model]
+        if model["type"] == "definitions":  # a model with nested models of its own
+            definitions = [model["schema"], *model["definitions"]]
+        ref = definitions[0].get("ref")
+        assert isinstance(ref, str)
+        generated: dict[str, Any] = handler(
+            core_schema.definitions_schema(
+                core_schema.definition_reference_schema(ref), definitions
+            )
+        )
+        return generated

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kit.schemas import InputModel, Timestamp
+from kit.schemas import DocumentedAs, InputModel, Timestamp
 from services.donations.disclosures.models import DisclosureKind
+from services.donations.reports.schemas import ReportRead
 
 
 class DisclosureCreate(InputModel):
@@ -61,7 +62,7 @@ class DisclosureSummary(BaseModel):
 
 
 class DisclosureRead(DisclosureSummary):
-    report: dict[str, Any] = Field(
+    report: Annotated[dict[str, Any], DocumentedAs(ReportRead)] = Field(
         description="the transparency report as it stood when published, exactly as stored "
         "(the shape of `GET /api/v1/campaigns/{id}/report` at that time)"
     )

@@ -67,6 +67,10 @@ class DonationCreate(InputModel):
 
 
 class DonationRead(BaseModel):
+    # donor_contact and donor_ref are always sent (null unless shown): the answer's schema
+    # lists them as required, as it does every field with a default.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: uuid.UUID
     campaign_id: uuid.UUID
     amount: MoneyOut

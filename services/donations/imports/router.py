@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from kit.db import SessionDep
-from kit.errors import Forbidden, UnsupportedMediaType, problem_responses
+from kit.errors import BadRequest, Forbidden, UnsupportedMediaType, problem_responses
 from kit.idempotency import Created, IdempotentCreateDep
 from kit.pagination import Page, PageParamsDep
 from services.donations.campaigns.dependencies import HeldCampaign, ValidCampaign
@@ -15,7 +15,7 @@ from services.donations.campaigns.exceptions import CampaignClosed, CampaignNotF
 from services.donations.donations.exceptions import DuplicateTransaction
 from services.donations.imports import parsing, service
 from services.donations.imports.auth import ImportsRead, ImportsWrite
-from services.donations.imports.dependencies import CsvBody
+from services.donations.imports.dependencies import FILE_PART, MULTIPART, CsvBody
 from services.donations.imports.exceptions import (
     ImportHasInvalidRows,
     ImportTooLarge,
@@ -43,9 +43,11 @@ def import_summary(record: DonationImport) -> dict[str, Any]:
 
 
 IMPORT_DESCRIPTION = f"""
-Send a host platform's CSV export as the body (`Content-Type: text/csv`), at most
-{parsing.MAX_IMPORT_BYTES // (1024 * 1024)} MB and {parsing.MAX_IMPORT_ROWS:,} rows (larger: 413
-or 422; the gateway's limit for imports is `FNET_GATEWAY_MAX_IMPORT_BYTES`, 5 MiB by default).
+Send a host platform's CSV export as the part `file` of a `multipart/form-data` form (with a
+filename; what a generated client or a browser sends), or as the body itself with
+`Content-Type: text/csv`. At most {parsing.MAX_IMPORT_BYTES // (1024 * 1024)} MB and
+{parsing.MAX_IMPORT_ROWS:,} rows (larger: 413 or 422; the gateway's limit for imports is
+`FNET_GATEWAY_MAX_IMPORT_BYTES`, 5 MiB by default, the form's framing included).
 UTF-8 with or without a byte-order mark; a body that is not UTF-8 is read as GB18030.
 
 **Header row required**; column names in any order and case:
@@ -94,6 +96,7 @@ so that a retry of the upload is answered from the first upload.
             "description": "Nothing new: every row was a duplicate or (valid_only) invalid",
         },
         **problem_responses(
+            BadRequest,
             Forbidden,
             CampaignNotFound,
             CampaignClosed,
@@ -104,14 +107,28 @@ so that a retry of the upload is answered from the first upload.
             DuplicateTransaction,
         ),
     },
+    # Only the form is documented: generators skip an operation whose body is text/csv
+    # (the description says that it is taken too).
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {
-                "text/csv": {
-                    "schema": {"type": "string"},
-                    "example": "transaction_id,amount,donated_at,donor_name,anonymous\n"
-                    "T20200128001,88.88,2020-01-28 09:05:00,李伟,否\n",
+                MULTIPART: {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            FILE_PART: {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "the CSV file, e.g. "
+                                "`transaction_id,amount,donated_at,donor_name,anonymous`, "
+                                "then `T20200128001,88.88,2020-01-28 09:05:00,李伟,否`",
+                            }
+                        },
+                        "required": [FILE_PART],
+                        "additionalProperties": False,
+                    },
+                    "encoding": {FILE_PART: {"contentType": "text/csv"}},
                 }
             },
         }

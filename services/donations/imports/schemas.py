@@ -3,9 +3,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from typing import Any
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, Field
 
 from kit.errors import FieldProblem
 
@@ -28,13 +27,6 @@ class ImportRowReport(BaseModel):
         description="the donation the row recorded, or for a duplicate the one it repeats "
         "(when known); null for an invalid row"
     )
-
-    @model_serializer(mode="wrap")
-    def _keep_null_donation_id(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Problem documents drop null members; a row's report keeps one shape everywhere.
-        out: dict[str, Any] = handler(self)
-        out.setdefault("donation_id", None if self.donation_id is None else str(self.donation_id))
-        return out
 
 
 class ImportRequest(BaseModel):

@@ -5,7 +5,7 @@ import uuid
 
 from pydantic import BaseModel, Field
 
-from kit.money import MoneyOut
+from kit.money import Currency, MoneyOut
 
 
 class LineRead(BaseModel):
@@ -53,7 +53,7 @@ class TrialBalanceRow(BaseModel):
 
 
 class CurrencyTotal(BaseModel):
-    currency: str
+    currency: Currency
     debit: MoneyOut
     credit: MoneyOut
 

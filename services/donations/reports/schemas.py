@@ -5,7 +5,7 @@ import uuid
 
 from pydantic import BaseModel, Field
 
-from kit.money import MoneyOut
+from kit.money import Currency, MoneyOut
 from services.donations.campaigns.models import CampaignStatus
 from services.donations.distributions.models import RecipientKind
 from services.donations.donations.models import Channel
@@ -56,7 +56,7 @@ class PublicCampaignRead(CampaignFacts):
 
 
 class RaisedRead(BaseModel):
-    currency: str
+    currency: Currency
     gross: MoneyOut = Field(description="money donated")
     refunds: MoneyOut = Field(description="money given back")
     net: MoneyOut = Field(description="gross less refunds")
@@ -96,7 +96,7 @@ class ReportExpenseRead(BaseModel):
 
 
 class ReportConversionRead(BaseModel):
-    currency: str
+    currency: Currency
     converted_out: MoneyOut = Field(description="money of this currency changed into another")
     converted_in: MoneyOut = Field(description="money of this currency got from another")
 

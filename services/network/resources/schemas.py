@@ -127,6 +127,10 @@ class ResourceUpdate(InputModel):
 
 
 class AttachmentRead(BaseModel):
+    # media_type and size are always sent (null when the owner gave none): the answer's
+    # schema lists them as required.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     name: str
     url: str
     sha256: str

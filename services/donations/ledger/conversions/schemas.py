@@ -7,13 +7,15 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from kit.money import MoneyIn, MoneyOut, exponent
+from kit.money import CURRENCY_PATTERN, MoneyIn, MoneyOut, exponent
 from kit.schemas import InputModel, Name
 
 RATE_MAX_PLACES = 12
 RATE_MAX_DIGITS = 12  # before the point
 # Matched with fullmatch (a trailing newline must not pass).
 _RATE = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
+# What check_rate accepts but for the zero rate, as the API document's pattern.
+RATE_PATTERN = rf"^(0|[1-9][0-9]{{0,{RATE_MAX_DIGITS - 1}}})(\.[0-9]{{1,{RATE_MAX_PLACES}}})?$"
 
 
 def check_rate(value: str) -> str:
@@ -57,7 +59,11 @@ class ConversionCreate(InputModel):
     )
     from_: MoneyIn = Field(alias="from", description="the money to convert")
     to_currency: str = Field(
-        min_length=3, max_length=3, strict=True, description="ISO 4217 code of the result"
+        min_length=3,
+        max_length=3,
+        strict=True,
+        description="ISO 4217 code of the result",
+        json_schema_extra={"pattern": CURRENCY_PATTERN},
     )
     rate: str = Field(
         max_length=40,
@@ -65,7 +71,7 @@ class ConversionCreate(InputModel):
         description="units of `to_currency` per unit of the `from` currency, as a decimal "
         "string (never a JSON number): positive, at most 12 decimal places. The result is "
         "rounded half to even to the target currency's minor unit",
-        json_schema_extra={"pattern": r"^[0-9]+(\.[0-9]{1,12})?$", "examples": ["0.9123"]},
+        json_schema_extra={"pattern": RATE_PATTERN, "examples": ["0.9123"]},
     )
     rate_source: Name = Field(description="who published the rate, e.g. a central bank or a bank")
     rate_date: dt.date = Field(description="the date the rate is for, e.g. 2020-02-03")
@@ -100,7 +106,9 @@ class ConversionRead(BaseModel):
     fund_id: uuid.UUID = Field(description="the campaign, or the foundation's unrestricted fund")
     from_: MoneyOut = Field(alias="from")
     to: MoneyOut
-    rate: str
+    rate: str = Field(
+        description="units of `to` per unit of `from`", json_schema_extra={"pattern": RATE_PATTERN}
+    )
     rate_source: str
     rate_date: dt.date
     converted_at: dt.datetime
