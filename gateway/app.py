@@ -22,9 +22,10 @@ from gateway.proxy import Proxy
 from gateway.routes import ROUTES, RouteTable
 from gateway.settings import GatewaySettings
 from gateway.upstream import Upstreams
+from kit.app import operation_id
 from kit.context import RequestContextMiddleware
 from kit.db import Database
-from kit.errors import install_problem_handlers
+from kit.errors import document_problems, install_problem_handlers
 from kit.head import HeadAsGet
 from kit.heap import frozen_heap
 from kit.identity import TokenSigner
@@ -104,6 +105,7 @@ def create_app(
         description="The only public entry of Foundation Network.",
         version="1.0.0",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,  # as the services' operations
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -122,7 +124,8 @@ def create_app(
         return [("database", request.app.state.database.ping), *app.state.readiness_checks]
 
     def own_document() -> dict[str, Any]:
-        return get_openapi(title=TITLE, version=app.version, routes=app.routes)
+        # Its errors are problem+json as the services' are (not FastAPI's HTTPValidationError).
+        return document_problems(get_openapi(title=TITLE, version=app.version, routes=app.routes))
 
     app.include_router(health_router(readiness))
     app.include_router(keys_router)

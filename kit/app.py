@@ -46,7 +46,9 @@ from kit.settings import ServiceSettings
 logger = logging.getLogger("fnet.app")
 
 
-def _operation_id(route: APIRoute) -> str:
+def operation_id(route: APIRoute) -> str:
+    """A route's OpenAPI operationId: its function's name (``record_donation``), which is
+    what a generated client names the call. Every app of the public API uses it."""
     return route.name
 
 
@@ -175,7 +177,7 @@ def create_service_app(
         redirect_slashes=False,
         # An operation's id is its route function's name (``record_donation``): what a
         # generated client names the call. Unique across the services (a test checks).
-        generate_unique_id_function=_operation_id,
+        generate_unique_id_function=operation_id,
         openapi_url=None,
         docs_url=None,
         redoc_url=None,

@@ -7,10 +7,15 @@ import re
 from typing import Any
 
 import httpx
+import pytest
+from fastapi.routing import APIRoute
 
 from fnet.apps import SERVICES
 from gateway.openapi import merge_documents
 from gateway.routes import ROUTES, RouteTable
+from kit.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
+from kit.money import AMOUNT_IN_PATTERN, AMOUNT_PATTERN, CURRENCY_PATTERN
+from services.donations.ledger.conversions.schemas import RATE_PATTERN
 from tests.gateway.conftest import GatewayFactory
 from tests.gateway.servers import free_port, serving
 from tests.gateway.upstreams import fake_network_app
@@ -238,3 +243,106 @@ class TestForGeneratedClients:
         titles = [schema.get("title", name) for name, schema in schemas.items()]
         assert [name for name in schemas if "__" in name] == []
         assert len(titles) == len(set(titles)), sorted(t for t in titles if titles.count(t) > 1)
+
+    def test_answers_mark_every_field_they_send_as_required(self) -> None:
+        # Every answer model is serialised whole (a problem document too: instance is null
+        # rather than left out), so each member an answer's schema names is always there.
+        assert optional_answer_fields(self.document) == []
+
+    def test_no_route_leaves_members_out_of_its_answers(self) -> None:
+        for spec in SERVICES:
+            settings = spec.settings_class(
+                database_url="sqlite+aiosqlite:///:memory:", internal_token_secret=TEST_SECRET
+            )
+            for route in spec.factory(settings).routes:
+                if isinstance(route, APIRoute):
+                    assert not route.response_model_exclude_none, route.path
+                    assert not route.response_model_exclude_unset, route.path
+                    assert not route.response_model_exclude_defaults, route.path
+
+    def test_money_currencies_and_rates_carry_the_patterns_the_api_accepts(self) -> None:
+        schemas = self.document["components"]["schemas"]
+        assert schemas["MoneyOut"]["properties"]["amount"]["pattern"] == AMOUNT_PATTERN
+        assert schemas["MoneyIn"]["properties"]["amount"]["pattern"] == AMOUNT_IN_PATTERN
+        currencies = [
+            (name, field, prop)
+            for name, schema in schemas.items()
+            for field, prop in schema.get("properties", {}).items()
+            if (field == "currency" or field.endswith("_currency")) and prop.get("type") == "string"
+        ]
+        assert len(currencies) > 5
+        assert [c for c in currencies if c[2].get("pattern") != CURRENCY_PATTERN] == []
+        rates = [schemas[n]["properties"]["rate"] for n in ("ConversionCreate", "ConversionRead")]
+        assert [rate["pattern"] for rate in rates] == [RATE_PATTERN, RATE_PATTERN]
+
+    @pytest.mark.parametrize(
+        ("pattern", "accepted", "refused"),
+        [
+            (AMOUNT_IN_PATTERN, ["0", "12.50", "20670.18"], ["-1", "007", "1e3", "12.", " 1"]),
+            (AMOUNT_PATTERN, ["-12.50", "0.00", "3"], ["+1", "1.2.3", "1,000.00"]),
+            (CURRENCY_PATTERN, ["CNY", "HKD", "JPY"], ["cny", "XXX", "CNYX"]),
+            (RATE_PATTERN, ["0.9123", "7", "123456789012.5"], ["-1", ".5", "1234567890123"]),
+            (KEY_PATTERN, ["first-donation-1", "a b"], ["", "é", "x" * 256]),
+        ],
+    )
+    def test_the_patterns_match_what_the_api_accepts(
+        self, pattern: str, accepted: list[str], refused: list[str]
+    ) -> None:
+        assert [a for a in accepted if not re.search(pattern, a)] == []
+        assert [r for r in refused if re.search(pattern, r)] == []
+
+    def test_idempotency_keys_carry_the_pattern_the_server_accepts(self) -> None:
+        keys = [
+            parameter["schema"]
+            for _, _, operation in self.operations()
+            for parameter in operation.get("parameters", [])
+            if parameter["name"] == "Idempotency-Key"
+        ]
+        assert len(keys) > 10
+        for schema in keys:
+            assert schema["type"] == "string"
+            assert (schema["minLength"], schema["maxLength"]) == (1, MAX_KEY_LENGTH)
+            assert schema["pattern"] == KEY_PATTERN
+
+    def test_a_disclosure_holds_a_typed_report(self) -> None:
+        report = self.document["components"]["schemas"]["DisclosureRead"]["properties"]["report"]
+        assert report["$ref"] == "#/components/schemas/ReportRead"
+
+    def test_the_csv_import_is_documented_as_a_form_with_the_file(self) -> None:
+        operation = self.document["paths"]["/api/v1/campaigns/{campaign_id}/donations/imports"]
+        content = operation["post"]["requestBody"]["content"]
+        assert list(content) == ["multipart/form-data"]
+        schema = content["multipart/form-data"]["schema"]
+        assert schema["required"] == ["file"]
+        assert schema["properties"]["file"] == {**schema["properties"]["file"], "format": "binary"}
+
+
+def answer_schemas(document: dict[str, Any]) -> set[str]:
+    """The names of the schemas some answer holds, directly or inside another."""
+    schemas = document["components"]["schemas"]
+    prefix = "#/components/schemas/"
+    pending = [
+        ref.removeprefix(prefix)
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for ref in refs_in(operation.get("responses", {}))
+    ]
+    found: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            found.add(name)
+            pending += [ref.removeprefix(prefix) for ref in refs_in(schemas[name])]
+    return found
+
+
+def optional_answer_fields(document: dict[str, Any]) -> list[str]:
+    """``Schema.field`` for each member of an answer's schema that is not required."""
+    schemas = document["components"]["schemas"]
+    return sorted(
+        f"{name}.{field}"
+        for name in answer_schemas(document)
+        for field in schemas[name].get("properties", {})
+        if field not in schemas[name].get("required", [])
+    )

@@ -135,6 +135,92 @@ class TestMalformedFiles:
         await assert_nothing_stored(client, campaign)
 
 
+class TestAFormWithTheFile:
+    """``multipart/form-data`` with the file as the part ``file``: what a generated client
+    or a browser sends."""
+
+    @staticmethod
+    async def upload(
+        client: httpx.AsyncClient, campaign_id: str, files: Any, key: str | None = None
+    ) -> httpx.Response:
+        return await client.post(
+            f"/api/v1/campaigns/{campaign_id}/donations/imports",
+            files=files,
+            headers={"Idempotency-Key": key} if key else {},
+        )
+
+    async def test_imports_the_file_bytes_as_they_are(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        rows = donor_rows(5)
+        body = csv_text(rows).encode("gb18030")
+
+        response = await self.upload(
+            client, campaign["id"], {"file": ("export.csv", body, "text/csv")}
+        )
+
+        assert response.status_code == 201, response.text
+        assert response.json()["imported"] == 5
+        donations = (await client.get(f"/api/v1/campaigns/{campaign['id']}/donations")).json()[
+            "items"
+        ]
+        assert {d["donor_name"] for d in donations} == {row.split(",")[4] for row in rows}
+
+    async def test_is_the_same_upload_as_the_body_for_an_idempotency_key(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign = await create_campaign(client)
+        body = csv_text(donor_rows(2)).encode()
+
+        first = await import_csv(client, campaign["id"], body, key="upload-1")
+        again = await self.upload(
+            client, campaign["id"], {"file": ("export.csv", body)}, key="upload-1"
+        )
+
+        assert first.status_code == 201, first.text
+        assert (again.status_code, again.json()) == (201, first.json())
+        assert again.headers["idempotent-replayed"] == "true"
+
+    @pytest.mark.parametrize(
+        ("files", "field", "code"),
+        [
+            ({"other": ("export.csv", b"x")}, "other", "extra_forbidden"),
+            ({"file": (None, b"transaction_id")}, "file", "not_a_file"),
+        ],
+    )
+    async def test_a_form_without_the_file_part_is_422(
+        self, client: httpx.AsyncClient, files: Any, field: str, code: str
+    ) -> None:
+        campaign = await create_campaign(client)
+
+        response = await self.upload(client, campaign["id"], files)
+
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert (field, code) in [(e["field"], e["code"]) for e in response.json()["errors"]]
+        await assert_nothing_stored(client, campaign)
+
+    async def test_a_form_that_is_no_form_is_400(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+
+        response = await import_csv(
+            client, campaign["id"], b"not a form", content_type="multipart/form-data"
+        )
+
+        assert response.status_code == 400, response.text
+        assert response.json()["type"] == "urn:fnet:problem:bad-request"
+        await assert_nothing_stored(client, campaign)
+
+    async def test_a_file_over_the_size_limit_is_413(self, client: httpx.AsyncClient) -> None:
+        campaign = await create_campaign(client)
+        body = (HEADER + "\n").encode() + b"x" * (5 * 1024 * 1024)
+
+        response = await self.upload(client, campaign["id"], {"file": ("export.csv", body)})
+
+        assert response.status_code == 413
+        assert response.json()["type"] == "urn:fnet:problem:import-too-large"
+        await assert_nothing_stored(client, campaign)
+
+
 class TestImportIdempotency:
     async def test_a_replay_answers_the_first_upload(self, client: httpx.AsyncClient) -> None:
         campaign = await create_campaign(client)
