@@ -60,11 +60,9 @@ idempotency_keys = Table(
 
 
 _CLAIM = Upsert(
-    lambda insert: (
-        insert(idempotency_keys)
-        .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
-        .returning(idempotency_keys.c.key)
-    )
+    lambda insert: insert(idempotency_keys)
+    .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
+    .returning(idempotency_keys.c.key)
 )
 
 

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from contracts.donations import DisclosurePublishedV1
 from kit.identity import DEFAULT_SCOPES, Principal, Scope
+from services.donations.reports.schemas import ReportRead
 from tests.services.donations.factories import (
     closed_in_the_past,
     create_campaign,
@@ -293,6 +294,19 @@ class TestPublish:
         assert read.status_code == 200
         assert read.json() == published  # frozen: later donations change nothing
         assert read.json()["report_sha256"] == canonical_sha256(read.json()["report"])
+
+    async def test_the_frozen_report_has_the_shape_its_schema_documents(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        # DisclosureRead.report is sent exactly as stored (its hash), and documented as a
+        # ReportRead: every member of the one is in the other, unchanged.
+        campaign = await create_campaign(client)
+        await donate(client, campaign["id"], "88.88", donor_name="李伟", anonymous=False)
+        published = (await publish(client, campaign["id"], kind="periodic")).json()
+
+        report = ReportRead.model_validate(published["report"])
+
+        assert report.model_dump(mode="json") == published["report"]
 
     async def test_emits_the_event_in_the_same_transaction(
         self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
