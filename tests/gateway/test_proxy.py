@@ -332,6 +332,29 @@ class TestImportThroughTheGateway:
         assert read.json()["donation_count"] == 3000
         assert read.json()["unique_donors"] == 3000
 
+    async def test_an_export_over_a_mebibyte_as_a_form_is_imported(
+        self, make_gateway: GatewayFactory, key: Key
+    ) -> None:
+        # What a generated client sends: the file as a form's part, under the same limit.
+        rows = [f"TX{i:07d},1.00,2020-01-28 09:00:00,{'李' * 100}{i}" for i in range(4000)]
+        body = "\n".join(["transaction_id,amount,donated_at,donor_name", *rows]).encode()
+        assert 1_048_576 < len(body) < 5 * 1_048_576
+
+        async with make_gateway() as gateway:
+            created = await gateway.post(
+                "/api/v1/campaigns",
+                headers=key.headers,
+                json={"title": "phase 1", "goal": {"amount": "20000", "currency": "CNY"}},
+            )
+            response = await gateway.post(
+                f"/api/v1/campaigns/{created.json()['id']}/donations/imports",
+                headers=key.headers,
+                files={"file": ("export.csv", body, "text/csv")},
+            )
+
+        assert response.status_code == 201, response.text[:500]
+        assert response.json()["imported"] == 4000
+
 
 class TestUnavailableService:
     async def test_nothing_listening_is_503_naming_the_service_quickly(
