@@ -90,6 +90,19 @@ def wrk(
     script = ""
     if body is not None:
         script = f"wrk.method = 'POST'\nwrk.body = {json.dumps(body)}\n"
+    return wrk_script(name, url, script, connections=connections, seconds=seconds, headers=headers)
+
+
+def wrk_script(
+    name: str,
+    url: str,
+    script: str,
+    *,
+    connections: int,
+    seconds: int,
+    headers: dict[str, str] | None = None,
+) -> Result:
+    """``wrk`` with a Lua ``script`` (which may build each request itself)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
     args = [
@@ -104,7 +117,7 @@ def wrk(
         "-s",
         lua.name,
     ]
-    for key, value in headers.items():
+    for key, value in (headers or {}).items():
         args += ["-H", f"{key}: {value}"]
     output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     os.unlink(lua.name)

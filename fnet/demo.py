@@ -226,6 +226,7 @@ async def load(
     ):
         campaigns = await load_story(shekou, approver)
         partners = await story_partners.load(shekou)
+        await _log_settled(shekou, campaigns["shekou-phase-1"])
     partner_keys = await story_partners.ensure_partner_key(
         gateway_db, credentials["shekou"]["id"], partners, path
     )
@@ -240,6 +241,18 @@ async def load(
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     path.chmod(0o600)
     return Loaded(document, writes.count)
+
+
+async def _log_settled(client: httpx.AsyncClient, campaign_id: str) -> None:
+    """Wait (a few seconds at most) until the foundation's transparency log holds every
+    entry the story recorded: a public report counts the entries of the log's head, and the
+    tour reads one at once."""
+    for _ in range(200):
+        report = await client.get(f"/api/v1/campaigns/{campaign_id}/report")
+        log = report.json().get("log") if report.status_code == 200 else None
+        if log is not None and log["pending"] == 0:
+            return
+        await asyncio.sleep(0.05)
 
 
 def describe(

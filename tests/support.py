@@ -144,8 +144,10 @@ def service_fixtures(
         database_url, app, committing_app = service_fixtures(MIGRATIONS, create_app, Settings)
     """
 
-    def settings(url: str) -> AppSettings:
-        return settings_class(database_url=url, internal_token_secret=TEST_SECRET, json_logs=False)
+    def settings(url: str, **extra: Any) -> AppSettings:
+        return settings_class(
+            database_url=url, internal_token_secret=TEST_SECRET, json_logs=False, **extra
+        )
 
     @pytest.fixture(name="database_url")
     async def database_url(databases: TestDatabases, backend: str) -> str:
@@ -168,8 +170,12 @@ def service_fixtures(
         foundations (and names) of its own. Its relay and consumers run on an in-memory
         bus of its own."""
         bus = InMemoryBus()
+        # Concurrency tests send more requests at once than the pool has connections: on a
+        # loaded machine a request may wait longer for one than the production setting
+        # allows (it would answer 503, shedding load), which is not what they test.
+        patient = settings(database_url, db_pool_timeout_seconds=30)
         try:
-            async with running(create_app(settings(database_url), bus=bus)) as app:
+            async with running(create_app(patient, bus=bus)) as app:
                 yield app
         finally:
             await bus.close()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -116,3 +117,16 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         asyncio.run(_delete_stream(stream, subject_prefix))
         if POSTGRES_URL:
             asyncio.run(drop_postgres_databases(list(urls.values())))
+
+
+def settled_report(public: httpx.Client, campaign_id: str) -> httpx.Response:
+    """The campaign's report once the transparency log holds every entry recorded so far
+    (the sequencer takes them in well under a second): its figures count the entries of
+    the head it names, so a report read at once may not count the last ones yet."""
+    deadline = time.monotonic() + 10
+    while True:
+        report = public.get(f"/api/v1/campaigns/{campaign_id}/report")
+        log = report.json().get("log") if report.status_code == 200 else None
+        if (log is not None and log["pending"] == 0) or time.monotonic() > deadline:
+            return report
+        time.sleep(0.05)

@@ -12,7 +12,7 @@ import pytest
 
 from kit.db import Database, transaction
 from services.donations.foundations.models import FoundationCopy
-from tests.e2e.conftest import System
+from tests.e2e.conftest import System, settled_report
 
 # One worker runs every test of the e2e system, so that it starts once (see conftest.py).
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -144,7 +144,7 @@ class TestAccess:
             )
             assert donated.status_code == 201, donated.text
         with system.client(None) as anyone:
-            report = anyone.get(f"/api/v1/campaigns/{campaign['id']}/report")
+            report = settled_report(anyone, campaign["id"])
             donations = anyone.get(f"/api/v1/campaigns/{campaign['id']}/report/donations")
             private = anyone.get(f"/api/v1/campaigns/{campaign['id']}")
         assert report.status_code == 200, report.text

@@ -12,7 +12,8 @@ from kit.pagination import PageParams
 from kit.repository import Repository
 from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.donations.models import CampaignTally
-from services.donations.ledger.models import Account, EntryKind, LedgerTotal
+from services.donations.ledger.models import Account, EntryKind
+from services.donations.ledger.repository import live_totals
 from services.donations.supplies.models import StockItem
 
 
@@ -133,20 +134,27 @@ class CampaignRepository(Repository[Campaign]):
         campaign; a campaign without any is left out."""
         if not campaign_ids:
             return {}
-        stmt = select(LedgerTotal).where(
-            LedgerTotal.fund_id.in_(campaign_ids),
-            LedgerTotal.account.in_([Account.DONATIONS, Account.CASH]),
-        )
+        # Every committed entry, in the log or still queued for it: progress is live.
+        stmt = live_totals(None, campaign_ids, [Account.DONATIONS, Account.CASH])
         raised: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         held: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         counts: dict[uuid.UUID, int] = defaultdict(int)
-        for t in (await self.session.execute(stmt)).scalars():
-            if t.account == Account.DONATIONS:
-                raised[t.fund_id][t.currency] += t.credit_minor - t.debit_minor
-                if t.kind == EntryKind.DONATION:
-                    counts[t.fund_id] += t.credit_count
+        for (
+            fund_id,
+            account,
+            kind,
+            currency,
+            debit,
+            credit,
+            _,
+            credit_count,
+        ) in await self.session.execute(stmt):
+            if account == Account.DONATIONS:
+                raised[fund_id][currency] += int(credit) - int(debit)
+                if kind == EntryKind.DONATION:
+                    counts[fund_id] += int(credit_count)
             else:
-                held[t.fund_id][t.currency] += t.debit_minor - t.credit_minor
+                held[fund_id][currency] += int(debit) - int(credit)
         donors_stmt = select(CampaignTally.campaign_id, CampaignTally.unique_donors).where(
             CampaignTally.campaign_id.in_(campaign_ids)
         )

@@ -15,7 +15,7 @@ from kit.errors import Forbidden, Unprocessable, problem_responses
 from kit.idempotency import Created, IdempotentCreateDep
 from kit.pagination import Page, PageParamsDep
 from kit.schemas import Timestamp
-from services.donations.campaigns.dependencies import ValidCampaign
+from services.donations.campaigns.dependencies import LockedCampaign
 from services.donations.campaigns.exceptions import CampaignNotFound
 from services.donations.disclosures import service
 from services.donations.disclosures.auth import DisclosuresRead, DisclosuresWrite
@@ -88,7 +88,9 @@ async def publish_disclosure(
     *,
     principal: DisclosuresWrite,
     data: DisclosureCreate,
-    campaign: ValidCampaign,
+    # Locked: the campaign's postings in flight finish first and new ones wait, so the
+    # frozen log head holds every entry the disclosed figures count, and goods agree.
+    campaign: LockedCampaign,
     session: SessionDep,
     signer: LogSignerDep,
     create: IdempotentCreateDep,

@@ -57,8 +57,11 @@ class DisclosureSummary(BaseModel):
         description="SHA-256 (hex) of the report snapshot as canonical JSON: keys sorted, "
         "separators `,` and `:` without spaces, UTF-8, non-ASCII characters unescaped"
     )
-    ledger_seq: int = Field(description="the foundation's last journal entry in the snapshot")
-    ledger_head_hash: str = Field(description="that entry's hash")
+    ledger_seq: int = Field(
+        description="how many entries of the foundation's transparency log the snapshot "
+        "counts: the size of the head it froze"
+    )
+    ledger_head_hash: str = Field(description="that head's root hash (hex)")
 
 
 class DisclosureRead(DisclosureSummary):

@@ -233,7 +233,7 @@ async def publish(
             max(before) if kind is DisclosureKind.PERIODIC and before else campaign.starts_at
         )
 
-    report = await reports.build(session, campaign, hold_head=True, freeze_log=signer)
+    report = await reports.build(session, campaign, freeze_log=signer)
     document = report.model_dump(mode="json")
     disclosure = Disclosure(
         id=new_id(),

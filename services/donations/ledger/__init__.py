@@ -1,1 +1,2 @@
-"""The ledger: an append-only, double-entry, hash-chained journal per foundation."""
+"""The ledger: an append-only, double-entry journal per foundation, published entry by
+entry in its transparency log (``services.donations.log``)."""

@@ -27,6 +27,9 @@ from kit.db import IdMixin, UTCDateTime
 from services.donations.base import Base
 
 GENESIS_HASH = "0" * 64
+# The prev_hash of the entries posted since the transparency log replaced the hash chain:
+# they link to nothing (the log orders them) and their hash is their leaf hash.
+LOG_ERA = ""
 
 
 class Account(enum.StrEnum):
@@ -66,8 +69,9 @@ class EntryKind(enum.StrEnum):
 
 
 class JournalEntry(IdMixin, Base):
-    """One money movement. Never updated, never deleted; ``hash`` covers the entry, its
-    lines and ``prev_hash``, so a changed row breaks the chain from there on."""
+    """One money movement. Never updated, never deleted. ``hash`` is the entry's leaf hash
+    in the transparency log (``ledger.leaf``), so a changed row no longer matches it or the
+    log; entries of the hash-chain era hash their lines and ``prev_hash`` instead."""
 
     __tablename__ = "journal_entries"
     __table_args__ = (UniqueConstraint("foundation_id", "seq"),)
@@ -102,7 +106,8 @@ class JournalLine(Base):
 
 
 class LedgerHead(Base):
-    """The end of a foundation's chain. Its row lock orders the foundation's postings."""
+    """The end of a foundation's hash chain, as it stood when the transparency log
+    replaced it (the chain's last entry); no longer moves."""
 
     __tablename__ = "ledger_heads"
 
@@ -112,10 +117,12 @@ class LedgerHead(Base):
 
 
 class LedgerTotal(Base):
-    """Running totals of the journal per (fund, account, entry kind, currency), written in
-    the posting's transaction. Balances, the trial balance and transparency reports read
-    these few rows instead of summing every line; ``ledger/verify`` recomputes them from
-    the lines and reports any difference."""
+    """Running totals per (fund, account, entry kind, currency) of the entries in the
+    foundation's transparency log, kept by its sequencer in the transaction that integrates
+    them: so a report's figures and the head it names always agree, and a posting writes
+    no row that another posting writes. Balances add the lines of the entries still queued
+    (``LedgerRepository.balances``); ``ledger/verify`` recomputes these from the lines and
+    reports any difference."""
 
     __tablename__ = "ledger_totals"
 

@@ -1,18 +1,18 @@
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Row, Table, bindparam, func, insert, select, update
+from sqlalchemy import Row, Select, Table, bindparam, func, insert, select, text, union_all
 
 from kit.pagination import PageParams
 from kit.repository import Repository, Upsert
 from services.donations.ledger.chain import Posting
 from services.donations.ledger.models import (
-    GENESIS_HASH,
     JournalEntry,
     JournalLine,
     LedgerHead,
@@ -26,6 +26,13 @@ VERIFY_BATCH = 2000
 TotalKey = tuple[uuid.UUID, str, str, str]
 
 
+class LineAmount(Protocol):
+    account: str
+    fund_id: uuid.UUID
+    currency: str
+    amount_minor: int
+
+
 @dataclass(slots=True)
 class Totals:
     """What a posting adds to one running total."""
@@ -36,16 +43,29 @@ class Totals:
     credit_count: int = 0
 
 
+def add_lines(sums: dict[TotalKey, Totals], kind: str, lines: Iterable[LineAmount]) -> None:
+    """Add an entry's lines (of kind ``kind``) to running totals."""
+    for line in lines:
+        total = sums[(line.fund_id, line.account, kind, line.currency)]
+        if line.amount_minor > 0:
+            total.debit_minor += line.amount_minor
+            total.debit_count += 1
+        else:
+            total.credit_minor -= line.amount_minor
+            total.credit_count += 1
+
+
 # The statements of every posting, built once: SQLAlchemy then compiles each only once.
-_ADVANCE_HEAD = (
-    update(LedgerHead)
-    .where(LedgerHead.foundation_id == bindparam("f"))
-    .values(seq=LedgerHead.seq + bindparam("n"))
-    .returning(LedgerHead.seq, LedgerHead.hash)
+# Numbers from a PostgreSQL sequence: taking one locks nothing (on SQLite the write lock
+# every write transaction takes serialises postings anyway, so the next number is max + 1).
+_NEXT_SEQS = text("SELECT nextval('journal_entry_seq') FROM generate_series(1, :n)")
+_LAST_SEQ = select(func.coalesce(func.max(JournalEntry.seq), 0)).where(
+    JournalEntry.foundation_id == bindparam("f")
 )
-_SET_HEAD_HASH = (
-    update(LedgerHead).where(LedgerHead.foundation_id == bindparam("f")).values(hash=bindparam("h"))
-)
+# A spend's hold on a fund's balances: (namespace, hash of the fund), a key space of its
+# own (PostgreSQL's two-key advisory locks never meet its one-key ones).
+BALANCE_LOCK_SPACE = 0x666E6574  # "fnet"
+_LOCK_BALANCE = text("SELECT pg_advisory_xact_lock(:space, :key)")
 # Of the tables, not the mapped classes: an insert of many rows then skips the ORM's work
 # per row (a third of the time of 10,000 entries).
 _INSERT_ENTRY = insert(cast(Table, JournalEntry.__table__))
@@ -66,36 +86,110 @@ def _add_totals(insert: Any) -> Any:
 
 
 _ADD_TOTALS = Upsert(_add_totals)
-# The foundation's first entry makes its chain head.
-_MAKE_HEAD = Upsert(
-    lambda insert: (
-        insert(LedgerHead)
-        .values(foundation_id=bindparam("f"), seq=0, hash=GENESIS_HASH)
-        .on_conflict_do_nothing(index_elements=["foundation_id"])
+
+
+def balance_lock_key(fund_id: uuid.UUID) -> int:
+    digest = hashlib.blake2b(b"fnet.balance:" + fund_id.bytes, digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def live_totals(
+    foundation_id: uuid.UUID | None,
+    funds: Iterable[uuid.UUID] | None = None,
+    accounts: Iterable[str] | None = None,
+) -> Select[Any]:
+    """Running totals of every committed entry, one row per (fund, account, kind,
+    currency): what the sequencer has summed (``ledger_totals``, as of the log's head) plus
+    the lines of the entries still queued for it. One statement, so one snapshot: an
+    entry the sequencer integrates meanwhile is counted once, on one side or the other."""
+    stored = select(
+        LedgerTotal.fund_id,
+        LedgerTotal.account,
+        LedgerTotal.kind,
+        LedgerTotal.currency,
+        LedgerTotal.debit_minor,
+        LedgerTotal.credit_minor,
+        LedgerTotal.debit_count,
+        LedgerTotal.credit_count,
     )
-)
+    debit = func.sum(JournalLine.amount_minor).filter(JournalLine.amount_minor > 0)
+    credit = func.sum(-JournalLine.amount_minor).filter(JournalLine.amount_minor < 0)
+    queued = (
+        select(
+            JournalLine.fund_id,
+            JournalLine.account,
+            JournalEntry.kind,
+            JournalLine.currency,
+            func.coalesce(debit, 0),
+            func.coalesce(credit, 0),
+            func.count().filter(JournalLine.amount_minor > 0),
+            func.count().filter(JournalLine.amount_minor < 0),
+        )
+        .select_from(LogQueue)
+        .join(JournalEntry, JournalEntry.id == LogQueue.entry_id)
+        .join(JournalLine, JournalLine.entry_id == LogQueue.entry_id)
+        .group_by(JournalLine.fund_id, JournalLine.account, JournalEntry.kind, JournalLine.currency)
+    )
+    if foundation_id is not None:
+        stored = stored.where(LedgerTotal.foundation_id == foundation_id)
+        queued = queued.where(LogQueue.foundation_id == foundation_id)
+    if funds is not None:
+        fund_list = list(funds)
+        stored = stored.where(LedgerTotal.fund_id.in_(fund_list))
+        queued = queued.where(JournalLine.fund_id.in_(fund_list))
+    if accounts is not None:
+        account_list = list(accounts)
+        stored = stored.where(LedgerTotal.account.in_(account_list))
+        queued = queued.where(JournalLine.account.in_(account_list))
+    both = union_all(stored, queued).subquery()
+    c = both.c
+    return select(
+        c.fund_id,
+        c.account,
+        c.kind,
+        c.currency,
+        func.sum(c.debit_minor),
+        func.sum(c.credit_minor),
+        func.sum(c.debit_count),
+        func.sum(c.credit_count),
+    ).group_by(c.fund_id, c.account, c.kind, c.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class TotalRow:
+    """A running total of :func:`live_totals`."""
+
+    fund_id: uuid.UUID
+    account: str
+    kind: str
+    currency: str
+    debit_minor: int
+    credit_minor: int
+    debit_count: int
+    credit_count: int
 
 
 class LedgerRepository(Repository[JournalEntry]):
     model = JournalEntry
 
-    async def advance_head(self, foundation_id: uuid.UUID, count: int = 1) -> tuple[int, str]:
-        """Lock the foundation's chain head and take the next ``count`` sequence numbers;
-        answers (the first of them, hash of the entry before it). The lock is held until
-        commit, so the foundation's postings run one after another."""
-        params = {"f": foundation_id, "n": count}
-        row = (await self.session.execute(_ADVANCE_HEAD, params)).first()
-        if row is None:
-            # The foundation's first entry: make the head, then take it like any other.
-            await self.session.execute(_MAKE_HEAD.of(self.session), {"f": foundation_id})
-            row = (await self.session.execute(_ADVANCE_HEAD, params)).one()
-        return int(row[0]) - count + 1, str(row[1])
+    async def next_seqs(self, foundation_id: uuid.UUID, count: int) -> list[int]:
+        """``count`` new entry numbers, ascending. They order a foundation's entries as
+        they were recorded; on PostgreSQL they come from one sequence for all foundations,
+        so a foundation's numbers may skip (its log's leaf index is the gapless one)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            rows = await self.session.execute(_NEXT_SEQS, {"n": count})
+            return sorted(int(row[0]) for row in rows)
+        last = int((await self.session.execute(_LAST_SEQ, {"f": foundation_id})).scalar_one())
+        return list(range(last + 1, last + 1 + count))
 
-    async def set_head_hash(self, foundation_id: uuid.UUID, hash_: str) -> None:
-        await self.session.execute(_SET_HEAD_HASH, {"f": foundation_id, "h": hash_})
-
-    async def head(self, foundation_id: uuid.UUID) -> LedgerHead | None:
-        return await self.session.get(LedgerHead, foundation_id)
+    async def hold_balances(self, funds: Iterable[uuid.UUID]) -> None:
+        """Hold the funds' balances until commit, against every other spend of them (not
+        against credits, which only add). In ascending order, so two spends never wait
+        for each other. On SQLite the write lock of the transaction holds everything."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for key in sorted({balance_lock_key(fund) for fund in funds}):
+            await self.session.execute(_LOCK_BALANCE, {"space": BALANCE_LOCK_SPACE, "key": key})
 
     async def balances(
         self, foundation_id: uuid.UUID, keys: Sequence[tuple[uuid.UUID, str, str]]
@@ -103,23 +197,10 @@ class LedgerRepository(Repository[JournalEntry]):
         """Debit-positive balances of (fund, account, currency) keys; absent keys are 0."""
         if not keys:
             return {}
-        funds = {k[0] for k in keys}
-        accounts = {k[1] for k in keys}
-        stmt = (
-            select(
-                LedgerTotal.fund_id,
-                LedgerTotal.account,
-                LedgerTotal.currency,
-                func.sum(LedgerTotal.debit_minor - LedgerTotal.credit_minor),
-            )
-            .where(
-                LedgerTotal.foundation_id == foundation_id,
-                LedgerTotal.fund_id.in_(funds),
-                LedgerTotal.account.in_(accounts),
-            )
-            .group_by(LedgerTotal.fund_id, LedgerTotal.account, LedgerTotal.currency)
-        )
-        found = {(r[0], r[1], r[2]): int(r[3]) for r in await self.session.execute(stmt)}
+        stmt = live_totals(foundation_id, {k[0] for k in keys}, {k[1] for k in keys})
+        found: dict[tuple[uuid.UUID, str, str], int] = defaultdict(int)
+        for row in await self.session.execute(stmt):
+            found[(row[0], row[1], row[3])] += int(row[4]) - int(row[5])
         return {key: found.get(key, 0) for key in keys}
 
     async def add_entries(self, entries: Sequence[tuple[JournalEntry, Sequence[Posting]]]) -> None:
@@ -184,16 +265,24 @@ class LedgerRepository(Repository[JournalEntry]):
 
     async def totals(
         self, foundation_id: uuid.UUID, fund_id: uuid.UUID | None = None
-    ) -> Sequence[LedgerTotal]:
+    ) -> list[TotalRow]:
+        """The running totals of every committed entry (:func:`live_totals`)."""
+        stmt = live_totals(foundation_id, None if fund_id is None else [fund_id])
+        return [
+            TotalRow(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6]), int(r[7]))
+            for r in await self.session.execute(stmt)
+        ]
+
+    async def integrated_totals(self, foundation_id: uuid.UUID) -> Sequence[LedgerTotal]:
+        """The totals the sequencer keeps: of the entries in the log's latest head."""
         stmt = select(LedgerTotal).where(LedgerTotal.foundation_id == foundation_id)
-        if fund_id is not None:
-            stmt = stmt.where(LedgerTotal.fund_id == fund_id)
         return (await self.session.execute(stmt)).scalars().all()
 
     async def recomputed_totals(
         self, foundation_id: uuid.UUID
     ) -> dict[tuple[uuid.UUID, str, str, str], tuple[int, int, int, int]]:
-        """The totals summed from the journal lines themselves (for verification)."""
+        """The totals of the entries in the log summed from their journal lines (to check
+        the sequencer's :meth:`integrated_totals` against)."""
         debit = func.sum(JournalLine.amount_minor).filter(JournalLine.amount_minor > 0)
         credit = func.sum(-JournalLine.amount_minor).filter(JournalLine.amount_minor < 0)
         stmt = (
@@ -208,7 +297,9 @@ class LedgerRepository(Repository[JournalEntry]):
                 func.count().filter(JournalLine.amount_minor < 0),
             )
             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-            .where(JournalEntry.foundation_id == foundation_id)
+            # Every entry is queued for the log or in it.
+            .outerjoin(LogQueue, LogQueue.entry_id == JournalEntry.id)
+            .where(JournalEntry.foundation_id == foundation_id, LogQueue.id.is_(None))
             .group_by(
                 JournalLine.fund_id, JournalLine.account, JournalEntry.kind, JournalLine.currency
             )
@@ -217,6 +308,19 @@ class LedgerRepository(Repository[JournalEntry]):
             (r[0], r[1], r[2], r[3]): (int(r[4]), int(r[5]), int(r[6]), int(r[7]))
             for r in await self.session.execute(stmt)
         }
+
+    async def chain_head(self, foundation_id: uuid.UUID) -> LedgerHead | None:
+        """Where the foundation's hash chain ended (see :class:`LedgerHead`)."""
+        return await self.session.get(LedgerHead, foundation_id)
+
+    async def last_entry(self, foundation_id: uuid.UUID) -> JournalEntry | None:
+        stmt = (
+            select(JournalEntry)
+            .where(JournalEntry.foundation_id == foundation_id)
+            .order_by(JournalEntry.seq.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def entry_at(self, foundation_id: uuid.UUID, seq: int) -> JournalEntry | None:
         stmt = select(JournalEntry).where(

@@ -54,13 +54,17 @@ def entry_read(entry: JournalEntry, lines: list[JournalLine]) -> EntryRead:
 @router.get(
     "/verify",
     response_model=VerificationRead,
-    summary="Check the foundation's hash chain and running totals",
+    summary="Check the foundation's journal and running totals from the inside",
     description=(
-        "Recomputes every entry's hash from the stored rows, in chain order, and the running "
-        "totals from the lines. `valid` is false and `breaks` says where, if any row was "
-        "changed, removed or inserted after posting.\n\n"
-        "A long chain can be checked from a point already trusted: pass `after_seq` and "
-        "`after_hash` as a published disclosure or an earlier verification gave them; the "
+        "Recomputes every entry's hash from the stored rows, in order (the chained hashes of "
+        "entries from before the transparency log, the leaf hashes since), and the running "
+        "totals of the entries in the log from their lines. `valid` is false and `breaks` "
+        "says where, if any row was changed after posting.\n\n"
+        "This checks the database from the inside. The check that trusts nothing the server "
+        "says is the transparency log's: `GET /api/v1/foundations/{id}/log/...` (signed "
+        "heads, inclusion and consistency proofs), as `fnet verify` runs it.\n\n"
+        "A long journal can be checked from a point already trusted: pass `after_seq` and "
+        "`after_hash` as an earlier verification gave them (`head_seq`, `head_hash`); the "
         "entry at `after_seq` must still carry that hash, and the entries after it are checked."
     ),
     responses=problem_responses(Forbidden, Unprocessable),

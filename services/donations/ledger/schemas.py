@@ -19,19 +19,28 @@ class LineRead(BaseModel):
 
 class EntryRead(BaseModel):
     id: uuid.UUID
-    seq: int = Field(description="position in the foundation's chain, from 1")
+    seq: int = Field(
+        description="orders the foundation's entries as recorded (ascending, may skip); "
+        "the entry's place in the transparency log is its leaf index"
+    )
     kind: str
     fund_id: uuid.UUID
     source_id: uuid.UUID = Field(description="the donation, refund, purchase, ... it records")
     memo: str
     posted_at: dt.datetime
-    prev_hash: str
-    hash: str
+    prev_hash: str = Field(
+        description="empty; entries of the hash-chain era (before the transparency log) "
+        "carry the hash of the entry before them"
+    )
+    hash: str = Field(
+        description="the entry's leaf hash in the transparency log (hex): SHA-256 of 0x00 "
+        "and its canonical form (docs/ledger.md); chained for entries of the chain's era"
+    )
     lines: list[LineRead]
 
 
 class ChainBreakRead(BaseModel):
-    seq: int = Field(description="the entry where the chain breaks; 0 for a totals mismatch")
+    seq: int = Field(description="the entry that breaks; 0 for a totals mismatch")
     entry_id: uuid.UUID | None
     reason: str
 
@@ -40,7 +49,10 @@ class VerificationRead(BaseModel):
     valid: bool
     entries: int = Field(description="entries checked")
     head_seq: int
-    head_hash: str = Field(description="SHA-256 of the last entry; publish it to pin history")
+    head_hash: str = Field(
+        description="the hash of the last entry checked; pass it with head_seq as "
+        "after_hash and after_seq to check only what follows next time"
+    )
     breaks: list[ChainBreakRead]
 
 

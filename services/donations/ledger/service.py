@@ -3,14 +3,20 @@
 Every money movement of the service goes through :func:`post` (or :func:`post_many`, for
 several at once, e.g. an import), which
 
-1. locks the foundation's chain head (so the foundation's postings are serial, and a
-   balance read under the lock stays true until commit),
-2. refuses a posting that would take cash or stock of a fund below zero,
-3. appends the entry and its lines with the next sequence number and the chained hash,
-4. adds the lines to the running totals.
+1. for a spend (an entry that takes from a fund's cash or stock), holds that fund's
+   balances against other spends and refuses it if it would take them below zero;
+2. appends the entry and its lines, numbered and hashed as the transparency log will
+   publish it (its leaf hash);
+3. queues it for the log's sequencer, which integrates it into the foundation's log and
+   adds it to the running totals, in batches, well under a second later.
 
-Callers post *last*, after their own checks and inserts, so that the head lock is held for
-as short a time as possible.
+So a credit (a donation, a grant received, goods given) is three inserts: it takes no
+lock that another posting of the foundation takes, and waits for none. Only spends of one
+fund wait for each other. Balances count every committed entry, integrated or queued (see
+``LedgerRepository.balances``), so a spend never misses one.
+
+Entries posted before the log replaced the hash chain keep their chained ``prev_hash`` and
+``hash``; :func:`verify` checks both kinds.
 """
 
 from __future__ import annotations
@@ -32,14 +38,16 @@ from services.donations.ledger.exceptions import (
     InsufficientFunds,
     InsufficientStock,
 )
+from services.donations.ledger.leaf import entry_leaf_hash
 from services.donations.ledger.models import (
     GENESIS_HASH,
     GUARDED_ACCOUNTS,
+    LOG_ERA,
     Account,
     JournalEntry,
     JournalLine,
 )
-from services.donations.ledger.repository import LedgerRepository, TotalKey, Totals
+from services.donations.ledger.repository import LedgerRepository
 
 
 class EntryLike(Protocol):
@@ -113,9 +121,9 @@ async def post_many(
     repo: LedgerRepository, foundation_id: uuid.UUID, entries: Sequence[NewEntry]
 ) -> list[JournalEntry]:
     """Append several entries, in the given order, exactly as that many calls of
-    :func:`post` would (consecutive numbers, each chained to the one before, the same
-    hashes, the same running totals), with a constant number of statements: one head lock,
-    one insert of the entries, one of their lines, one upsert per running total touched.
+    :func:`post` would (ascending numbers, the same hashes), with a constant number of
+    statements: the spent funds' holds, one read of their balances, one insert of the
+    entries, one of their lines, one of their queue rows.
 
     The guard on cash and stock is checked entry by entry: if any entry would take a fund
     below zero at its place in the sequence, nothing is posted and that entry's
@@ -124,13 +132,11 @@ async def post_many(
         return []
     for new in entries:
         check_balanced(new.lines)
-    first_seq, prev_hash = await repo.advance_head(foundation_id, len(entries))
     await _guard(repo, foundation_id, entries)
-
+    seqs = await repo.next_seqs(foundation_id, len(entries))
     posted_at = utcnow()
     posted: list[tuple[JournalEntry, Sequence[Posting]]] = []
-    sums: dict[TotalKey, Totals] = defaultdict(Totals)
-    for seq, new in enumerate(entries, start=first_seq):
+    for seq, new in zip(seqs, entries, strict=True):
         entry = JournalEntry(
             id=new_id(),
             foundation_id=foundation_id,
@@ -140,22 +146,12 @@ async def post_many(
             source_id=new.source_id,
             memo=new.memo,
             posted_at=posted_at,
-            prev_hash=prev_hash,
+            prev_hash=LOG_ERA,
         )
-        entry.hash = prev_hash = entry_hash(prev_hash, _canonical(entry, new.lines))
+        entry.hash = entry_leaf_hash(entry, new.lines).hex()
         posted.append((entry, new.lines))
-        for line in new.lines:
-            total = sums[(line.fund_id, line.account, new.kind, line.currency)]
-            if line.amount_minor > 0:
-                total.debit_minor += line.amount_minor
-                total.debit_count += 1
-            else:
-                total.credit_minor -= line.amount_minor
-                total.credit_count += 1
     await repo.add_entries(posted)
     await repo.queue_for_log(foundation_id, [entry.id for entry, _ in posted])
-    await repo.add_totals(foundation_id, sums)
-    await repo.set_head_hash(foundation_id, prev_hash)
     return [entry for entry, _ in posted]
 
 
@@ -163,7 +159,7 @@ async def _guard(
     repo: LedgerRepository, foundation_id: uuid.UUID, entries: Sequence[NewEntry]
 ) -> None:
     """Refuse the first entry that would take a fund's cash or stock below zero, given the
-    balances under the head lock and the entries before it."""
+    balances (held against other spends until commit) and the entries before it."""
     nets: list[dict[tuple[uuid.UUID, str, str], int]] = []
     for new in entries:
         net: dict[tuple[uuid.UUID, str, str], int] = defaultdict(int)
@@ -175,6 +171,7 @@ async def _guard(
     watched = sorted({key for net in nets for key, v in net.items() if v < 0}, key=str)
     if not watched:
         return
+    await repo.hold_balances(key[0] for key in watched)
     held = await repo.balances(foundation_id, watched)
     for net in nets:
         for key, amount in net.items():
@@ -239,14 +236,18 @@ async def verify(
     after_seq: int = 0,
     after_hash: str | None = None,
 ) -> Verification:
-    """Walk the foundation's chain from the start (or from entry ``after_seq``, trusted to
-    hash to ``after_hash``): every entry balanced, numbered one after the other, linked to
-    the hash before it, and hashing to what it says; the head agrees with the last entry;
-    the running totals equal the sums of the lines. Reports the first break of the chain
-    (everything after it is suspect) and every totals mismatch."""
+    """Walk the foundation's journal from the start (or from entry ``after_seq``, trusted
+    to hash to ``after_hash``): every entry balanced and hashing to what it says. Entries of
+    the hash-chain era (before the transparency log) must also be numbered one after the
+    other and linked to the hash before them, and the old chain head must agree with the
+    last of them; entries since carry their leaf hash, and the log proves their order (see
+    ``fnet verify``). The sequencer's running totals must equal the sums of the lines of
+    the entries it integrated. Reports the first broken entry (everything after it is
+    suspect) and every totals mismatch."""
     breaks: list[ChainBreak] = []
-    expected_prev = after_hash or GENESIS_HASH
+    expected_prev: str | None = after_hash or GENESIS_HASH
     expected_seq = after_seq + 1
+    last_seq, last_hash = after_seq, after_hash or GENESIS_HASH
     count = 0
     if after_seq:
         anchor = await repo.entry_at(foundation_id, after_seq)
@@ -259,39 +260,68 @@ async def verify(
                     f"entry {after_seq} {found} than the trusted one (history was rewritten)",
                 )
             )
+        elif anchor.prev_hash == LOG_ERA:
+            expected_prev = None
     async for entry, lines in repo.chain(foundation_id, after=after_seq):
         if breaks:
             break
         count += 1
+        if expected_prev is not None and entry.prev_hash == LOG_ERA:
+            # The first entry of the log's era: the chain ended with the one before.
+            await _check_chain_head(repo, foundation_id, last_seq, last_hash, breaks)
+            expected_prev = None
         reason = _entry_problem(entry, lines, expected_seq, expected_prev)
         if reason is not None:
             breaks.append(ChainBreak(entry.seq, entry.id, reason))
             break
-        expected_prev = entry.hash
-        expected_seq += 1
-    head = await repo.head(foundation_id)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
-    if not breaks and head_seq < after_seq:
-        breaks.append(ChainBreak(head_seq, None, f"the chain ends before entry {after_seq}"))
-    if not breaks and (head_seq, head_hash) != (expected_seq - 1, expected_prev):
-        breaks.append(ChainBreak(head_seq, None, "the chain head does not match the last entry"))
+        if expected_prev is not None:
+            expected_prev = entry.hash
+            expected_seq += 1
+        last_seq, last_hash = entry.seq, entry.hash
+    if not breaks and expected_prev is not None:
+        await _check_chain_head(repo, foundation_id, last_seq, last_hash, breaks)
     breaks.extend(await _totals_problems(repo, foundation_id))
-    return Verification(count, head_seq, head_hash, breaks)
+    return Verification(count, last_seq, last_hash, breaks)
+
+
+async def _check_chain_head(
+    repo: LedgerRepository,
+    foundation_id: uuid.UUID,
+    seq: int,
+    hash_: str,
+    breaks: list[ChainBreak],
+) -> None:
+    head = await repo.chain_head(foundation_id)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    if head_seq > seq:
+        breaks.append(ChainBreak(head_seq, None, f"the chain ends before entry {head_seq}"))
+    elif (head_seq, head_hash) != (seq, hash_):
+        breaks.append(ChainBreak(head_seq, None, "the chain head does not match the last entry"))
 
 
 def _entry_problem(
-    entry: EntryLike, lines: Sequence[LineLike], seq: int, prev_hash: str
+    entry: EntryLike, lines: Sequence[LineLike], seq: int, prev_hash: str | None
 ) -> str | None:
-    if entry.seq != seq:
-        return f"expected entry number {seq}, found {entry.seq} (an entry is missing)"
-    if entry.prev_hash != prev_hash:
-        return "prev_hash is not the hash of the entry before"
+    """What is wrong with the entry: of the chain's era if ``prev_hash`` (the hash it must
+    link to; numbered ``seq``), else of the log's."""
     as_postings = postings(lines)
+    if prev_hash is None:
+        if entry.prev_hash != LOG_ERA:
+            return "an entry of the hash chain after the chain ended"
+        if entry.seq < seq:
+            return f"entry number {entry.seq} is out of order"
+    elif entry.seq != seq:
+        return f"expected entry number {seq}, found {entry.seq} (an entry is missing)"
+    elif entry.prev_hash != prev_hash:
+        return "prev_hash is not the hash of the entry before"
     try:
         check_balanced(as_postings)
     except UnbalancedEntry as exc:
         return f"the entry does not balance: {exc}"
-    if entry_hash(prev_hash, _canonical(entry, as_postings)) != entry.hash:
+    if prev_hash is None:
+        if entry_leaf_hash(entry, lines).hex() != entry.hash:
+            return "the entry or its lines were changed after posting (hash mismatch)"
+    elif entry_hash(prev_hash, _canonical(entry, as_postings)) != entry.hash:
         return "the entry or its lines were changed after posting (hash mismatch)"
     return None
 
@@ -305,7 +335,7 @@ async def _totals_problems(repo: LedgerRepository, foundation_id: uuid.UUID) -> 
             t.debit_count,
             t.credit_count,
         )
-        for t in await repo.totals(foundation_id)
+        for t in await repo.integrated_totals(foundation_id)
     }
     problems = []
     for key in sorted(set(from_lines) | set(stored), key=str):
@@ -316,7 +346,7 @@ async def _totals_problems(repo: LedgerRepository, foundation_id: uuid.UUID) -> 
                     0,
                     None,
                     f"running totals of {account} ({kind}, {currency}) in fund {fund} "
-                    "differ from the journal lines",
+                    "differ from the journal lines of the entries in the log",
                 )
             )
     return problems
@@ -373,10 +403,10 @@ async def trial_balance(repo: LedgerRepository, foundation_id: uuid.UUID) -> Tri
         per_currency[currency][0] += debit
         per_currency[currency][1] += credit
         rows.append(TrialBalanceLine(account, fund_id, currency, debit, credit))
-    head = await repo.head(foundation_id)
+    last = await repo.last_entry(foundation_id)
     return TrialBalance(
         rows=rows,
         totals={c: (d, k) for c, (d, k) in sorted(per_currency.items())},
-        head_seq=head.seq if head else 0,
-        head_hash=head.hash if head else GENESIS_HASH,
+        head_seq=last.seq if last else 0,
+        head_hash=last.hash if last else GENESIS_HASH,
     )

@@ -23,15 +23,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 
+from services.donations.ledger import leaf as journal_leaf
+
 Node = tuple[int, int]
 Range = tuple[int, int]
 
-LEAF_PREFIX = b"\x00"
+# A leaf's hash is the journal's, which hashes each entry as it is posted.
+LEAF_PREFIX = journal_leaf.LEAF_PREFIX
+leaf_hash = journal_leaf.leaf_hash
 NODE_PREFIX = b"\x01"
 
-
-def leaf_hash(leaf: bytes) -> bytes:
-    return hashlib.sha256(LEAF_PREFIX + leaf).digest()
+# MTH of no leaves: SHA-256 of the empty string (RFC 9162 section 2.1.1), as hex.
+EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:

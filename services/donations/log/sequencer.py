@@ -3,7 +3,8 @@
 Recording an entry only queues it (one row, in the entry's own transaction). The sequencer
 takes the oldest queued entries in batches and, in one transaction per batch, gives each a
 leaf index in its foundation's log, stores the leaf hashes and every perfect subtree they
-complete, signs each changed foundation's new tree head and deletes the queue rows. A batch
+complete, adds their lines to the foundation's running totals, signs each changed
+foundation's new tree head and deletes the queue rows. A batch
 either happens whole or not at all, so a sequencer killed mid-batch loses and doubles
 nothing: the next one finds the same rows queued.
 
@@ -25,8 +26,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database, transaction, utcnow
+from services.donations.ledger.leaf import entry_document, leaf_bytes
+from services.donations.ledger.repository import LedgerRepository, TotalKey, Totals, add_lines
 from services.donations.log import merkle
-from services.donations.log.encoding import entry_document, head_message, leaf_bytes
+from services.donations.log.encoding import head_message
 from services.donations.log.models import LogKey, TreeHead
 from services.donations.log.repository import LogRepository
 from services.donations.log.signing import HeadSigner
@@ -66,12 +69,18 @@ async def integrate(
     await repo.register_key(
         LogKey(key_id=signer.key_id, public_key=signer.public_key, first_used_at=now)
     )
+    ledger = LedgerRepository(session)
     for foundation_id, entry_ids in by_foundation.items():
         leaves = []
+        sums: dict[TotalKey, Totals] = defaultdict(Totals)
         for entry_id in entry_ids:
             entry = entries[entry_id]
             document = entry_document(entry, lines[entry.id])
             leaves.append(merkle.leaf_hash(leaf_bytes(document)))
+            add_lines(sums, entry.kind, lines[entry.id])
+        # The running totals move with the head, in its transaction: a report read in one
+        # statement with the head counts exactly the entries the head holds.
+        await ledger.add_totals(foundation_id, sums)
         head = await repo.latest_head(foundation_id)
         size = head.size if head is not None else 0
         known = await repo.nodes(foundation_id, merkle.frontier(size))

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.donations.ledger.leaf import entry_document, leaf_bytes
 from services.donations.log import merkle
-from services.donations.log.encoding import entry_document, leaf_bytes
 from services.donations.log.exceptions import (
     HeadNotFound,
     LogEmpty,

@@ -26,7 +26,9 @@ from services.donations.distributions.models import (
 from services.donations.donations.models import CampaignTally, Channel, Donation
 from services.donations.foundations.models import FoundationCopy
 from services.donations.in_kind.models import InKindDonation
-from services.donations.ledger.models import GENESIS_HASH, LedgerHead, LedgerTotal
+from services.donations.ledger.models import LedgerTotal, LogQueue
+from services.donations.log.merkle import EMPTY_ROOT
+from services.donations.log.models import TreeHead
 from services.donations.purchases.models import Purchase, PurchaseLine
 from services.donations.supplies.models import StockItem
 
@@ -46,11 +48,11 @@ class TotalRow:
 
 @dataclass(frozen=True, slots=True)
 class LedgerState:
-    """A fund's running totals and the foundation's chain head, read in one statement so
-    that the figures are exactly those of the entries up to ``head_seq``."""
+    """A fund's running totals and the foundation's latest log head, read in one statement
+    so that the figures are exactly those of the ``log_size`` entries the head holds."""
 
-    head_seq: int
-    head_hash: str
+    log_size: int
+    root_hash: str
     totals: Sequence[TotalRow]
 
 
@@ -131,51 +133,56 @@ class ReportRepository:
 
     async def ledger_state(self, foundation_id: uuid.UUID, fund_id: uuid.UUID) -> LedgerState:
         # One statement, one snapshot (PostgreSQL's READ COMMITTED takes one per
-        # statement): the head and the totals cannot come from either side of a posting.
-        # No head row means the foundation has posted nothing yet.
-        stmt = (
-            select(
-                LedgerHead.seq,
-                LedgerHead.hash,
-                LedgerTotal.account,
-                LedgerTotal.kind,
-                LedgerTotal.currency,
-                LedgerTotal.debit_minor,
-                LedgerTotal.credit_minor,
-                LedgerTotal.debit_count,
-                LedgerTotal.credit_count,
-            )
-            .select_from(LedgerHead)
-            .outerjoin(
+        # statement): the sequencer moves the log's head and the running totals in one
+        # transaction, so the totals read are exactly those of the entries in the head.
+        # No head means nothing of the foundation's is in the log yet.
+        head = (
+            select(TreeHead.size, TreeHead.root_hash)
+            .where(TreeHead.foundation_id == foundation_id)
+            .order_by(TreeHead.size.desc())
+            .limit(1)
+            .subquery()
+        )
+        stmt = select(
+            head.c.size,
+            head.c.root_hash,
+            LedgerTotal.account,
+            LedgerTotal.kind,
+            LedgerTotal.currency,
+            LedgerTotal.debit_minor,
+            LedgerTotal.credit_minor,
+            LedgerTotal.debit_count,
+            LedgerTotal.credit_count,
+        ).select_from(
+            head.outerjoin(
                 LedgerTotal,
-                and_(
-                    LedgerTotal.foundation_id == LedgerHead.foundation_id,
-                    LedgerTotal.fund_id == fund_id,
-                ),
+                and_(LedgerTotal.foundation_id == foundation_id, LedgerTotal.fund_id == fund_id),
             )
-            .where(LedgerHead.foundation_id == foundation_id)
         )
         rows = (await self.session.execute(stmt)).all()
         if not rows:
-            return LedgerState(0, GENESIS_HASH, ())
+            return LedgerState(0, EMPTY_ROOT, ())
         totals = [
             TotalRow(r[2], r[3], r[4], int(r[5]), int(r[6]), int(r[7]), int(r[8]))
             for r in rows
             if r[2] is not None
         ]
-        return LedgerState(int(rows[0][0]), str(rows[0][1]), totals)
+        return LedgerState(int(rows[0][0]), bytes(rows[0][1]).hex(), totals)
 
-    async def head(self, foundation_id: uuid.UUID, *, lock: bool = False) -> tuple[int, str]:
-        """The foundation's chain head. ``lock`` holds it against new postings until the
-        transaction ends (a share lock: postings wait, readers do not), so that everything
-        read after it, money and goods alike, stands at that head."""
-        stmt = select(LedgerHead.seq, LedgerHead.hash).where(
-            LedgerHead.foundation_id == foundation_id
+    async def ledger_version(self, foundation_id: uuid.UUID) -> str:
+        """A tag that changes whenever an entry of the foundation is committed: the size of
+        its log's latest head and how many entries wait for the next one (a commit adds
+        one to the second; integrating moves them to the first, which only grows)."""
+        size = (
+            select(func.coalesce(func.max(TreeHead.size), 0))
+            .where(TreeHead.foundation_id == foundation_id)
+            .scalar_subquery()
         )
-        if lock:
-            stmt = stmt.with_for_update(read=True)
-        row = (await self.session.execute(stmt)).first()
-        return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS_HASH)
+        queued = (
+            select(func.count()).where(LogQueue.foundation_id == foundation_id).scalar_subquery()
+        )
+        row = (await self.session.execute(select(size, queued))).one()
+        return f"{int(row[0])}-{int(row[1])}"
 
     async def unique_donors(self, campaign_id: uuid.UUID) -> int:
         stmt = select(CampaignTally.unique_donors).where(CampaignTally.campaign_id == campaign_id)

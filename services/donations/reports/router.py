@@ -145,10 +145,11 @@ async def list_public_donations(
     accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     language = preferred_language(accept_language)
-    # Every donation and refund is a ledger entry: the head moves with any change of this
-    # list. Read before the rows, so the tag is never newer than what it labels.
-    seq = await service.ledger_seq(session, campaign)
-    tag = etags.EntityTag(f"{seq}.{campaign.version}.{language}")
+    # Every donation and refund is a ledger entry: the journal's version moves with any
+    # change of this list. Read before the rows, so the tag is never newer than what it
+    # labels.
+    version = await service.ledger_version(session, campaign)
+    tag = etags.EntityTag(f"{version}.{campaign.version}.{language}")
     headers = {"ETag": str(tag), "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Language"}
     if preconditions.unchanged(tag):
         return etags.not_modified(tag, headers)

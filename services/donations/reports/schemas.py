@@ -115,8 +115,11 @@ class BalanceRead(BaseModel):
 
 
 class LedgerHeadRead(BaseModel):
-    seq: int = Field(description="the last entry of the foundation's journal the report includes")
-    hash: str = Field(description="its hash: `GET /api/v1/ledger/verify` shows the same")
+    """Which of the foundation's journal entries the figures count: those in its
+    transparency log's head of this size (``log`` names the signed head)."""
+
+    seq: int = Field(description="how many entries of the foundation's log the figures count")
+    hash: str = Field(description="the log's root hash at that size (hex)")
 
 
 class LogHeadRead(BaseModel):

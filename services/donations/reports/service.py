@@ -232,23 +232,21 @@ async def build(
     session: AsyncSession,
     campaign: Campaign,
     *,
-    hold_head: bool = False,
     freeze_log: HeadSigner | None = None,
 ) -> ReportRead:
     """The campaign's report as it stands.
 
-    Money figures and the ledger head come from one statement, so they always agree.
-    With ``hold_head`` (publishing a disclosure) the foundation's chain head is share-locked
-    first, so no posting lands while the goods are read either: the snapshot is exactly
-    the state at that head. With ``freeze_log`` as well, every entry recorded so far is
-    integrated into the transparency log (signed with that key) before anything is read,
-    so the report's log head holds exactly the entries its figures count."""
+    Money figures come from the sequencer's running totals, read in one statement with the
+    log head they belong to, so the figures are exactly those of the entries in that head
+    (an entry recorded a moment ago counts from the next head, well under a second later).
+    With ``freeze_log`` (publishing a disclosure, with the campaign locked so that none of
+    its postings is in flight) every entry recorded so far is first integrated into the
+    log (signed with that key) and the sequencer's turn is held until commit: the head
+    then holds every entry of the campaign, and goods and money read after it agree."""
     repo = ReportRepository(session)
     foundation_id = campaign.foundation_id
-    if hold_head:
-        await repo.head(foundation_id, lock=True)
-        if freeze_log is not None:
-            await integrate_everything(session, freeze_log)
+    if freeze_log is not None:
+        await integrate_everything(session, freeze_log)
     state: LedgerState = await repo.ledger_state(foundation_id, campaign.id)
     f = _fold(state.totals)
     currencies = sorted(set(f.gross) | set(f.refunds) | {campaign.currency})
@@ -327,7 +325,7 @@ async def build(
             ],
             stock_value=_money(f.stock),
         ),
-        ledger=LedgerHeadRead(seq=state.head_seq, hash=state.head_hash),
+        ledger=LedgerHeadRead(seq=state.log_size, hash=state.root_hash),
         log=await log_head(session, foundation_id),
     )
 
@@ -364,11 +362,11 @@ def public_donation(row: DonationRow, language: str) -> PublicDonationRead:
     )
 
 
-async def ledger_seq(session: AsyncSession, campaign: Campaign) -> int:
-    """The number of the foundation's last ledger entry: it moves with every donation and
-    refund, so it tells when the campaign's public list of donations changes."""
-    seq, _ = await ReportRepository(session).head(campaign.foundation_id)
-    return seq
+async def ledger_version(session: AsyncSession, campaign: Campaign) -> str:
+    """A tag of the foundation's journal that moves with every entry committed (each
+    donation and refund is one), so it tells when the campaign's public list of donations
+    changes."""
+    return await ReportRepository(session).ledger_version(campaign.foundation_id)
 
 
 async def donations_page(

@@ -1,5 +1,5 @@
-"""The journal: every donation is a balanced, chained entry, and any change made behind the
-service's back shows up in ``/ledger/verify``."""
+"""The journal: every donation is a balanced entry carrying its leaf hash, and any change
+made behind the service's back shows up in ``/ledger/verify``."""
 
 from __future__ import annotations
 
@@ -19,16 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.db import transaction
 from services.donations.donations.models import Donation
 from services.donations.ledger import service as ledger
-from services.donations.ledger.chain import Posting, canonical
+from services.donations.ledger.chain import Posting, canonical, entry_hash
 from services.donations.ledger.exceptions import InsufficientFunds
 from services.donations.ledger.models import (
     GENESIS_HASH,
     JournalEntry,
     JournalLine,
+    LedgerHead,
     LedgerTotal,
 )
 from services.donations.ledger.repository import LedgerRepository
-from tests.services.donations.factories import create_campaign, donate
+from tests.services.donations.factories import create_campaign, donate, integrated
 from tests.support import client_for, principal
 
 
@@ -70,14 +71,19 @@ class TestPosting:
             },
         ]
 
-    async def test_entries_chain_one_after_another(self, client: httpx.AsyncClient) -> None:
+    async def test_entries_are_numbered_in_order_and_link_to_nothing(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # The log orders entries now: none waits for the one before to take its number.
         await donate_many(client, ["1.00", "2.00", "3.00"])
         listed = sorted(await entries(client), key=lambda e: e["seq"])
-        assert [e["seq"] for e in listed] == [1, 2, 3]
-        assert listed[0]["prev_hash"] == GENESIS_HASH
-        assert [e["prev_hash"] for e in listed[1:]] == [e["hash"] for e in listed[:-1]]
+        assert len({e["seq"] for e in listed}) == 3
+        assert [e["prev_hash"] for e in listed] == ["", "", ""]
+        # In the order they were recorded.
+        cash = [line["debit"]["amount"] for e in listed for line in e["lines"] if line["debit"]]
+        assert cash == ["1.00", "2.00", "3.00"]
 
-    async def test_the_hash_is_sha256_of_the_documented_canonical_form(
+    async def test_the_hash_is_the_leaf_hash_of_the_documented_form(
         self, client: httpx.AsyncClient, app: FastAPI
     ) -> None:
         # Anyone holding the rows can recompute the hash without our code: check the bytes.
@@ -99,20 +105,8 @@ class TestPosting:
                 .scalars()
                 .all()
             )
-        document = canonical(
-            foundation_id=entry.foundation_id,
-            seq=entry.seq,
-            entry_id=entry.id,
-            kind=entry.kind,
-            fund_id=entry.fund_id,
-            source_id=entry.source_id,
-            memo=entry.memo,
-            posted_at=entry.posted_at,
-            lines=[Posting(x.account, x.fund_id, x.currency, x.amount_minor) for x in lines],
-        )
-        assert b'"lines":[["cash",' in document
-        assert b",2067018]," in document
-        assert entry.hash == hashlib.sha256(GENESIS_HASH.encode() + b"\n" + document).hexdigest()
+        postings = [Posting(x.account, x.fund_id, x.currency, x.amount_minor) for x in lines]
+        assert entry.hash == documented_hash(entry, postings)
 
 
 class TestVerify:
@@ -123,7 +117,7 @@ class TestVerify:
         assert result == {
             "valid": True,
             "entries": 2,
-            "head_seq": 2,
+            "head_seq": last["seq"],
             "head_hash": last["hash"],
             "breaks": [],
         }
@@ -138,7 +132,7 @@ class TestVerify:
         self, client: httpx.AsyncClient, app: FastAPI, column: str
     ) -> None:
         await donate_many(client, ["10.00", "20.00", "30.00"])
-        second = next(e for e in await entries(client) if e["seq"] == 2)
+        second = sorted(await entries(client), key=lambda e: e["seq"])[1]
         value: Any = {"amount_minor": 200000, "account": "stock", "currency": "HKD"}[column]
         async with transaction(app.state.database, write=True) as session:
             line = (
@@ -154,28 +148,32 @@ class TestVerify:
 
         result = (await client.get("/api/v1/ledger/verify")).json()
         assert result["valid"] is False
-        assert result["breaks"][0]["seq"] == 2
+        assert result["breaks"][0]["seq"] == second["seq"]
         assert result["breaks"][0]["entry_id"] == second["id"]
 
     async def test_a_changed_entry_breaks_the_chain(
         self, client: httpx.AsyncClient, app: FastAPI
     ) -> None:
-        campaign = await donate_many(client, ["10.00", "20.00"])
+        await donate_many(client, ["10.00", "20.00"])
+        first = min(await entries(client), key=lambda e: e["seq"])
         async with transaction(app.state.database, write=True) as session:
             await session.execute(
                 update(JournalEntry)
-                .where(JournalEntry.fund_id == uuid.UUID(campaign["id"]), JournalEntry.seq == 1)
+                .where(JournalEntry.id == uuid.UUID(first["id"]))
                 .values(memo="edited")
             )
         breaks = (await client.get("/api/v1/ledger/verify")).json()["breaks"]
-        assert breaks[0]["seq"] == 1
+        assert breaks[0]["seq"] == first["seq"]
         assert "hash mismatch" in breaks[0]["reason"]
 
-    async def test_a_removed_entry_is_reported_where_the_gap_is(
+    async def test_a_removed_entry_no_longer_adds_up_to_the_logs_totals(
         self, client: httpx.AsyncClient, app: FastAPI
     ) -> None:
+        # The log holds its leaf (``fnet verify`` names it); inside, the totals the
+        # sequencer summed as it took the entry in no longer match the lines.
         await donate_many(client, ["10.00", "20.00", "30.00"])
-        second = next(e for e in await entries(client) if e["seq"] == 2)
+        await integrated(app)
+        second = sorted(await entries(client), key=lambda e: e["seq"])[1]
         async with transaction(app.state.database, write=True) as session:
             # Someone erases a donation and its entry, as if it had never been.
             entry_id = uuid.UUID(second["id"])
@@ -183,13 +181,17 @@ class TestVerify:
             await session.execute(delete(JournalLine).where(JournalLine.entry_id == entry_id))
             await session.execute(delete(JournalEntry).where(JournalEntry.id == entry_id))
         breaks = (await client.get("/api/v1/ledger/verify")).json()["breaks"]
-        assert breaks[0]["seq"] == 3
-        assert "missing" in breaks[0]["reason"]
+        assert [b["reason"] for b in breaks] == [
+            f"running totals of {account} (donation, CNY) in fund {second['fund_id']} differ "
+            "from the journal lines of the entries in the log"
+            for account in ("cash", "donations")
+        ]
 
     async def test_rewritten_running_totals_are_reported(
         self, client: httpx.AsyncClient, app: FastAPI
     ) -> None:
         campaign = await donate_many(client, ["10.00"])
+        await integrated(app)
         async with transaction(app.state.database, write=True) as session:
             await session.execute(
                 update(LedgerTotal)
@@ -214,41 +216,122 @@ class TestVerify:
         assert (result_a["entries"], result_b["entries"]) == (2, 1)
         assert result_a["valid"]
         assert result_b["valid"]
-        assert [e["seq"] for e in listed_b] == [1]
+        assert len(listed_b) == 1
+
+
+class TestTheHashChainEra:
+    """Entries posted before the log replaced the chain keep their chained hashes; the
+    journal goes on after them, and verify checks both."""
+
+    async def chained(self, session: AsyncSession, foundation: uuid.UUID, fund: uuid.UUID) -> None:
+        prev = GENESIS_HASH
+        rows = []
+        for seq, new in enumerate(movements(fund)[:2], start=1):
+            entry = JournalEntry(
+                id=uuid.uuid4(),
+                foundation_id=foundation,
+                seq=seq,
+                kind=new.kind,
+                fund_id=fund,
+                source_id=new.source_id,
+                memo=new.memo,
+                posted_at=dt.datetime(2020, 1, 28, 1, seq, tzinfo=dt.UTC),
+                prev_hash=prev,
+            )
+            entry.hash = prev = entry_hash(
+                prev,
+                canonical(
+                    foundation_id=foundation,
+                    seq=seq,
+                    entry_id=entry.id,
+                    kind=entry.kind,
+                    fund_id=fund,
+                    source_id=entry.source_id,
+                    memo=entry.memo,
+                    posted_at=entry.posted_at,
+                    lines=new.lines,
+                ),
+            )
+            rows.append((entry, new.lines))
+        repo = LedgerRepository(session)
+        await repo.add_entries(rows)
+        await repo.queue_for_log(foundation, [entry.id for entry, _ in rows])
+        session.add(LedgerHead(foundation_id=foundation, seq=2, hash=prev))
+        await session.flush()
+
+    async def test_the_chain_and_the_entries_after_it_verify(self, app: FastAPI) -> None:
+        foundation, fund = uuid.uuid4(), uuid.uuid4()
+        async with transaction(app.state.database, write=True) as session:
+            await self.chained(session, foundation, fund)
+            repo = LedgerRepository(session)
+            await ledger.post_many(repo, foundation, movements(fund)[2:4])
+            result = await ledger.verify(repo, foundation)
+        assert result.valid, result.breaks
+        assert result.entries == 4
+
+    async def test_a_changed_chained_entry_is_a_break(self, app: FastAPI) -> None:
+        foundation, fund = uuid.uuid4(), uuid.uuid4()
+        async with transaction(app.state.database, write=True) as session:
+            await self.chained(session, foundation, fund)
+            await ledger.post_many(LedgerRepository(session), foundation, movements(fund)[2:3])
+            await session.execute(
+                update(JournalEntry)
+                .where(JournalEntry.foundation_id == foundation, JournalEntry.seq == 1)
+                .values(memo="edited")
+            )
+            result = await ledger.verify(LedgerRepository(session), foundation)
+        assert [(b.seq, b.reason) for b in result.breaks] == [
+            (1, "the entry or its lines were changed after posting (hash mismatch)")
+        ]
+
+    async def test_a_chain_cut_short_disagrees_with_its_head(self, app: FastAPI) -> None:
+        foundation, fund = uuid.uuid4(), uuid.uuid4()
+        async with transaction(app.state.database, write=True) as session:
+            await self.chained(session, foundation, fund)
+            await session.execute(
+                update(LedgerHead)
+                .where(LedgerHead.foundation_id == foundation)
+                .values(hash="e" * 64)
+            )
+            await ledger.post_many(LedgerRepository(session), foundation, movements(fund)[2:3])
+            result = await ledger.verify(LedgerRepository(session), foundation)
+        assert [b.reason for b in result.breaks] == ["the chain head does not match the last entry"]
 
 
 class TestVerifyFromATrustedPoint:
     async def test_checks_only_the_entries_after_it(self, client: httpx.AsyncClient) -> None:
         await donate_many(client, ["1.00", "2.00", "3.00"])
-        second = next(e for e in await entries(client) if e["seq"] == 2)
+        _, second, third = sorted(await entries(client), key=lambda e: e["seq"])
         result = (
             await client.get(
-                "/api/v1/ledger/verify", params={"after_seq": 2, "after_hash": second["hash"]}
+                "/api/v1/ledger/verify",
+                params={"after_seq": second["seq"], "after_hash": second["hash"]},
             )
         ).json()
         assert result["valid"] is True
-        assert (result["entries"], result["head_seq"]) == (1, 3)
+        assert (result["entries"], result["head_seq"]) == (1, third["seq"])
 
     async def test_a_rewritten_anchor_is_a_break(
         self, client: httpx.AsyncClient, app: FastAPI
     ) -> None:
         # Someone rewrote entry 2 and every hash after it: a full walk would pass, but the
         # hash published earlier for entry 2 no longer matches.
-        campaign = await donate_many(client, ["1.00", "2.00", "3.00"])
-        second = next(e for e in await entries(client) if e["seq"] == 2)
+        await donate_many(client, ["1.00", "2.00", "3.00"])
+        second = sorted(await entries(client), key=lambda e: e["seq"])[1]
         async with transaction(app.state.database, write=True) as session:
             await session.execute(
                 update(JournalEntry)
-                .where(JournalEntry.fund_id == uuid.UUID(campaign["id"]), JournalEntry.seq == 2)
+                .where(JournalEntry.id == uuid.UUID(second["id"]))
                 .values(hash="f" * 64)
             )
         result = (
             await client.get(
-                "/api/v1/ledger/verify", params={"after_seq": 2, "after_hash": second["hash"]}
+                "/api/v1/ledger/verify",
+                params={"after_seq": second["seq"], "after_hash": second["hash"]},
             )
         ).json()
         assert result["valid"] is False
-        assert result["breaks"][0]["seq"] == 2
+        assert result["breaks"][0]["seq"] == second["seq"]
         assert "trusted" in result["breaks"][0]["reason"]
 
     async def test_a_point_beyond_the_chain_is_a_break(self, client: httpx.AsyncClient) -> None:
@@ -302,7 +385,7 @@ class TestTrialBalance:
             if (r["account"], r["balance"]["currency"]) == ("cash", "CNY")
         )
         assert cash["balance"] == {"amount": "100.01", "currency": "CNY"}
-        assert balance["head_seq"] == 3
+        assert balance["head_seq"] == max(e["seq"] for e in await entries(client))
 
 
 class TestEntries:
@@ -329,9 +412,7 @@ class TestEntries:
 
 
 class TestConcurrentPostings:
-    async def test_concurrent_donations_keep_one_unbroken_chain(
-        self, committing_app: FastAPI
-    ) -> None:
+    async def test_concurrent_donations_all_count_and_verify(self, committing_app: FastAPI) -> None:
         async with client_for(committing_app, principal()) as client:
             campaign = await create_campaign(client)
             responses = await asyncio.gather(
@@ -346,12 +427,12 @@ class TestConcurrentPostings:
         assert len({r.json()["receipt_number"] for r in responses}) == 40
 
 
-def documented_hash(prev_hash: str, entry: JournalEntry, lines: list[Posting]) -> str:
-    """The entry's hash as docs/ledger.md spells it, computed without the service's code."""
+def documented_hash(entry: JournalEntry, lines: list[Posting]) -> str:
+    """The entry's leaf hash as docs/ledger.md spells it, computed without the service's
+    code."""
     document = {
         "v": 1,
         "foundation_id": str(entry.foundation_id),
-        "seq": entry.seq,
         "id": str(entry.id),
         "kind": entry.kind,
         "fund_id": str(entry.fund_id),
@@ -361,7 +442,7 @@ def documented_hash(prev_hash: str, entry: JournalEntry, lines: list[Posting]) -
         "lines": [[x.account, str(x.fund_id), x.currency, x.amount_minor] for x in lines],
     }
     body = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(prev_hash.encode() + b"\n" + body.encode()).hexdigest()
+    return hashlib.sha256(b"\x00" + body.encode()).hexdigest()
 
 
 def movements(fund: uuid.UUID) -> list[ledger.NewEntry]:
@@ -424,22 +505,17 @@ class TestPostMany:
             assert [e.id for e in returned] == [e.id for e, _ in many[1:]]
             assert await totals_of(session, batched) == await totals_of(session, one_by_one)
             assert (await ledger.verify(repo, batched)).valid
-            head = await repo.head(batched)
 
         def shape(e: JournalEntry, lines: list[Posting]) -> tuple[Any, ...]:
             return (e.seq, e.kind, e.fund_id, e.memo, lines)
 
-        assert [shape(*row) for row in many] == [shape(*row) for row in single]
-        assert [(e.seq, e.source_id) for e, _ in many] == [
-            (i, new.source_id) for i, new in enumerate(wanted, start=1)
-        ]
-        prev = GENESIS_HASH
+        assert [shape(*row)[1:] for row in many] == [shape(*row)[1:] for row in single]
+        assert [e.source_id for e, _ in many] == [new.source_id for new in wanted]
+        seqs = [e.seq for e, _ in many]
+        assert seqs == sorted(set(seqs))
         for entry, lines in many:
-            assert entry.prev_hash == prev
-            assert entry.hash == documented_hash(prev, entry, lines)
-            prev = entry.hash
-        assert head is not None
-        assert (head.seq, head.hash) == (len(wanted), prev)
+            assert entry.prev_hash == ""
+            assert entry.hash == documented_hash(entry, lines)
 
     async def test_an_entry_that_overdraws_midway_posts_nothing(self, app: FastAPI) -> None:
         foundation, fund = uuid.uuid4(), uuid.uuid4()
@@ -488,7 +564,7 @@ class TestPostMany:
         async with transaction(app.state.database, write=True) as session:
             repo = LedgerRepository(session)
             assert await ledger.post_many(repo, foundation, []) == []
-            assert await repo.head(foundation) is None
+            assert await repo.last_entry(foundation) is None
 
 
 def vars_of(new: ledger.NewEntry) -> dict[str, Any]:

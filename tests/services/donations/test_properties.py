@@ -8,6 +8,7 @@ both the ledger and the model."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from kit.migrations import upgrade
 from kit.money import format_minor
 from services.donations.app import MIGRATIONS, create_app
 from services.donations.settings import DonationsSettings
+from tests.services.donations.factories import public_client
 from tests.services.donations.factories_partners import partner_of
 from tests.support import TEST_SECRET, identity_headers, running
 
@@ -95,7 +97,7 @@ async def run(url: str, ops: list[tuple[Any, ...]]) -> None:
                 httpx.AsyncClient(
                     transport=transport, base_url="http://t", headers=identity_headers(treasurer)
                 ) as approver,
-                httpx.AsyncClient(transport=transport, base_url="http://t") as public,
+                public_client(app) as public,
             ):
                 await Scenario(api, approver, public).play(ops)
     finally:
@@ -264,10 +266,15 @@ class Scenario:
         assert report["grants_paid"] == ([money(m.grants_out)] if m.grants_out else [])
         expenses = {e["category"]: e["amount"] for e in report["expenses"]}
         assert expenses == ({"transport": money(m.expenses)} if m.expenses else {})
+        # The figures are those of the head the report names, which holds every entry.
+        # (No log head before the first entry: the empty tree.)
+        log = report["log"] or {"size": 0, "root_hash": hashlib.sha256(b"").hexdigest()}
+        assert report["log"] is None or report["log"]["pending"] == 0
         assert (report["ledger"]["seq"], report["ledger"]["hash"]) == (
-            verify["head_seq"],
-            verify["head_hash"],
+            log["size"],
+            log["root_hash"],
         )
+        assert log["size"] == m.entries
         read = (await self.api.get(self.base)).json()
         assert read["held"] == ([money(m.cash)] if m.cash else read["held"])
 
