@@ -20,10 +20,10 @@ from typing import Any
 import aiohttp
 import orjson
 from fastapi import APIRouter
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse, Response
 
 from gateway.auth import IdentityTokens
+from gateway.docs import swagger_page
 from gateway.routes import SERVICES, RouteTable
 from gateway.upstream import Upstreams
 from kit.context import outgoing_headers
@@ -332,6 +332,6 @@ def docs_router(document: ApiDocument, title: str) -> APIRouter:
 
     @router.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{title}: API reference")
+        return swagger_page(f"{title}: API reference")
 
     return router
