@@ -156,7 +156,7 @@ class Proxy:
         if client.chunked or (length is not None and length > 0):
             body = RequestBody(receive, limit)
             try:
-                await body.read_first()
+                await body.read_first(length)
             except RequestBodyTooLarge:
                 await send_problem(send, _too_large(limit), path)
                 return None

@@ -236,6 +236,11 @@ def _timeout(settings: GatewaySettings, read_seconds: float) -> aiohttp.ClientTi
     )
 
 
+# A body of a declared length up to this is held whole before it is sent: it costs no
+# more memory than the limit allows, and a retry can send it again.
+HELD_BODY_BYTES = 65_536
+
+
 class RequestBody:
     """The client's body as an async iterator over ASGI ``receive``, cut at ``limit``."""
 
@@ -250,9 +255,16 @@ class RequestBody:
         self.too_large = False
         self.client_gone = False
 
-    async def read_first(self) -> None:
-        """Read the first message, which often holds the whole body."""
+    async def read_first(self, declared: int | None = None) -> None:
+        """Read the first message, which often holds the whole body; a declared length up
+        to :data:`HELD_BODY_BYTES` is read whole, so that the request can be sent again
+        (:func:`replayable`)."""
         self.first = await self._next()
+        if not self.done and declared is not None and declared <= HELD_BODY_BYTES:
+            chunks = [self.first]
+            while not self.done:
+                chunks.append(await self._next())
+            self.first = b"".join(chunks)
 
     async def _next(self) -> bytes:
         message = await self.receive()
