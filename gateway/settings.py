@@ -119,13 +119,15 @@ class GatewaySettings(AppSettings):
         "no limit",
     )
     rate_limit_per_address: str = Field(
-        default="300/minute",
+        default="1200/minute",
         description="requests of public reads (no key) each client address may make, in "
-        "the same notation; empty for no limit. Behind a load balancer, run uvicorn with "
-        "--forwarded-allow-ips naming it, or every client shares its address",
+        "the same notation; empty for no limit. Generous, since a monitor verifying a "
+        "transparency log reads it one entry at a time (fnet verify waits out a 429). Behind "
+        "a load balancer, run uvicorn with --forwarded-allow-ips naming it, or every client "
+        "shares its address",
     )
     rate_limit_storage_timeout_seconds: float = Field(
-        default=0.25,
+        default=0.5,
         gt=0,
         description="longest wait for Redis on a request; a failure lets requests pass "
         "unlimited for a second (logged and counted) rather than refusing them",

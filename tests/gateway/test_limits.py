@@ -139,6 +139,8 @@ class TestSharedInRedis:
         settings = {
             "rate_limit_storage_url": REDIS_URL,
             "rate_limit_key_prefix": redis_prefix,
+            # Counted, never skipped: a loaded test machine may be slow to read Redis.
+            "rate_limit_storage_timeout_seconds": 10,
             "rate_limit_per_principal": "50/minute",
             "key_cache_seconds": 300,
         }
@@ -165,6 +167,7 @@ class TestSharedInRedis:
         settings = {
             "rate_limit_storage_url": REDIS_URL,
             "rate_limit_key_prefix": redis_prefix,
+            "rate_limit_storage_timeout_seconds": 10,
             "rate_limit_per_address": "50/minute",
         }
         async with AsyncExitStack() as stack:
@@ -211,6 +214,7 @@ class TestSharedInRedis:
         async with make_gateway(
             rate_limit_storage_url=REDIS_URL,
             rate_limit_key_prefix=redis_prefix,
+            rate_limit_storage_timeout_seconds=10,
             rate_limit_per_principal="2/hour",
         ) as gateway:
             answers = [await gateway.get(PRIVATE, headers=key.headers) for _ in range(3)]
