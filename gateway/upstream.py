@@ -342,9 +342,10 @@ def hidden_failure(response: aiohttp.ClientResponse) -> bool:
     body may name internals, whatever the service meant to send), or another 5xx that is
     not a problem document (a proxy's or server's error page)."""
     status = response.status
-    return status >= 500 and (
-        status == 500 or response.headers.get("Content-Type", "") != PROBLEM_CONTENT_TYPE
-    )
+    if status < 500:
+        return False
+    media_type = response.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    return status == 500 or media_type != PROBLEM_CONTENT_TYPE
 
 
 async def answer_failure(

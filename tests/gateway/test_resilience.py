@@ -13,13 +13,15 @@ import pytest
 
 from gateway.breaker import CircuitBreaker, CircuitState
 from gateway.settings import GatewaySettings
-from kit.db import DEFAULT_POOL_TIMEOUT_SECONDS
-from kit.idempotency import IN_PROGRESS_WAIT_SECONDS
+from kit.db import DEFAULT_POOL_TIMEOUT_SECONDS, make_engine, utcnow
+from kit.idempotency import IN_PROGRESS_WAIT_SECONDS, idempotency_keys
+from services.donations.app import MIGRATIONS as DONATIONS_MIGRATIONS
 from tests.gateway.conftest import GatewayFactory
 from tests.gateway.factories import Key
 from tests.gateway.servers import free_port, serving
 from tests.gateway.test_settings import REQUIRED
 from tests.gateway.upstreams import Flaky, flaky_app
+from tests.support import TestDatabases
 
 PATH = "/api/v1/networks"  # the network service's, played by the flaky stand-in
 
@@ -79,6 +81,48 @@ class TestTimeouts:
             IN_PROGRESS_WAIT_SECONDS + DEFAULT_POOL_TIMEOUT_SECONDS
         )
         assert margin >= 2
+
+    async def test_a_retry_of_a_stuck_idempotent_request_gets_the_services_409(
+        self, make_gateway: GatewayFactory, key: Key, databases: TestDatabases, backend: str
+    ) -> None:
+        """The case the timeouts were fitted for: a client retries a request that is still
+        running, with its Idempotency-Key. The service waits IN_PROGRESS_WAIT_SECONDS for
+        the first and answers 409; the gateway's timeout (longer) lets that answer through."""
+        if backend != "postgresql":
+            pytest.skip("SQLite queues the duplicate on its write lock, not on a row lock")
+        url = await databases.url(DONATIONS_MIGRATIONS, backend)
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with make_gateway() as gateway:
+                created = await gateway.post(
+                    "/api/v1/campaigns",
+                    headers=key.headers,
+                    json={"title": "stuck", "goal": {"amount": "100", "currency": "CNY"}},
+                )
+                assert created.status_code == 201, created.text
+                async with engine.connect() as connection:
+                    transaction = await connection.begin()
+                    # The first request, still running: it holds the key's row.
+                    await connection.execute(
+                        idempotency_keys.insert().values(
+                            organisation_id=key.organisation_id,
+                            key="stuck-1",
+                            fingerprint="0" * 64,
+                            created_at=utcnow(),
+                        )
+                    )
+                    start = time.monotonic()
+                    retry = await gateway.post(
+                        f"/api/v1/campaigns/{created.json()['id']}/donations",
+                        headers={**key.headers, "Idempotency-Key": "stuck-1"},
+                        json={"amount": {"amount": "10", "currency": "CNY"}},
+                    )
+                    elapsed = time.monotonic() - start
+                    await transaction.rollback()
+        finally:
+            await engine.dispose()
+        assert_problem(retry, 409, "idempotency-in-progress")
+        assert IN_PROGRESS_WAIT_SECONDS - 1 <= elapsed < 15
 
     def test_an_unknown_service_timeout_is_refused(self) -> None:
         with pytest.raises(ValueError, match="not a service"):
