@@ -13,6 +13,7 @@ It talks to the gateway's public paths only (``/api/v1/log/keys`` and
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import itertools
@@ -28,6 +29,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from fnet.merkle_proofs import hash_leaf, verify_consistency, verify_inclusion
+
+# How often one read is tried again after a 429 before verification gives up.
+RATE_LIMITED_TRIES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +88,13 @@ class LogVerifier:
         self.base = f"/api/v1/foundations/{foundation_id}/log"
 
     async def _get(self, path: str, **params: Any) -> Any:
-        response = await self.client.get(path, params=params or None)
+        # A log is read one entry at a time: past the gateway's rate limit for public reads
+        # (429), wait as long as its Retry-After says, then go on.
+        for _ in range(RATE_LIMITED_TRIES):
+            response = await self.client.get(path, params=params or None)
+            if response.status_code != 429:
+                break
+            await asyncio.sleep(min(float(response.headers.get("Retry-After", "1")), 60.0))
         response.raise_for_status()
         return response.json()
 

@@ -14,12 +14,16 @@ from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.auth import Authenticator
+from gateway.docs import assets_router
+from gateway.edge import EdgeMiddleware
 from gateway.keys.cache import KeyCache
 from gateway.keys.router import OWN_PATHS
 from gateway.keys.router import router as keys_router
+from gateway.limits import RateLimits
+from gateway.observability import GatewayMetrics
 from gateway.openapi import ApiDocument, docs_router
 from gateway.proxy import Proxy
-from gateway.routes import ROUTES, RouteTable
+from gateway.routes import ROUTES, SERVICES, RouteTable
 from gateway.settings import GatewaySettings
 from gateway.upstream import Upstreams
 from kit.app import operation_id
@@ -75,9 +79,11 @@ def create_app(
         },
     )
     authenticator = Authenticator(signer, KeyCache(settings.key_cache_seconds))
-    upstreams = Upstreams(settings)
-    proxy = Proxy(routes, authenticator, upstreams, settings)
     metrics = Metrics("gateway")
+    edge_metrics = GatewayMetrics(metrics, SERVICES)
+    upstreams = Upstreams(settings, edge_metrics)
+    limits = RateLimits(settings, edge_metrics.rate_limited, edge_metrics.rate_limit_storage_errors)
+    proxy = Proxy(routes, authenticator, upstreams, settings, limits)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -92,10 +98,12 @@ def create_app(
         app.state.database = db
         authenticator.database = db
         await upstreams.open()
+        await limits.open()
         try:
             with frozen_heap():
                 yield
         finally:
+            await limits.close()
             await upstreams.close()
             authenticator.database = None
             await db.dispose()
@@ -114,6 +122,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.authenticator = authenticator
     app.state.upstreams = upstreams
+    app.state.limits = limits
     install_problem_handlers(app)
 
     # Checks the process running the gateway adds (the embedded runner: "the demo data is
@@ -141,8 +150,12 @@ def create_app(
             TITLE,
         )
     )
+    app.include_router(assets_router())
     app.add_middleware(HeadAsGet)  # HEAD of the gateway's own GET routes
+    app.add_middleware(EdgeMiddleware, settings=settings)  # security headers, CORS
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestContextMiddleware)
-    app.proxy_stack = RequestContextMiddleware(MetricsMiddleware(proxy, metrics=metrics))
+    app.proxy_stack = RequestContextMiddleware(
+        MetricsMiddleware(EdgeMiddleware(proxy, settings), metrics=metrics)
+    )
     return app

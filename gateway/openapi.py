@@ -20,10 +20,10 @@ from typing import Any
 import aiohttp
 import orjson
 from fastapi import APIRouter
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse, Response
 
 from gateway.auth import IdentityTokens
+from gateway.docs import swagger_page
 from gateway.routes import SERVICES, RouteTable
 from gateway.upstream import Upstreams
 from kit.context import outgoing_headers
@@ -68,8 +68,10 @@ the same for every caller (a key sent with them is not looked at).
 
 **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`,
 `detail`, and `errors` naming each invalid field. Besides those each operation lists, any
-call may answer 413 (body larger than the gateway allows), 502, 503 (the service behind
-the path is unreachable; retry) or 504 (it did not answer in time).
+call may answer 413 (body larger than the gateway allows), 429 (past the rate limit: wait
+`Retry-After` seconds; the `RateLimit` and `RateLimit-Policy` headers tell how much is
+left), 502, 503 (the service behind the path is unreachable; retry) or 504 (it did not
+answer in time).
 
 **Lists** are paged with `?limit=&cursor=`; a page is `{"items": [...], "next_cursor": ...}`.
 
@@ -93,10 +95,37 @@ _GATEWAY_ANSWERS: dict[str, Document] = {
     status: {"description": description, "content": _UNAUTHORIZED["content"]}
     for status, description in (
         ("413", "The body is larger than the gateway takes"),
+        (
+            "429",
+            "Past the rate limit of the key, person or client address; retry after "
+            "Retry-After seconds",
+        ),
         ("502", "The service behind the path gave no valid answer"),
         ("503", "The service behind the path is unreachable or overloaded; retry"),
         ("504", "The service behind the path did not answer in time"),
     )
+}
+# The rate limit's state (gateway/limits.py), on 429 and on the other answers.
+_RATE_LIMIT_HEADERS: Document = {
+    "RateLimit": {
+        "description": 'Requests left and seconds to the reset: `"principal";r=599;t=60`',
+        "schema": {"type": "string"},
+    },
+    "RateLimit-Policy": {
+        "description": 'The limit: `"principal";q=600;w=60` (600 per 60 s)',
+        "schema": {"type": "string"},
+    },
+}
+_GATEWAY_ANSWERS["429"]["headers"] = {
+    "Retry-After": {
+        "description": "Seconds until a request is let through",
+        "schema": {"type": "integer"},
+    },
+    **_RATE_LIMIT_HEADERS,
+}
+_NOT_MODIFIED: Document = {
+    "description": "Not modified: the ETag sent in If-None-Match is current (public reads "
+    "carry an ETag and Cache-Control)"
 }
 
 _HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
@@ -243,6 +272,7 @@ def _document_gateway_answers(operation: Document, *, public: bool) -> None:
     responses = operation.setdefault("responses", {})
     if public:
         operation["security"] = []
+        responses.setdefault("304", _NOT_MODIFIED)
     else:
         responses.setdefault("401", _UNAUTHORIZED)
     for status, answer in _GATEWAY_ANSWERS.items():
@@ -332,6 +362,6 @@ def docs_router(document: ApiDocument, title: str) -> APIRouter:
 
     @router.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{title}: API reference")
+        return swagger_page(f"{title}: API reference")
 
     return router

@@ -20,9 +20,18 @@ for a file import), 502 ``bad-gateway`` when its answer is not HTTP. A failure a
 response has started cannot be reported any more; the connection is then aborted, so the
 client sees a truncated response, never a complete-looking wrong one.
 
+Each request counts against a rate limit (:mod:`gateway.limits`): its principal's, or for a
+public read its client address's (429 past it). A service whose circuit breaker is open is
+answered 503 at once; a request the service did not answer, or answered 503, is sent again
+when that is safe (:mod:`gateway.upstream`). A service's 500, and a 5xx that is not a
+problem document, reach the client as the gateway's own problem, without the service's
+details. Public reads get ``Cache-Control`` and, if the service sent none, a strong
+``ETag`` with ``304`` answers (:mod:`gateway.caching`); every other answer gets
+``Cache-Control: no-store`` unless the service chose otherwise.
+
 This module decides (route, key, limits); :mod:`gateway.headers` says which headers cross
 and adds the request id, ``traceparent`` and identity; :mod:`gateway.upstream` is the
-client (the aiohttp session, timeouts, streaming both ways).
+client (the aiohttp session, timeouts, retries, breakers, streaming both ways).
 """
 
 from __future__ import annotations
@@ -34,7 +43,9 @@ import aiohttp
 from starlette.types import Receive, Scope, Send
 
 from gateway.auth import Authenticator, presented_key
+from gateway.caching import PublicCache, upstream_method
 from gateway.headers import ClientHeaders
+from gateway.limits import RateLimits
 from gateway.problems import NoSuchApi, send_problem
 from gateway.routes import RouteTable, Upstream
 from gateway.settings import GatewaySettings
@@ -43,6 +54,8 @@ from gateway.upstream import (
     RequestBody,
     RequestBodyTooLarge,
     Upstreams,
+    answer_failure,
+    hidden_failure,
     relay,
     target,
     upstream_problem,
@@ -50,6 +63,10 @@ from gateway.upstream import (
 from kit.errors import BadRequest, PayloadTooLarge, Problem
 
 logger = logging.getLogger("fnet.gateway.proxy")
+
+# An authenticated answer is one caller's data: no cache may keep it unless the service
+# says otherwise.
+_PRIVATE = ((b"cache-control", b"no-store"),)
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
@@ -70,14 +87,15 @@ class Proxy:
         authenticator: Authenticator,
         upstreams: Upstreams,
         settings: GatewaySettings,
+        limits: RateLimits,
     ) -> None:
         self.routes = routes
         self.authenticator = authenticator
         self.upstreams = upstreams
+        self.limits = limits
+        self.cache = PublicCache()
         self.max_request_bytes = settings.max_request_bytes
-        self.upstream_timeout = settings.upstream_timeout_seconds
         self.max_import_bytes = settings.max_import_bytes
-        self.import_timeout = settings.import_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
@@ -95,28 +113,38 @@ class Proxy:
                 send, Problem("An unexpected error occurred; it has been logged."), path
             )
             return
-        if opened is not None:
-            response, body = opened
-            await relay(response, body, receive, send, upstream)
+        if opened is None:
+            return
+        response, body, public, extra = opened
+        if hidden_failure(response):
+            await answer_failure(response, send, upstream, path, extra)
+        elif public:
+            await self.cache.relay(response, scope, receive, send, upstream, extra=extra)
+        else:
+            await relay(response, body, receive, send, upstream, extra=extra, defaults=_PRIVATE)
 
     async def _open(
         self, scope: Scope, receive: Receive, send: Send, upstream: Upstream
-    ) -> tuple[aiohttp.ClientResponse, RequestBody | None] | None:
-        """Send the request to the service; its response, or None once answered here."""
+    ) -> tuple[aiohttp.ClientResponse, RequestBody | None, bool, list[tuple[bytes, bytes]]] | None:
+        """Send the request to the service; its response, whether it is a public read, and
+        the rate-limit headers for the answer; or None once answered here."""
         path: str = scope["path"]
         client = ClientHeaders.read(scope["headers"])
         method: str = scope["method"]
         # A file import may be larger and take longer than any other request.
         is_import = self.routes.is_import(method, path)
         limit = self.max_import_bytes if is_import else self.max_request_bytes
+        public = self.routes.is_public(method, path)
         try:
-            token = (
-                None
-                if self.routes.is_public(method, path)
-                else await self.authenticator.identity_token(
+            if public:
+                token = None
+                extra = await self.limits.check_address(scope)
+            else:
+                principal = await self.authenticator.principal(
                     presented_key(client.api_key, client.authorization)
                 )
-            )
+                extra = await self.limits.check_principal(principal)
+                token = self.authenticator.tokens.token_for(principal)
             length = self._body_length(client, limit)
         except Problem as refusal:
             await send_problem(send, refusal, path)
@@ -128,7 +156,7 @@ class Proxy:
         if client.chunked or (length is not None and length > 0):
             body = RequestBody(receive, limit)
             try:
-                await body.read_first()
+                await body.read_first(length)
             except RequestBodyTooLarge:
                 await send_problem(send, _too_large(limit), path)
                 return None
@@ -138,21 +166,22 @@ class Proxy:
             data = body.first if body.done else body.rest()
 
         try:
-            session = self.upstreams.session
-            response = await session.request(
-                method,
+            response = await self.upstreams.request(
+                upstream,
+                upstream_method(method) if public else method,
                 target(upstream, scope),
-                headers=headers,
-                data=data,
-                allow_redirects=False,
-                timeout=self.upstreams.import_timeout if is_import else session.timeout,
+                headers,
+                data,
+                long=is_import,
             )
         except Exception as exc:
             if body is not None and body.too_large:
                 await send_problem(send, _too_large(limit), path)
             elif body is None or not body.client_gone:  # else nobody is left to answer
-                timeout = self.import_timeout if is_import else self.upstream_timeout
+                timeout = self.upstreams.wait_seconds(upstream, is_import)
                 failure = upstream_problem(exc, upstream, timeout)
+                for name, value in extra:
+                    failure.headers[name.decode("latin-1")] = value.decode("latin-1")
                 logger.warning(
                     "upstream request failed",
                     extra={
@@ -163,7 +192,7 @@ class Proxy:
                 )
                 await send_problem(send, failure, path)
             return None
-        return response, body
+        return response, body, public, extra
 
     def _body_length(self, client: ClientHeaders, limit: int) -> int | None:
         """The declared body length, checked against ``limit``; None if not declared."""

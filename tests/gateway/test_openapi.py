@@ -232,7 +232,9 @@ class TestForGeneratedClients:
 
     def test_every_operation_documents_what_the_gateway_may_answer(self) -> None:
         for path, method, operation in self.operations():
-            statuses = {"502", "503", "504"} | ({"413"} if "requestBody" in operation else set())
+            statuses = {"429", "502", "503", "504"} | (
+                {"413"} if "requestBody" in operation else set()
+            )
             for status in statuses:
                 answer = operation["responses"].get(status)
                 assert answer is not None, (method, path, status)

@@ -25,7 +25,7 @@ class TestGatewaySettings:
         settings = GatewaySettings()
         assert settings.donations_url == "http://127.0.0.1:8001"  # trailing slash dropped
         assert settings.max_request_bytes == 2048
-        assert settings.upstream_timeout_seconds == 10.0
+        assert settings.upstream_timeout_seconds == 15.0
         assert settings.key_cache_seconds == 2.0
         assert settings.max_import_bytes == 5 * 1024 * 1024
         assert settings.import_timeout_seconds == 120.0

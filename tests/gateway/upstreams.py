@@ -160,3 +160,46 @@ def fake_network_app() -> Starlette:
         return JSONResponse(FAKE_NETWORK_DOCUMENT)
 
     return Starlette(routes=[Route("/openapi.json", openapi)])
+
+
+@dataclass
+class Flaky:
+    """A stand-in service whose health the test sets: ``failing`` answers 503 to every
+    request, ``fail_next`` to that many more; ``calls`` counts what reached it."""
+
+    failing: bool = False
+    fail_next: int = 0
+    calls: int = 0
+    methods: list[str] = field(default_factory=list)
+
+
+def flaky_app(state: Flaky) -> Starlette:
+    async def answer(request: Request) -> Response:
+        await request.body()
+        state.calls += 1
+        state.methods.append(request.method)
+        if state.failing or state.fail_next > 0:
+            state.fail_next = max(state.fail_next - 1, 0)
+            return JSONResponse(
+                {"type": "urn:fnet:problem:service-unavailable", "status": 503},
+                status_code=503,
+                media_type="application/problem+json",
+                headers={"Retry-After": "1"},
+            )
+        return JSONResponse({"ok": True, "call": state.calls})
+
+    async def crash(request: Request) -> Response:
+        state.calls += 1
+        # What a service's bug might say: it must never reach a client.
+        return Response(
+            "Traceback (most recent call last): password=hunter2 at db.internal:5432",
+            status_code=int(request.query_params.get("status", "500")),
+            media_type="text/plain",
+        )
+
+    return Starlette(
+        routes=[
+            Route("/api/v1/networks/crash", crash),
+            Route("/api/{rest:path}", answer, methods=["GET", "HEAD", "POST", "PUT", "DELETE"]),
+        ]
+    )
