@@ -13,10 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.auth import Authenticator
-from gateway.keys.cache import KeyCache
-from gateway.keys.router import OWN_PATHS
-from gateway.keys.router import router as keys_router
+from gateway.identity import Identity, is_own_path
 from gateway.openapi import ApiDocument, docs_router
 from gateway.proxy import Proxy
 from gateway.routes import ROUTES, RouteTable
@@ -25,6 +22,7 @@ from gateway.upstream import Upstreams
 from kit.context import RequestContextMiddleware
 from kit.db import Database
 from kit.errors import install_problem_handlers
+from kit.events import Bus
 from kit.head import HeadAsGet
 from kit.heap import frozen_heap
 from kit.identity import TokenSigner
@@ -48,21 +46,22 @@ class GatewayApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if (
-            scope["type"] == "http"
-            and path.startswith(API_PREFIX)
-            and not (path.endswith("/api-keys") and OWN_PATHS.fullmatch(path))
-        ):
+        if scope["type"] == "http" and path.startswith(API_PREFIX) and not is_own_path(path):
             await self.proxy_stack(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
 
 
 def create_app(
-    settings: GatewaySettings | None = None, *, database: Database | None = None
+    settings: GatewaySettings | None = None,
+    *,
+    database: Database | None = None,
+    bus: Bus | None = None,
 ) -> FastAPI:
     """The gateway. ``database`` is given by tests (a rolled-back connection); otherwise
-    the lifespan opens one from ``settings.database_url``."""
+    the lifespan opens one from ``settings.database_url``. ``bus`` is the one an
+    embedding process shares (``fnet up``), over which revocations reach every gateway;
+    without it, ``settings.bus_url`` says where they go."""
     settings = settings or GatewaySettings()  # read from the environment
     signer = TokenSigner(settings.internal_token_secret.get_secret_value())
     routes = RouteTable(
@@ -73,7 +72,8 @@ def create_app(
             "network": settings.network_url,
         },
     )
-    authenticator = Authenticator(signer, KeyCache(settings.key_cache_seconds))
+    identity = Identity(settings, signer)
+    authenticator = identity.authenticator
     upstreams = Upstreams(settings)
     proxy = Proxy(routes, authenticator, upstreams, settings)
     metrics = Metrics("gateway")
@@ -89,14 +89,14 @@ def create_app(
             pool_timeout=settings.db_pool_timeout_seconds,
         )
         app.state.database = db
-        authenticator.database = db
+        await identity.start(db, bus=bus, background=database is None)
         await upstreams.open()
         try:
             with frozen_heap():
                 yield
         finally:
             await upstreams.close()
-            authenticator.database = None
+            await identity.stop()
             await db.dispose()
 
     app = GatewayApp(
@@ -111,6 +111,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.authenticator = authenticator
+    app.state.identity = identity
     app.state.upstreams = upstreams
     install_problem_handlers(app)
 
@@ -125,7 +126,8 @@ def create_app(
         return get_openapi(title=TITLE, version=app.version, routes=app.routes)
 
     app.include_router(health_router(readiness))
-    app.include_router(keys_router)
+    for router in identity.routers:
+        app.include_router(router)
     app.include_router(
         docs_router(
             ApiDocument(

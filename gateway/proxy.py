@@ -4,8 +4,10 @@ It is pure ASGI on one long-lived ``aiohttp`` client session (see "Speed of the 
 the architecture notes): no Starlette request objects, no buffering. A request is
 
 1. matched to a service by the route table (unknown path: 404);
-2. authenticated by its API key (no key or a bad one: 401), which yields the identity
-   token forwarded in ``X-Fnet-Identity``, in place of anything the client sent there;
+2. authenticated by its API key or a person's access token (none or a bad one: 401) and
+   authorised by the scopes its route needs (:mod:`gateway.scopes`; lacking one: 403),
+   which yields the identity token forwarded in ``X-Fnet-Identity``, in place of anything
+   the client sent there;
    a GET or HEAD of a public read (``routes.PUBLIC_READS``) needs no key, and any key sent is
    not checked: it goes on with no identity at all;
 3. forwarded with its body streamed (over ``max_request_bytes``, or ``max_import_bytes``
@@ -114,7 +116,10 @@ class Proxy:
                 None
                 if self.routes.is_public(method, path)
                 else await self.authenticator.identity_token(
-                    presented_key(client.api_key, client.authorization)
+                    presented_key(client.api_key, client.authorization),
+                    method=method,
+                    path=path,
+                    client_ip=scope["client"][0] if scope.get("client") else None,
                 )
             )
             length = self._body_length(client, limit)

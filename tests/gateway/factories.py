@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from gateway.keys import service
+from gateway.keys.cache import forget_everywhere
 from gateway.keys.models import ApiKey
 from kit.db import Database, transaction
 from kit.identity import DEFAULT_SCOPES
@@ -45,5 +46,8 @@ async def new_key(
 
 
 async def revoke(database: Database, key: Key) -> None:
+    """Revoke as ``fnet keys revoke`` does, in this process: every gateway of the process
+    drops the key at once (one elsewhere would once its cache expires)."""
     async with transaction(database, write=True) as session:
         await service.revoke_key(session, key.record.id)
+    forget_everywhere(key.record.prefix)

@@ -1,0 +1,168 @@
+"""Revocations reach every gateway replica at once, over the bus.
+
+When a key is revoked, rotated away or changed, or a person's session ends (logout, a
+reused refresh token, removal from the organisation), the gateway that did it publishes
+one small message; every gateway, itself included, drops the key or session from its
+caches, so the next request anywhere reads the database again and is refused.
+
+These messages are not events between services: they need no outbox, no durable consumer
+and no replay (a gateway that starts later has nothing cached). So they go over plain
+NATS publish/subscribe (every subscriber gets every message), on a subject outside the
+JetStream stream's ``<prefix>.>`` (which would otherwise store them and hand them to the
+services' consumers): ``<prefix>-gateway.revocations``. In one process (``fnet up``, tests)
+the apps sharing an :class:`~kit.events.InMemoryBus` share an in-memory channel instead.
+A gateway with neither applies its revocations to itself only; the caches' short
+lifetime (``key_cache_seconds``) bounds what another replica could miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import weakref
+from collections.abc import Callable
+from typing import Protocol
+
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription as NatsSubscription
+
+from kit.events import Bus, InMemoryBus, JetStreamBus
+
+logger = logging.getLogger("fnet.gateway.revocations")
+
+KEY = "key"
+SESSION = "session"
+
+Listener = Callable[[str, str], None]
+
+
+class Channel(Protocol):
+    async def publish(self, message: bytes) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class _LocalChannel:
+    """The in-memory channel of one :class:`InMemoryBus`: every listener gets every message."""
+
+    def __init__(self) -> None:
+        self.listeners: list[Callable[[bytes], None]] = []
+
+    async def publish(self, message: bytes) -> None:
+        for listener in list(self.listeners):
+            listener(message)
+
+    async def close(self) -> None:
+        return None
+
+
+_local_channels: weakref.WeakKeyDictionary[InMemoryBus, _LocalChannel] = weakref.WeakKeyDictionary()
+
+
+class _Subscribed:
+    def __init__(self, channel: _LocalChannel, listener: Callable[[bytes], None]) -> None:
+        self.channel = channel
+        self.listener = listener
+        channel.listeners.append(listener)
+
+    async def publish(self, message: bytes) -> None:
+        await self.channel.publish(message)
+
+    async def close(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.channel.listeners.remove(self.listener)
+
+
+class _NatsChannel:
+    def __init__(
+        self, client: NatsClient, subject: str, subscription: NatsSubscription, *, owns: bool
+    ) -> None:
+        self.client = client
+        self.subject = subject
+        self.subscription = subscription
+        self.owns = owns
+
+    async def publish(self, message: bytes) -> None:
+        await self.client.publish(self.subject, message)
+        # Sent before the revocation is reported done: the client's next request, to any
+        # replica, must find it revoked.
+        await self.client.flush(timeout=2)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.subscription.unsubscribe()
+        if self.owns:
+            with contextlib.suppress(Exception):
+                await self.client.close()
+
+
+def subject_for(prefix: str) -> str:
+    return f"{prefix}-gateway.revocations"
+
+
+class Revocations:
+    """Announces and hears revocations; ``listener(kind, id)`` applies one locally."""
+
+    def __init__(self, listener: Listener) -> None:
+        self._listener = listener
+        self._channel: Channel | None = None
+
+    def _heard(self, message: bytes) -> None:
+        kind, _, ident = message.decode("ascii", "replace").partition(":")
+        if kind in (KEY, SESSION) and ident:
+            self._listener(kind, ident)
+
+    async def start(self, *, bus: Bus | None, bus_url: str, subject_prefix: str) -> None:
+        """Join the channel: the shared in-memory bus's, else NATS at ``bus_url``."""
+        if isinstance(bus, InMemoryBus):
+            channel = _local_channels.setdefault(bus, _LocalChannel())
+            self._channel = _Subscribed(channel, self._heard)
+            return
+        subject = subject_for(subject_prefix)
+        client: NatsClient | None = None
+        owns = False
+        if isinstance(bus, JetStreamBus):
+            client = bus.client
+        elif bus_url.startswith(("nats://", "tls://")):
+            client = await nats.connect(
+                bus_url,
+                name="fnet-gateway-revocations",
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=1,
+                connect_timeout=5,
+            )
+            owns = True
+        if client is None:
+            return  # this gateway alone: revocations apply to itself only
+
+        async def on_message(message: Msg) -> None:
+            self._heard(message.data)
+
+        subscription = await client.subscribe(subject, cb=on_message)
+        await client.flush(timeout=5)
+        self._channel = _NatsChannel(client, subject, subscription, owns=owns)
+
+    async def stop(self) -> None:
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+
+    async def announce(self, kind: str, ident: str) -> None:
+        """Apply at once here, then tell the other gateways. A failure to tell them is
+        logged, not raised: the revocation is committed, and their caches expire soon."""
+        self._listener(kind, ident)
+        if self._channel is None:
+            return
+        try:
+            await self._channel.publish(f"{kind}:{ident}".encode("ascii"))
+        except Exception:
+            logger.warning("cannot announce a revocation to the other gateways", exc_info=True)
+
+    async def key_changed(self, prefix: str) -> None:
+        await self.announce(KEY, prefix)
+
+    async def sessions_ended(self, session_ids: list[str]) -> None:
+        for ident in session_ids:
+            await self.announce(SESSION, ident)
