@@ -31,10 +31,11 @@ def entry(
     target: str | None = None,
     client_ip: str | None = None,
     details: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     return {
         "id": new_id(),
-        "created_at": utcnow(),
+        "created_at": at or utcnow(),
         "action": action,
         "actor": actor[:300],
         "organisation_id": organisation_id,

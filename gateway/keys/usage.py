@@ -30,6 +30,7 @@ class _Use:
     organisation_id: uuid.UUID
     subject: str
     client_ip: str | None
+    at: dt.datetime
 
 
 class KeyUsage:
@@ -52,7 +53,7 @@ class KeyUsage:
         if len(self._written) >= self._max_tracked:
             self._written.clear()
         self._written[key_id] = now
-        self._pending[key_id] = _Use(key_id, organisation_id, subject, client_ip)
+        self._pending[key_id] = _Use(key_id, organisation_id, subject, client_ip, utcnow())
 
     def start(self, database: Database, *, background: bool = True) -> None:
         self.database = database
@@ -73,7 +74,6 @@ class KeyUsage:
             pending, self._pending = self._pending, {}
             if not pending or self.database is None:
                 return
-            now = utcnow()
             async with transaction(self.database, write=True) as session:
                 rows = await session.execute(
                     select(ApiKey.id, ApiKey.prefix, ApiKey.last_used_at).where(
@@ -82,7 +82,7 @@ class KeyUsage:
                 )
                 for key_id, prefix, last_used in rows.all():
                     use = pending[key_id]
-                    if last_used is None or now - last_used >= AUDIT_EVERY:
+                    if last_used is None or use.at - last_used >= AUDIT_EVERY:
                         await audit.record(
                             session,
                             "key.used",
@@ -91,10 +91,11 @@ class KeyUsage:
                             target=f"key:{prefix}",
                             client_ip=use.client_ip,
                             details={"first_use": last_used is None},
+                            at=use.at,
                         )
-                await session.execute(
-                    update(ApiKey).where(ApiKey.id.in_(list(pending))).values(last_used_at=now)
-                )
+                    await session.execute(
+                        update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=use.at)
+                    )
 
     async def _run(self) -> None:
         while True:

@@ -213,7 +213,7 @@ class TestRefusedTokens:
         assert_unauthorized(await gateway.get(ECHO, headers=bearer(identity)))
 
     async def test_an_unsigned_token_is_401(self, gateway: httpx.AsyncClient) -> None:
-        unsigned = jwt.encode(claims(), None, algorithm="none")
+        unsigned = jwt.encode(claims(), "", algorithm="none")
         assert_unauthorized(await gateway.get(ECHO, headers=bearer(unsigned)))
 
 
