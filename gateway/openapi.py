@@ -230,7 +230,7 @@ def merge_documents(
         components.setdefault(kind, {}).update(items)
 
     for service, document in services.items():
-        _merge_service(merged, tags, service, document, routes, scopes or ScopeTable())
+        _merge_service(merged, tags, service, document, routes, scopes=scopes or ScopeTable())
 
     schemas = components.setdefault("schemas", {})
     if "ProblemDocument" not in schemas:
@@ -247,6 +247,7 @@ def _merge_service(
     service: str,
     document: Document,
     routes: RouteTable,
+    *,
     scopes: ScopeTable,
 ) -> None:
     components: dict[str, dict[str, Any]] = merged["components"]
@@ -274,17 +275,25 @@ def _merge_service(
         for method, operation in merged["paths"][path].items():
             if method not in _HTTP_METHODS or not isinstance(operation, dict):
                 continue
-            public = routes.documents_public(method, path)
-            _document_gateway_answers(operation, public=public)
-            if not public:
-                needed = scopes.documented(method, path)
-                operation["security"] = security(sorted(needed or ()))
-                if needed:
-                    operation["responses"].setdefault("403", _FORBIDDEN)
+            _document_security(operation, method, path, routes, scopes)
             for tag in operation.get("tags", []):
                 tags.setdefault(
                     tag, {"name": tag, "description": f"Served by the {service} service."}
                 )
+
+
+def _document_security(
+    operation: Document, method: str, path: str, routes: RouteTable, scopes: ScopeTable
+) -> None:
+    """The gateway's answers, and the operation's security: none for a public read, else
+    any credential holding the scopes the gateway checks (:mod:`gateway.scopes`)."""
+    public = routes.documents_public(method, path)
+    _document_gateway_answers(operation, public=public)
+    if not public:
+        needed = scopes.documented(method, path)
+        operation["security"] = security(sorted(needed or ()))
+        if needed:
+            operation["responses"].setdefault("403", _FORBIDDEN)
 
 
 def _own_security(method: str, path: str) -> list[Document]:

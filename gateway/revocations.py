@@ -17,8 +17,10 @@ lifetime (``key_cache_seconds``) bounds what another replica could miss.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import uuid
 import weakref
 from collections.abc import Callable
 from typing import Protocol
@@ -76,23 +78,87 @@ class _Subscribed:
 
 
 class _NatsChannel:
+    """Revocations over NATS publish/subscribe, acknowledged: the gateways on the subject
+    know each other (each says ``hello`` when it starts, the others answer ``here``, and
+    ``bye`` when it stops), and an announcement returns once every other gateway has
+    applied it (or after ``ack_timeout``, for one that died without its ``bye``). So when
+    the revoking request is answered, no replica still accepts the credential."""
+
     def __init__(
-        self, client: NatsClient, subject: str, subscription: NatsSubscription, *, owns: bool
+        self,
+        client: NatsClient,
+        subject: str,
+        deliver: Callable[[bytes], None],
+        *,
+        owns: bool,
+        ack_timeout: float = 1.0,
     ) -> None:
         self.client = client
         self.subject = subject
-        self.subscription = subscription
+        self.deliver = deliver
         self.owns = owns
+        self.ack_timeout = ack_timeout
+        self.id = uuid.uuid4().hex
+        self.peers: set[str] = set()
+        self.subscription: NatsSubscription | None = None
+
+    async def start(self) -> None:
+        self.subscription = await self.client.subscribe(self.subject, cb=self._on_message)
+        await self.client.publish(self.subject, f"hello {self.id}".encode())
+        await self.client.flush(timeout=5)
+
+    async def _on_message(self, message: Msg) -> None:
+        verb, _, rest = message.data.decode("ascii", "replace").partition(" ")
+        if verb == "revoke":
+            sender, _, body = rest.partition(" ")
+            if sender != self.id:
+                self.deliver(body.encode("ascii"))
+                self.peers.add(sender)
+                if message.reply:
+                    await self.client.publish(message.reply, self.id.encode())
+        elif verb in ("hello", "here") and rest != self.id:
+            if verb == "hello" and rest not in self.peers:
+                await self.client.publish(self.subject, f"here {self.id}".encode())
+            self.peers.add(rest)
+        elif verb == "bye":
+            self.peers.discard(rest)
 
     async def publish(self, message: bytes) -> None:
-        await self.client.publish(self.subject, message)
-        # Sent before the revocation is reported done: the client's next request, to any
-        # replica, must find it revoked.
-        await self.client.flush(timeout=2)
+        waiting = set(self.peers)
+        acked: set[str] = set()
+        done = asyncio.Event()
+        if not waiting:
+            done.set()
+
+        async def on_ack(reply: Msg) -> None:
+            acked.add(reply.data.decode("ascii", "replace"))
+            if waiting <= acked:
+                done.set()
+
+        inbox = self.client.new_inbox()
+        acks = await self.client.subscribe(inbox, cb=on_ack)
+        try:
+            await self.client.publish(
+                self.subject, f"revoke {self.id} ".encode() + message, reply=inbox
+            )
+            await self.client.flush(timeout=2)
+            try:
+                await asyncio.wait_for(done.wait(), self.ack_timeout)
+            except TimeoutError:
+                silent = waiting - acked
+                logger.warning("%d gateway(s) did not confirm a revocation", len(silent))
+                self.peers -= silent  # gone without a bye; one still alive says hello again
+        finally:
+            with contextlib.suppress(Exception):
+                await acks.unsubscribe()
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
-            await self.subscription.unsubscribe()
+            await self.client.publish(self.subject, f"bye {self.id}".encode())
+            await self.client.flush(timeout=1)
+        if self.subscription is not None:
+            with contextlib.suppress(Exception):
+                await self.subscription.unsubscribe()
         if self.owns:
             with contextlib.suppress(Exception):
                 await self.client.close()
@@ -136,13 +202,9 @@ class Revocations:
             owns = True
         if client is None:
             return  # this gateway alone: revocations apply to itself only
-
-        async def on_message(message: Msg) -> None:
-            self._heard(message.data)
-
-        subscription = await client.subscribe(subject, cb=on_message)
-        await client.flush(timeout=5)
-        self._channel = _NatsChannel(client, subject, subscription, owns=owns)
+        nats_channel = _NatsChannel(client, subject, self._heard, owns=owns)
+        await nats_channel.start()
+        self._channel = nats_channel
 
     async def stop(self) -> None:
         if self._channel is not None:
