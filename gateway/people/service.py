@@ -180,6 +180,19 @@ async def remove_member(
     )
 
 
+async def people_with_memberships(
+    session: AsyncSession, *, organisation_id: uuid.UUID | None = None
+) -> list[tuple[Person, list[Membership]]]:
+    """Everyone (or the organisation's people), by address, with their memberships."""
+    stmt = select(Person).order_by(Person.email)
+    if organisation_id is not None:
+        stmt = stmt.join(Membership, Membership.person_id == Person.id).where(
+            Membership.organisation_id == organisation_id
+        )
+    found = (await session.execute(stmt)).scalars().unique().all()
+    return [(person, list(await memberships(session, person.id))) for person in found]
+
+
 def principal_for(
     person: Person, organisation_id: uuid.UUID, membership: Membership | None
 ) -> Principal:
