@@ -301,6 +301,31 @@ async def _keys(args: argparse.Namespace) -> None:
                 print(f"revoked {record.id} ({record.prefix})")
     finally:
         await database.dispose()
+    if args.keys_command == "revoke":
+        await _announce_revocation(record.prefix)
+
+
+async def _announce_revocation(prefix: str) -> None:
+    """Tell the running gateways, over NATS when ``FNET_GATEWAY_BUS_URL`` names it; else
+    they stop accepting the key within their key_cache_seconds."""
+    from gateway.revocations import Revocations
+
+    bus_url = os.environ.get("FNET_GATEWAY_BUS_URL", "")
+    if not bus_url.startswith(("nats://", "tls://")):
+        print("gateways stop accepting it within their key_cache_seconds")
+        return
+    revocations = Revocations(lambda _kind, _ident: None)
+    await revocations.start(
+        bus=None,
+        bus_url=bus_url,
+        subject_prefix=os.environ.get("FNET_GATEWAY_BUS_SUBJECT_PREFIX", "fnet"),
+        discover_seconds=0.5,
+    )
+    try:
+        await revocations.key_changed(prefix)
+    finally:
+        await revocations.stop()
+    print("every gateway has been told")
 
 
 def _password(args: argparse.Namespace) -> str:

@@ -102,10 +102,12 @@ class _NatsChannel:
         self.peers: set[str] = set()
         self.subscription: NatsSubscription | None = None
 
-    async def start(self) -> None:
+    async def start(self, *, discover_seconds: float = 0.0) -> None:
         self.subscription = await self.client.subscribe(self.subject, cb=self._on_message)
         await self.client.publish(self.subject, f"hello {self.id}".encode())
         await self.client.flush(timeout=5)
+        if discover_seconds:  # a short-lived announcer waits to hear who is there
+            await asyncio.sleep(discover_seconds)
 
     async def _on_message(self, message: Msg) -> None:
         verb, _, rest = message.data.decode("ascii", "replace").partition(" ")
@@ -180,8 +182,17 @@ class Revocations:
         if kind in (KEY, SESSION) and ident:
             self._listener(kind, ident)
 
-    async def start(self, *, bus: Bus | None, bus_url: str, subject_prefix: str) -> None:
-        """Join the channel: the shared in-memory bus's, else NATS at ``bus_url``."""
+    async def start(
+        self,
+        *,
+        bus: Bus | None,
+        bus_url: str,
+        subject_prefix: str,
+        discover_seconds: float = 0.0,
+    ) -> None:
+        """Join the channel: the shared in-memory bus's, else NATS at ``bus_url``.
+        ``discover_seconds``: how long to listen for the gateways there before returning
+        (for a one-off announcer, such as ``fnet keys revoke``)."""
         if isinstance(bus, InMemoryBus):
             channel = _local_channels.setdefault(bus, _LocalChannel())
             self._channel = _Subscribed(channel, self._heard)
@@ -203,7 +214,7 @@ class Revocations:
         if client is None:
             return  # this gateway alone: revocations apply to itself only
         nats_channel = _NatsChannel(client, subject, self._heard, owns=owns)
-        await nats_channel.start()
+        await nats_channel.start(discover_seconds=discover_seconds)
         self._channel = nats_channel
 
     async def stop(self) -> None:

@@ -82,6 +82,13 @@ class GatewaySettings(AppSettings):
         default="fnet", pattern=r"^[A-Za-z0-9_-]+$", description="as the services' setting"
     )
 
+    @field_validator("bus_url")
+    @classmethod
+    def _known_bus(cls, value: str) -> str:
+        if value != "memory://" and not value.startswith(("nats://", "tls://")):
+            raise ValueError("must be memory:// or nats://host:port")
+        return value
+
     @field_validator("donations_url", "partners_url", "network_url")
     @classmethod
     def _base_url(cls, value: str) -> str:

@@ -12,7 +12,6 @@ from gateway.directory import check_partner
 from gateway.people import service
 from gateway.people.dependencies import (
     AdminDep,
-    CallerDep,
     PersonDep,
     client_ip,
     required_organisation,
@@ -342,6 +341,3 @@ async def remove_member(request: Request, person_id: uuid.UUID, admin: AdminDep)
         )
     await _identity(request).revocations.sessions_ended([str(s) for s in ended])
     return Response(status_code=204)
-
-
-__all__ = ["CallerDep", "router"]

@@ -15,8 +15,10 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.keys import service
 from gateway.people.roles import Role
-from kit.db import Database
+from gateway.revocations import Revocations
+from kit.db import Database, transaction
 from kit.events import Bus, InMemoryBus
 from tests.gateway.conftest import gateway_settings
 from tests.gateway.factories import new_key, new_person
@@ -124,3 +126,31 @@ class TestOverTheBus:
         finally:
             await bus_a.close()
             await bus_b.close()
+
+
+class TestFromTheCommandLine:
+    async def test_a_one_off_announcer_reaches_the_gateways(
+        self, two_gateways: Pair, gateway_database: Database
+    ) -> None:
+        """What ``fnet keys revoke`` does after writing the database, when
+        FNET_GATEWAY_BUS_URL names NATS."""
+        prefix = f"t{uuid.uuid4().hex[:12]}"
+        async with two_gateways(None, None, bus_url=NATS_URL, bus_subject_prefix=prefix) as (
+            a,
+            b,
+        ):
+            key = await new_key(gateway_database)
+            for gateway in (a, b):
+                assert (await gateway.get(ECHO, headers=key.headers)).status_code == 200
+            async with transaction(gateway_database, write=True) as session:
+                await service.revoke_key(session, key.record.id)
+            announcer = Revocations(lambda _kind, _ident: None)
+            await announcer.start(
+                bus=None, bus_url=NATS_URL, subject_prefix=prefix, discover_seconds=0.5
+            )
+            try:
+                await announcer.key_changed(key.record.prefix)
+            finally:
+                await announcer.stop()
+            for gateway in (a, b):
+                assert_unauthorized(await gateway.get(ECHO, headers=key.headers))
