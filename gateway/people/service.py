@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit import service as audit
@@ -33,6 +33,7 @@ from gateway.people.exceptions import (
     PersonNotFound,
 )
 from gateway.people.models import Invitation, LoginSession, Membership, Person, RefreshToken
+from gateway.people.repository import PeopleRepository
 from gateway.people.roles import (
     OPERATOR_ORGANISATION,
     OPERATOR_SCOPES,
@@ -74,8 +75,7 @@ def _hash(token: str) -> str:
 
 
 async def find_person(session: AsyncSession, email: str) -> Person | None:
-    stmt = select(Person).where(Person.email == normalise_email(email))
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await PeopleRepository(session).person_by_email(normalise_email(email))
 
 
 async def create_person(
@@ -141,29 +141,17 @@ async def add_membership(
 async def membership_of(
     session: AsyncSession, person_id: uuid.UUID, organisation_id: uuid.UUID
 ) -> Membership | None:
-    stmt = select(Membership).where(
-        Membership.person_id == person_id, Membership.organisation_id == organisation_id
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await PeopleRepository(session).membership(person_id, organisation_id)
 
 
 async def memberships(session: AsyncSession, person_id: uuid.UUID) -> Sequence[Membership]:
-    stmt = (
-        select(Membership).where(Membership.person_id == person_id).order_by(Membership.created_at)
-    )
-    return (await session.execute(stmt)).scalars().all()
+    return await PeopleRepository(session).memberships(person_id)
 
 
 async def members(
     session: AsyncSession, organisation_id: uuid.UUID
 ) -> Sequence[tuple[Membership, Person]]:
-    stmt = (
-        select(Membership, Person)
-        .join(Person, Person.id == Membership.person_id)
-        .where(Membership.organisation_id == organisation_id)
-        .order_by(Person.email)
-    )
-    return [(m, p) for m, p in (await session.execute(stmt)).all()]
+    return await PeopleRepository(session).members(organisation_id)
 
 
 async def remove_member(
@@ -184,12 +172,7 @@ async def people_with_memberships(
     session: AsyncSession, *, organisation_id: uuid.UUID | None = None
 ) -> list[tuple[Person, list[Membership]]]:
     """Everyone (or the organisation's people), by address, with their memberships."""
-    stmt = select(Person).order_by(Person.email)
-    if organisation_id is not None:
-        stmt = stmt.join(Membership, Membership.person_id == Person.id).where(
-            Membership.organisation_id == organisation_id
-        )
-    found = (await session.execute(stmt)).scalars().unique().all()
+    found = await PeopleRepository(session).people(organisation_id)
     return [(person, list(await memberships(session, person.id))) for person in found]
 
 
@@ -402,9 +385,7 @@ async def refresh(session: AsyncSession, token: str, *, client_ip: str | None = 
     before is a sign that it was stolen (or the client is broken): its whole session is
     revoked, for whoever holds any of its tokens."""
     now = utcnow()
-    found = (
-        await session.execute(select(RefreshToken).where(RefreshToken.token_hash == _hash(token)))
-    ).scalar_one_or_none()
+    found = await PeopleRepository(session).refresh_token(_hash(token))
     invalid = InvalidRefreshToken(
         "the refresh token is unknown, expired, used or revoked; sign in again"
     )
@@ -470,14 +451,9 @@ async def revoke_sessions(
     organisation_id: uuid.UUID | None = None,
     reason: str,
 ) -> list[uuid.UUID]:
-    stmt = select(LoginSession).where(
-        LoginSession.person_id == person_id, LoginSession.revoked_at.is_(None)
-    )
-    if organisation_id is not None:
-        stmt = stmt.where(LoginSession.organisation_id == organisation_id)
     now = utcnow()
     ended: list[uuid.UUID] = []
-    for login_session in (await session.execute(stmt)).scalars().all():
+    for login_session in await PeopleRepository(session).live_sessions(person_id, organisation_id):
         ended += await _revoke(session, login_session, reason, now)
     return ended
 
@@ -546,12 +522,7 @@ async def invite(
 
 
 async def invitations(session: AsyncSession, organisation_id: uuid.UUID) -> Sequence[Invitation]:
-    stmt = (
-        select(Invitation)
-        .where(Invitation.organisation_id == organisation_id)
-        .order_by(Invitation.created_at.desc())
-    )
-    return (await session.execute(stmt)).scalars().all()
+    return await PeopleRepository(session).invitations(organisation_id)
 
 
 async def revoke_invitation(
@@ -572,9 +543,7 @@ async def accept(
     """Join the organisation the invitation is for: with a new account whose password this
     sets, or, when the address has an account, with that account's password."""
     now = utcnow()
-    invitation = (
-        await session.execute(select(Invitation).where(Invitation.token_hash == _hash(token)))
-    ).scalar_one_or_none()
+    invitation = await PeopleRepository(session).invitation(_hash(token))
     if invitation is None:
         raise InvitationNotFound("no invitation has this token")
     if (
