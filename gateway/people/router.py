@@ -39,6 +39,7 @@ from gateway.people.schemas import (
     Me,
     MemberRead,
     MembershipRead,
+    PasswordChange,
     RefreshRequest,
     TokenPair,
 )
@@ -146,6 +147,39 @@ async def logout(request: Request, who: PersonDep) -> Response:
             organisation_id=who.principal.organisation_id,
             target=f"session:{who.session_id}",
             client_ip=client_ip(request),
+        )
+    await _identity(request).revocations.sessions_ended([str(s) for s in ended])
+    return Response(status_code=204)
+
+
+@router.post(
+    "/api/v1/auth/password",
+    status_code=204,
+    summary="Change one's password",
+    description=(
+        "Needs the current password. Every other session of the person ends at once, on "
+        "every gateway; this one goes on."
+    ),
+    responses=problem_responses(Unauthorized, InvalidAccessToken, InvalidCredentials, WeakPassword),
+)
+async def change_password(request: Request, data: PasswordChange, who: PersonDep) -> Response:
+    assert who.person_id is not None
+    async with transaction(_database(request), write=True) as session:
+        ended = await service.change_password(
+            session,
+            who.person_id,
+            current=data.current_password,
+            new=data.new_password,
+            keep_session=who.session_id,
+        )
+        await audit.record(
+            session,
+            "password.changed",
+            actor=who.actor,
+            organisation_id=who.principal.organisation_id,
+            target=f"person:{who.person_id}",
+            client_ip=client_ip(request),
+            details={"sessions_ended": len(ended)},
         )
     await _identity(request).revocations.sessions_ended([str(s) for s in ended])
     return Response(status_code=204)

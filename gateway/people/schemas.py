@@ -26,6 +26,13 @@ class RefreshRequest(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256, description="10 characters or more")
+
+
 class TokenPair(BaseModel):
     """What a sign-in or a refresh answers. Send ``access_token`` as
     ``Authorization: Bearer``; before it expires, exchange ``refresh_token`` (once) for a

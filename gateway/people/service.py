@@ -458,6 +458,34 @@ async def revoke_sessions(
     return ended
 
 
+async def change_password(
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    *,
+    current: str,
+    new: str,
+    keep_session: uuid.UUID | None,
+) -> list[uuid.UUID]:
+    """Set a new password (the current one must be given) and end every other session of
+    the person: whoever learnt the old password is signed out. The sessions ended."""
+    person = await get_person(session, person_id)
+    if not passwords.verify(person.password_hash, current):
+        raise InvalidCredentials()
+    person.password_hash = passwords.hash_password(new)
+    ended = [
+        s
+        for s in await revoke_sessions(session, person.id, reason="password-changed")
+        if s != keep_session
+    ]
+    if keep_session is not None:  # revoke_sessions ended it too: this one stays
+        kept = await session.get(LoginSession, keep_session)
+        if kept is not None and kept.revoked_reason == "password-changed":
+            kept.revoked_at = None
+            kept.revoked_reason = None
+    await session.flush()
+    return ended
+
+
 async def caller_of_session(session: AsyncSession, session_id: uuid.UUID) -> Caller | None:
     """Who a session acts as now; None if it is revoked, expired, its person disabled or
     no longer a member. What the gateway caches for each access token's ``sid``."""

@@ -293,6 +293,35 @@ class TestLogout:
         assert response.status_code == 403
 
 
+class TestPasswordChange:
+    async def test_a_new_password_ends_every_other_session(
+        self, gateway: httpx.AsyncClient, gateway_database: Database
+    ) -> None:
+        member = await new_person(gateway_database)
+        other = await signed_in(gateway, member)  # say, a stolen phone's
+        this = bearer((await signed_in(gateway, member))["access_token"])
+        wrong = await gateway.post(
+            "/api/v1/auth/password",
+            json={"current_password": "not it at all", "new_password": "a brand new password"},
+            headers=this,
+        )
+        assert wrong.status_code == 401
+        changed = await gateway.post(
+            "/api/v1/auth/password",
+            json={"current_password": member.password, "new_password": "a brand new password"},
+            headers=this,
+        )
+        assert changed.status_code == 204, changed.text
+        assert (await gateway.get(ECHO, headers=this)).status_code == 200
+        assert_unauthorized(await gateway.get(ECHO, headers=bearer(other["access_token"])))
+        refreshed = await gateway.post(
+            "/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]}
+        )
+        assert refreshed.status_code == 401
+        assert (await login(gateway, member)).status_code == 401
+        assert (await login(gateway, member, password="a brand new password")).status_code == 200
+
+
 class TestFailedSignIns:
     async def test_they_slow_down_then_lock_for_a_while(
         self, make_gateway: GatewayFactory, gateway_database: Database
