@@ -327,33 +327,40 @@ class TestFailedSignIns:
         self, make_gateway: GatewayFactory, gateway_database: Database
     ) -> None:
         member = await new_person(gateway_database)
-        async with make_gateway(login_lock_after=5, login_lock_seconds=600) as gateway:
+
+        async def failed_before(count: int, *, seconds_ago: float) -> None:
+            # As if ``count`` sign-ins had failed, the last one ``seconds_ago``: no test
+            # waits out real time.
+            async with transaction(gateway_database, write=True) as session:
+                await session.execute(
+                    update(Person)
+                    .where(Person.id == member.person.id)
+                    .values(
+                        failed_logins=count,
+                        last_failed_login_at=utcnow() - dt.timedelta(seconds=seconds_ago),
+                    )
+                )
+
+        async with make_gateway(login_lock_after=10, login_lock_seconds=600) as gateway:
             for _ in range(3):  # free
                 assert (await login(gateway, member, password="guess guess 1")).status_code == 401
-            # The fourth comes too soon: refused unchecked, even with the right password.
+            # After eight failures the next attempt waits 2^5 = 32 s: one sooner is refused
+            # unchecked, even with the right password.
+            await failed_before(8, seconds_ago=0)
             soon = await login(gateway, member)
             assert soon.status_code == 429
             assert soon.json()["type"] == "urn:fnet:problem:login-throttled"
-            assert 1 <= int(soon.headers["retry-after"]) <= 2
+            assert 25 <= int(soon.headers["retry-after"]) <= 33
 
-            async def wait_out() -> None:
-                # As if the wait had passed.
-                async with transaction(gateway_database, write=True) as session:
-                    await session.execute(
-                        update(Person)
-                        .where(Person.id == member.person.id)
-                        .values(last_failed_login_at=utcnow() - dt.timedelta(minutes=5))
-                    )
-
-            await wait_out()
-            assert (await login(gateway, member, password="guess guess 4")).status_code == 401
-            await wait_out()
-            # The fifth failure locks the account for lock_seconds.
-            assert (await login(gateway, member, password="guess guess 5")).status_code == 401
+            await failed_before(8, seconds_ago=40)  # waited long enough
+            assert (await login(gateway, member, password="guess guess 9")).status_code == 401
+            await failed_before(9, seconds_ago=100)
+            # The tenth failure in a row locks the account for lock_seconds.
+            assert (await login(gateway, member, password="guess guess 10")).status_code == 401
             locked = await login(gateway, member)
             assert locked.status_code == 429
             assert "locked" in locked.json()["detail"]
-            assert 590 <= int(locked.headers["retry-after"]) <= 601
+            assert 550 <= int(locked.headers["retry-after"]) <= 601
 
             # The lock is time-boxed: once it has passed, the right password works again.
             async with transaction(gateway_database, write=True) as session:
@@ -363,6 +370,8 @@ class TestFailedSignIns:
                     .values(locked_until=utcnow() - dt.timedelta(seconds=1))
                 )
             assert (await login(gateway, member)).status_code == 200
-            # And a success starts the count again.
-            assert (await login(gateway, member, password="guess guess 6")).status_code == 401
+            # And a success starts the count again: three free failures.
+            for _ in range(3):
+                assert (await login(gateway, member, password="guess guess 11")).status_code == 401
+            await failed_before(3, seconds_ago=5)
             assert (await login(gateway, member)).status_code == 200
