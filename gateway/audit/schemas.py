@@ -16,7 +16,7 @@ class AuditEntryRead(BaseModel):
         description="login.succeeded, login.failed, login.throttled, logout, "
         "token.refresh_reused, key.created, key.rotated, key.revoked, key.expiry_set, "
         "key.used (first use in an hour), permission.denied, invitation.created, "
-        "invitation.accepted, member.removed, password.changed"
+        "invitation.accepted, member.role_changed, member.removed, password.changed"
     )
     organisation_id: uuid.UUID | None
     actor: str = Field(description="person:<id>, key:<prefix>, or the address that tried")

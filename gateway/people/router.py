@@ -39,6 +39,7 @@ from gateway.people.schemas import (
     Me,
     MemberRead,
     MembershipRead,
+    MemberUpdate,
     PasswordChange,
     RefreshRequest,
     TokenPair,
@@ -352,6 +353,46 @@ async def list_members(request: Request, admin: AdminDep) -> list[MemberRead]:
         )
         for m, p in found
     ]
+
+
+@router.patch(
+    "/api/v1/members/{person_id}",
+    response_model=MemberRead,
+    summary="Give a member another role",
+    description="Applies from their next request, on every gateway.",
+    responses=problem_responses(Unauthorized, NotAdmin, PersonNotFound),
+)
+async def change_member_role(
+    request: Request, person_id: uuid.UUID, data: MemberUpdate, admin: AdminDep
+) -> MemberRead:
+    organisation_id = required_organisation(admin)
+    if data.partner_id is not None:
+        await check_partner(request, organisation_id, data.partner_id)
+    async with transaction(_database(request), write=True) as session:
+        membership, person, live = await service.change_role(
+            session, organisation_id, person_id, data.role, partner_id=data.partner_id
+        )
+        await audit.record(
+            session,
+            "member.role_changed",
+            actor=admin.caller.actor,
+            organisation_id=organisation_id,
+            target=f"person:{person_id}",
+            client_ip=client_ip(request),
+            details={"role": data.role.value},
+        )
+        answer = MemberRead(
+            person_id=person.id,
+            email=person.email,
+            display_name=person.display_name,
+            organisation_id=organisation_id,
+            role=membership.role,
+            partner_id=membership.partner_id,
+            joined_at=membership.created_at,
+        )
+    # Not revoked: forgotten, so each gateway reads the session's new role.
+    await _identity(request).revocations.sessions_ended([str(s) for s in live])
+    return answer
 
 
 @router.delete(

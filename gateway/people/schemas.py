@@ -109,6 +109,15 @@ class InvitationAccept(BaseModel):
     display_name: str | None = Field(default=None, max_length=200)
 
 
+class MemberUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    partner_id: uuid.UUID | None = Field(
+        default=None, description="for the partner role: one of the foundation's partners"
+    )
+
+
 class MemberRead(BaseModel):
     person_id: uuid.UUID
     email: str

@@ -168,6 +168,34 @@ async def remove_member(
     )
 
 
+async def change_role(
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    person_id: uuid.UUID,
+    role: Role,
+    *,
+    partner_id: uuid.UUID | None = None,
+) -> tuple[Membership, Person, list[uuid.UUID]]:
+    """Give a member another role. Their sessions in the organisation are returned so
+    that every gateway reads them again: the new role applies from the next request."""
+    if (role is Role.PARTNER) != (partner_id is not None):
+        raise Unprocessable(
+            "the partner role, and only it, names a partner organisation (partner_id)",
+            errors=[
+                FieldProblem(field="partner_id", message="with role partner only", code="partner")
+            ],
+        )
+    membership = await membership_of(session, person_id, organisation_id)
+    if membership is None:
+        raise PersonNotFound(f"no member {person_id} in this organisation")
+    membership.role = role
+    membership.partner_id = partner_id
+    await session.flush()
+    person = await get_person(session, person_id)
+    live = await PeopleRepository(session).live_sessions(person_id, organisation_id)
+    return membership, person, [s.id for s in live]
+
+
 async def people_with_memberships(
     session: AsyncSession, *, organisation_id: uuid.UUID | None = None
 ) -> list[tuple[Person, list[Membership]]]:

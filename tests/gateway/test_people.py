@@ -270,6 +270,33 @@ class TestRefresh:
         assert refreshed.status_code == 401
 
 
+class TestRoles:
+    async def test_a_new_role_applies_from_the_next_request(
+        self, gateway: httpx.AsyncClient, gateway_database: Database, recorder: Recorder
+    ) -> None:
+        admin = await new_person(gateway_database)
+        staff = await new_person(
+            gateway_database, organisation_id=admin.organisation_id, role=Role.STAFF
+        )
+        staff_token = bearer((await signed_in(gateway, staff))["access_token"])
+        assert (await gateway.get(ECHO, headers=staff_token)).status_code == 200  # cached
+        admin_token = bearer((await signed_in(gateway, admin))["access_token"])
+        changed = await gateway.patch(
+            f"/api/v1/members/{staff.person.id}", json={"role": "viewer"}, headers=admin_token
+        )
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["role"] == "viewer"
+        assert (await gateway.get(ECHO, headers=staff_token)).status_code == 200
+        who = TokenVerifier(TEST_SECRET).verify(received(recorder, IDENTITY_HEADER)[0])
+        assert not who.has(Scope.CAMPAIGNS_WRITE)
+        assert who.has(Scope.CAMPAIGNS_READ)
+        # Only admins change roles.
+        refused = await gateway.patch(
+            f"/api/v1/members/{admin.person.id}", json={"role": "viewer"}, headers=staff_token
+        )
+        assert refused.status_code == 403
+
+
 class TestLogout:
     async def test_logout_ends_the_access_and_the_refresh_token(
         self, gateway: httpx.AsyncClient, gateway_database: Database
