@@ -133,8 +133,6 @@ class TestTemplatedRoutes:
 
 
 OTHER_FOUNDATION = "01a2257d-aaa3-7772-a158-06398df16ff8"
-
-
 class TestFoundationCampaigns:
     """A foundation's campaigns live in the donations service, under the network
     service's ``/api/v1/foundations`` area."""
