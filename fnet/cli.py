@@ -5,6 +5,8 @@
     fnet keys create --org ID [--partner ID]  make an API key (printed once)
     fnet keys list [--org ID]
     fnet keys revoke KEY_ID
+    fnet users create --email E (--org ID [--role R] | --operator)  a person who signs in
+    fnet users list [--org ID]
     fnet events schemas              every event contract as JSON Schema
     fnet events status               each service's outbox backlog and dead letters
     fnet events dead-letters [APP]   events a consumer gave up on
@@ -32,6 +34,36 @@ from fnet.apps import APPS, BY_NAME, GATEWAY, NETWORK, SERVICES
 from kit.errors import Problem
 from kit.identity import ALL_SCOPES, DEFAULT_SCOPES, Scope
 from kit.migrations import upgrade
+
+
+def _users_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = commands.add_parser("users", help="manage people who sign in").add_subparsers(
+        dest="users_command", required=True
+    )
+    user = users.add_parser(
+        "create",
+        help="create a person (the first admin of a foundation, or the network's operator)",
+    )
+    user.add_argument("--email", required=True)
+    user.add_argument("--name", default="", help="display name (default: the address)")
+    who = user.add_mutually_exclusive_group(required=True)
+    who.add_argument("--org", type=uuid.UUID, help="the organisation (foundation) they join")
+    who.add_argument(
+        "--operator", action="store_true", help="the network's operator (keeps the directory)"
+    )
+    user.add_argument(
+        "--role",
+        default="admin",
+        choices=["admin", "staff", "volunteer", "viewer"],
+        help="their role in --org (default admin; partner people are invited by an admin)",
+    )
+    user.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (else it is asked for, twice)",
+    )
+    people_list = users.add_parser("list", help="list people and their roles")
+    people_list.add_argument("--org", type=uuid.UUID)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--org", type=uuid.UUID)
     revoke = keys.add_parser("revoke", help="revoke a key at once")
     revoke.add_argument("key_id", type=uuid.UUID)
+
+    _users_parser(commands)
 
     services = sorted(app.name for app in SERVICES)
     events = commands.add_parser("events", help="event contracts, outboxes, dead letters")
@@ -267,6 +301,77 @@ async def _keys(args: argparse.Namespace) -> None:
                 print(f"revoked {record.id} ({record.prefix})")
     finally:
         await database.dispose()
+    if args.keys_command == "revoke":
+        await _announce_revocation(record.prefix)
+
+
+async def _announce_revocation(prefix: str) -> None:
+    """Tell the running gateways, over NATS when ``FNET_GATEWAY_BUS_URL`` names it; else
+    they stop accepting the key within their key_cache_seconds."""
+    from gateway.revocations import Revocations
+
+    bus_url = os.environ.get("FNET_GATEWAY_BUS_URL", "")
+    if not bus_url.startswith(("nats://", "tls://")):
+        print("gateways stop accepting it within their key_cache_seconds")
+        return
+    revocations = Revocations(lambda _kind, _ident: None)
+    await revocations.start(
+        bus=None,
+        bus_url=bus_url,
+        subject_prefix=os.environ.get("FNET_GATEWAY_BUS_SUBJECT_PREFIX", "fnet"),
+        discover_seconds=0.5,
+    )
+    try:
+        await revocations.key_changed(prefix)
+    finally:
+        await revocations.stop()
+    print("every gateway has been told")
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("Password (10 characters or more): ")
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("fnet: the passwords differ")
+    return first
+
+
+async def _users(args: argparse.Namespace) -> None:
+    from gateway.people import service as people
+    from gateway.people.roles import Role
+    from kit.db import Database, transaction
+
+    password = _password(args) if args.users_command == "create" else ""
+    database = Database.from_url(GATEWAY.database_url(args.var), pool_size=1)
+    try:
+        async with transaction(database, write=True) as session:
+            if args.users_command == "create":
+                person = await people.create_person(
+                    session,
+                    email=args.email,
+                    password=password,
+                    display_name=args.name,
+                    is_operator=args.operator,
+                )
+                joined = "the network's operator"
+                if args.org is not None:
+                    await people.add_membership(session, person, args.org, Role(args.role))
+                    joined = f"{args.role} of {args.org}"
+                print(f"id:    {person.id}\nemail: {person.email}\nrole:  {joined}")
+                print("They sign in with POST /api/v1/auth/login.")
+            else:
+                for person, memberships in await people.people_with_memberships(
+                    session, organisation_id=args.org
+                ):
+                    roles = ", ".join(f"{m.role.value} of {m.organisation_id}" for m in memberships)
+                    if person.is_operator:
+                        roles = ", ".join(filter(None, ["operator", roles]))
+                    print(f"{person.id}  {person.email:<32}  {roles}")
+    finally:
+        await database.dispose()
 
 
 def _events(args: argparse.Namespace) -> None:
@@ -325,6 +430,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(new_seed())
     elif args.command == "sync":
         _sync(args)
+    elif args.command == "users":
+        upgrade(GATEWAY.migrations, GATEWAY.database_url(args.var))
+        try:
+            asyncio.run(_users(args))
+        except Problem as exc:  # an address taken, a weak password
+            sys.exit(f"fnet: {exc.detail or exc.title}")
     else:
         upgrade(GATEWAY.migrations, GATEWAY.database_url(args.var))
         try:

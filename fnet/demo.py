@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from fnet import story, story_network, story_partners
+from fnet import demo_people, story, story_network, story_partners
 from gateway.keys import service as keys
 from kit.db import Database, transaction
 from kit.identity import DEFAULT_SCOPES, IDENTITY_HEADER, Principal, Scope, TokenSigner
@@ -182,9 +182,11 @@ async def load(
     path = var_dir / CREDENTIALS_FILE
     previous: dict[str, Any] = {}
     previous_people: dict[str, Any] = {}
+    previous_logins: dict[str, Any] = {}
     if path.exists():
         saved = json.loads(path.read_text(encoding="utf-8"))
         previous, previous_people = saved.get("foundations", {}), saved.get("people", {})
+        previous_logins = saved.get("logins", {})
     operator = {IDENTITY_HEADER: TokenSigner(secret).sign(OPERATOR)}
     credentials: dict[str, dict[str, str]] = {}
     async with httpx.AsyncClient(
@@ -230,8 +232,15 @@ async def load(
     partner_keys = await story_partners.ensure_partner_key(
         gateway_db, credentials["shekou"]["id"], partners, path
     )
+    logins = await demo_people.ensure(
+        gateway_db,
+        shekou_id=credentials["shekou"]["id"],
+        partner_id=partners["partners"][story_partners.RADIO_PARTNER],
+        previous=previous_logins,
+    )
     document = {
         "foundations": credentials,
+        "logins": logins,
         "people": people,
         "campaigns": campaigns,
         "network": shared,
@@ -268,6 +277,11 @@ def describe(
     phase_1 = document["campaigns"]["shekou-phase-1"]
     lines.append(f"Try: curl -H 'X-API-Key: {key}' {gateway_url}/api/v1/campaigns/{phase_1}")
     lines.append(f"The public account (no key): {gateway_url}/api/v1/campaigns/{phase_1}/report")
+    logins = document.get("logins", {})
+    if logins:
+        lines.append("People who sign in (POST /api/v1/auth/login; passwords in the same file):")
+        for name, entry in logins.items():
+            lines.append(f"  {name:<9} {entry['email']}")
     return "\n".join(lines)
 
 

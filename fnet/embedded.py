@@ -128,7 +128,8 @@ def _servers(
     servers = []
     for app in APPS:
         settings = settings_for(app, config)
-        asgi = app.factory(settings) if app is GATEWAY else app.factory(settings, bus=bus)
+        # The gateway too: revocations reach it over the bus, as they would every replica.
+        asgi = app.factory(settings, bus=bus)
         if app is GATEWAY:
             # The gateway is ready only once the start-up work is done.
             asgi.state.readiness_checks.append(("start_up", start_up_done))

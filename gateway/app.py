@@ -13,12 +13,9 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.auth import Authenticator
 from gateway.docs import assets_router
 from gateway.edge import EdgeMiddleware
-from gateway.keys.cache import KeyCache
-from gateway.keys.router import OWN_PATHS
-from gateway.keys.router import router as keys_router
+from gateway.identity import Identity, is_own_path
 from gateway.limits import RateLimits
 from gateway.observability import GatewayMetrics
 from gateway.openapi import ApiDocument, docs_router
@@ -30,6 +27,7 @@ from kit.app import operation_id
 from kit.context import RequestContextMiddleware
 from kit.db import Database
 from kit.errors import document_problems, install_problem_handlers
+from kit.events import Bus
 from kit.head import HeadAsGet
 from kit.heap import frozen_heap
 from kit.identity import TokenSigner
@@ -53,21 +51,22 @@ class GatewayApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if (
-            scope["type"] == "http"
-            and path.startswith(API_PREFIX)
-            and not (path.endswith("/api-keys") and OWN_PATHS.fullmatch(path))
-        ):
+        if scope["type"] == "http" and path.startswith(API_PREFIX) and not is_own_path(path):
             await self.proxy_stack(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
 
 
 def create_app(
-    settings: GatewaySettings | None = None, *, database: Database | None = None
+    settings: GatewaySettings | None = None,
+    *,
+    database: Database | None = None,
+    bus: Bus | None = None,
 ) -> FastAPI:
     """The gateway. ``database`` is given by tests (a rolled-back connection); otherwise
-    the lifespan opens one from ``settings.database_url``."""
+    the lifespan opens one from ``settings.database_url``. ``bus`` is the one an
+    embedding process shares (``fnet up``), over which revocations reach every gateway;
+    without it, ``settings.bus_url`` says where they go."""
     settings = settings or GatewaySettings()  # read from the environment
     signer = TokenSigner(settings.internal_token_secret.get_secret_value())
     routes = RouteTable(
@@ -78,7 +77,8 @@ def create_app(
             "network": settings.network_url,
         },
     )
-    authenticator = Authenticator(signer, KeyCache(settings.key_cache_seconds))
+    identity = Identity(settings, signer)
+    authenticator = identity.authenticator
     metrics = Metrics("gateway")
     edge_metrics = GatewayMetrics(metrics, SERVICES)
     upstreams = Upstreams(settings, edge_metrics)
@@ -96,7 +96,7 @@ def create_app(
             pool_timeout=settings.db_pool_timeout_seconds,
         )
         app.state.database = db
-        authenticator.database = db
+        await identity.start(db, bus=bus, background=database is None)
         await upstreams.open()
         await limits.open()
         try:
@@ -105,7 +105,7 @@ def create_app(
         finally:
             await limits.close()
             await upstreams.close()
-            authenticator.database = None
+            await identity.stop()
             await db.dispose()
 
     app = GatewayApp(
@@ -121,6 +121,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.authenticator = authenticator
+    app.state.identity = identity
     app.state.upstreams = upstreams
     app.state.limits = limits
     install_problem_handlers(app)
@@ -137,7 +138,8 @@ def create_app(
         return document_problems(get_openapi(title=TITLE, version=app.version, routes=app.routes))
 
     app.include_router(health_router(readiness))
-    app.include_router(keys_router)
+    for router in identity.routers:
+        app.include_router(router)
     app.include_router(
         docs_router(
             ApiDocument(

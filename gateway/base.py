@@ -4,7 +4,7 @@ from kit.db import ServiceBase, new_metadata
 
 
 class Base(ServiceBase):
-    """Every table of the gateway's database (API keys; later, people and their sessions)."""
+    """Every table of the gateway's database: API keys, people and their sessions, the audit log."""
 
     __abstract__ = True
     metadata = new_metadata()

@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse, Response
 from gateway.auth import IdentityTokens
 from gateway.docs import swagger_page
 from gateway.routes import SERVICES, RouteTable
+from gateway.scopes import ScopeTable
 from gateway.upstream import Upstreams
 from kit.context import outgoing_headers
 from kit.errors import PROBLEM_CONTENT_TYPE, ProblemDocument
@@ -41,6 +42,7 @@ GATEWAY_PRINCIPAL = Principal(
 
 API_KEY_SCHEME = "ApiKey"
 BEARER_SCHEME = "BearerKey"
+PERSON_SCHEME = "PersonToken"
 SECURITY_SCHEMES: Document = {
     API_KEY_SCHEME: {
         "type": "apiKey",
@@ -53,18 +55,53 @@ SECURITY_SCHEMES: Document = {
         "scheme": "bearer",
         "description": "The same API key as a bearer token: `Authorization: Bearer fnet_...`.",
     },
+    PERSON_SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A signed-in person's access token, from `POST /api/v1/auth/login` or "
+        "`POST /api/v1/auth/refresh`: `Authorization: Bearer eyJ...`.",
+    },
 }
+ALL_SCHEMES = (API_KEY_SCHEME, BEARER_SCHEME, PERSON_SCHEME)
+
+
+def security(scopes: Sequence[str], schemes: Sequence[str] = ALL_SCHEMES) -> list[Document]:
+    """An operation's security requirement: any one of ``schemes``, holding ``scopes``."""
+    return [{scheme: list(scopes)} for scheme in schemes]
+
+
+# The gateway's own operations that need no credential, and those only a signed-in person
+# (an admin, for most) may call; the rest of its own take keys too.
+_OWN_PUBLIC = frozenset(
+    {
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/refresh"),
+        ("post", "/api/v1/invitations/accept"),
+    }
+)
+_PEOPLE_ONLY_PREFIXES = (
+    "/api/v1/auth/",
+    "/api/v1/api-keys",
+    "/api/v1/invitations",
+    "/api/v1/members",
+    "/api/v1/audit-log",
+)
+_PARTNER_KEY_SCOPES = ("partners:write",)
 
 DESCRIPTION = """\
 The public API of Foundation Network: community foundations, their campaigns and
 donations, their partners, and the networks that join them.
 
 **Authentication.** Every `/api/` call needs an API key, sent as `X-API-Key: fnet_...` or
-as `Authorization: Bearer fnet_...`. A key acts for one organisation and carries scopes;
-data of other organisations is invisible (their records answer 404). A missing, unknown or
-revoked key is answered with 401. The exceptions are what is published for everyone: a
-campaign's transparency report and its disclosures are read (`GET`) without a key, and
-the same for every caller (a key sent with them is not looked at).
+as `Authorization: Bearer fnet_...`, or a signed-in person's access token
+(`POST /api/v1/auth/login`), sent as `Authorization: Bearer eyJ...`. A key or person acts
+for one organisation and holds scopes; data of other organisations is invisible (their
+records answer 404). A missing, unknown, expired or revoked credential is answered with
+401; one without a scope the operation lists (its `security` requirement names them) with
+403 `missing-scope`. The exceptions are what is published for everyone: a campaign's
+transparency report and its disclosures are read (`GET`) without a key, and the same for
+every caller (a key sent with them is not looked at).
 
 **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`,
 `detail`, and `errors` naming each invalid field. Besides those each operation lists, any
@@ -87,8 +124,13 @@ TAG_DESCRIPTIONS = {
 }
 
 _UNAUTHORIZED: Document = {
-    "description": "No API key, or one that is unknown or revoked",
+    "description": "No API key or access token, or one that is unknown, expired or revoked",
     "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}},
+}
+_FORBIDDEN: Document = {
+    "description": "The credential lacks a scope this operation needs (missing-scope), or "
+    "is of a kind the operation does not serve",
+    "content": _UNAUTHORIZED["content"],
 }
 
 _GATEWAY_ANSWERS: dict[str, Document] = {
@@ -183,6 +225,7 @@ def merge_documents(
     routes: RouteTable,
     *,
     missing: Sequence[str] = (),
+    scopes: ScopeTable | None = None,
 ) -> Document:
     """The public document: the gateway's ``own`` operations, then each service's paths
     that the route table sends to it, with components merged and security declared.
@@ -207,20 +250,22 @@ def merge_documents(
 
     for path, item in own.get("paths", {}).items():
         merged["paths"][path] = {
-            method: {**op, "security": []} if method in _HTTP_METHODS else op
+            method: {**op, "security": _own_security(method, path)}
+            if method in _HTTP_METHODS
+            else op
             for method, op in item.items()
         }
     for kind, items in own.get("components", {}).items():
         components.setdefault(kind, {}).update(items)
 
     for service, document in services.items():
-        _merge_service(merged, tags, service, document, routes)
+        _merge_service(merged, tags, service, document, routes, scopes=scopes or ScopeTable())
 
     schemas = components.setdefault("schemas", {})
     if "ProblemDocument" not in schemas:
         schemas.update(_problem_schemas())
     components["securitySchemes"] = dict(SECURITY_SCHEMES)
-    merged["security"] = [{API_KEY_SCHEME: []}, {BEARER_SCHEME: []}]
+    merged["security"] = security([])
     merged["tags"] = list(tags.values())
     return merged
 
@@ -231,6 +276,8 @@ def _merge_service(
     service: str,
     document: Document,
     routes: RouteTable,
+    *,
+    scopes: ScopeTable,
 ) -> None:
     components: dict[str, dict[str, Any]] = merged["components"]
     own_components = document.get("components", {})
@@ -257,11 +304,36 @@ def _merge_service(
         for method, operation in merged["paths"][path].items():
             if method not in _HTTP_METHODS or not isinstance(operation, dict):
                 continue
-            _document_gateway_answers(operation, public=routes.documents_public(method, path))
+            _document_security(operation, method, path, routes, scopes)
             for tag in operation.get("tags", []):
                 tags.setdefault(
                     tag, {"name": tag, "description": f"Served by the {service} service."}
                 )
+
+
+def _document_security(
+    operation: Document, method: str, path: str, routes: RouteTable, scopes: ScopeTable
+) -> None:
+    """The gateway's answers, and the operation's security: none for a public read, else
+    any credential holding the scopes the gateway checks (:mod:`gateway.scopes`)."""
+    public = routes.documents_public(method, path)
+    _document_gateway_answers(operation, public=public)
+    if not public:
+        needed = scopes.documented(method, path)
+        operation["security"] = security(sorted(needed or ()))
+        if needed:
+            operation["responses"].setdefault("403", _FORBIDDEN)
+
+
+def _own_security(method: str, path: str) -> list[Document]:
+    """The security of one of the gateway's own operations."""
+    if (method, path) in _OWN_PUBLIC or not path.startswith("/api/"):
+        return []
+    if path.startswith(_PEOPLE_ONLY_PREFIXES):
+        return security([], (PERSON_SCHEME,))
+    if path.endswith("/api-keys"):  # a partner's key, made by a foundation
+        return security(_PARTNER_KEY_SCOPES)
+    return security([])
 
 
 def _document_gateway_answers(operation: Document, *, public: bool) -> None:

@@ -4,8 +4,10 @@ It is pure ASGI on one long-lived ``aiohttp`` client session (see "Speed of the 
 the architecture notes): no Starlette request objects, no buffering. A request is
 
 1. matched to a service by the route table (unknown path: 404);
-2. authenticated by its API key (no key or a bad one: 401), which yields the identity
-   token forwarded in ``X-Fnet-Identity``, in place of anything the client sent there;
+2. authenticated by its API key or a person's access token (none or a bad one: 401) and
+   authorised by the scopes its route needs (:mod:`gateway.scopes`; lacking one: 403),
+   which yields the identity token forwarded in ``X-Fnet-Identity``, in place of anything
+   the client sent there;
    a GET or HEAD of a public read (``routes.PUBLIC_READS``) needs no key, and any key sent is
    not checked: it goes on with no identity at all;
 3. forwarded with its body streamed (over ``max_request_bytes``, or ``max_import_bytes``
@@ -140,11 +142,15 @@ class Proxy:
                 token = None
                 extra = await self.limits.check_address(scope)
             else:
-                principal = await self.authenticator.principal(
-                    presented_key(client.api_key, client.authorization)
+                client_ip = scope["client"][0] if scope.get("client") else None
+                caller = await self.authenticator.authenticate(
+                    presented_key(client.api_key, client.authorization), client_ip=client_ip
                 )
-                extra = await self.limits.check_principal(principal)
-                token = self.authenticator.tokens.token_for(principal)
+                # The route's scopes first: a refused request does not count against the
+                # caller's limit.
+                self.authenticator.authorize(caller, method, path, client_ip=client_ip)
+                extra = await self.limits.check_principal(caller.principal)
+                token = self.authenticator.tokens.token_for(caller.principal)
             length = self._body_length(client, limit)
         except Problem as refusal:
             await send_problem(send, refusal, path)

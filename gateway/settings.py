@@ -65,6 +65,36 @@ class GatewaySettings(AppSettings):
     openapi_cache_seconds: float = Field(
         default=300.0, ge=0, description="how long the merged OpenAPI document is reused"
     )
+    # People and revocations (gateway.identity).
+    access_token_seconds: int = Field(
+        default=600, ge=30, le=3600, description="lifetime of a person's access token"
+    )
+    refresh_token_seconds: int = Field(
+        default=30 * 24 * 3600,
+        ge=300,
+        description="longest life of a sign-in's session (its refresh tokens)",
+    )
+    login_lock_after: int = Field(
+        default=10, ge=2, description="failed sign-ins in a row that lock an account"
+    )
+    login_lock_seconds: int = Field(
+        default=900, ge=1, description="how long a locked account stays locked"
+    )
+    bus_url: str = Field(
+        default="memory://",
+        description="where revocations reach the other gateway replicas: nats://host:port "
+        "(the services' NATS); memory:// for one gateway alone or under fnet up",
+    )
+    bus_subject_prefix: str = Field(
+        default="fnet", pattern=r"^[A-Za-z0-9_-]+$", description="as the services' setting"
+    )
+
+    @field_validator("bus_url")
+    @classmethod
+    def _known_bus(cls, value: str) -> str:
+        if value != "memory://" and not value.startswith(("nats://", "tls://")):
+            raise ValueError("must be memory:// or nats://host:port")
+        return value
 
     # The edge: rate limits, resilience, CORS and security headers (docs/gateway.md).
     service_timeout_seconds: dict[str, float] = Field(

@@ -1,16 +1,18 @@
 """The in-process cache of verified API keys, so that the proxy path usually reads no
 database.
 
-An entry is trusted for ``key_cache_seconds``. Revoking a key through
-:func:`gateway.keys.service.revoke_key` drops it at once from every cache in the same
-process (caches register themselves here); a gateway in another process keeps trusting
-it until its entry expires, so a revocation takes effect everywhere within
-``key_cache_seconds``.
+An entry is trusted for ``key_cache_seconds``. A key revoked, rotated away or changed
+through the API is dropped at once from the cache of every gateway process: the process
+that changed it announces it over the bus (:mod:`gateway.revocations`) and each gateway,
+itself included, forgets the key. ``key_cache_seconds`` only bounds how long a revocation
+that no announcement carried (one made with ``fnet keys revoke``, or while the bus was
+down) can go unnoticed.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 import weakref
 from dataclasses import dataclass
 
@@ -28,6 +30,9 @@ class CachedKey:
     principal: Principal | None
     secret_hash: str
     expires_at: float
+    key_id: uuid.UUID | None = None
+    # The key's own expiry (wall clock, seconds since the epoch), if it has one.
+    valid_until: float | None = None
 
 
 class KeyCache:
@@ -47,11 +52,24 @@ class KeyCache:
         return entry
 
     def put(
-        self, prefix: str, principal: Principal | None, secret_hash: str, *, generation: int
+        self,
+        prefix: str,
+        principal: Principal | None,
+        secret_hash: str,
+        *,
+        generation: int,
+        key_id: uuid.UUID | None = None,
+        valid_until: float | None = None,
     ) -> CachedKey:
         """Remember what a read that began at ``generation`` found, unless a key was
         revoked since; return the entry either way."""
-        entry = CachedKey(principal, secret_hash, time.monotonic() + self.ttl_seconds)
+        entry = CachedKey(
+            principal,
+            secret_hash,
+            time.monotonic() + self.ttl_seconds,
+            key_id=key_id,
+            valid_until=valid_until,
+        )
         if generation == self.generation and self.ttl_seconds > 0:
             if len(self._entries) >= self.max_entries:
                 self._evict()
@@ -70,6 +88,7 @@ class KeyCache:
 
 
 def forget_everywhere(prefix: str) -> None:
-    """Drop ``prefix`` from every key cache of this process."""
+    """Drop ``prefix`` from every key cache of this process (the command-line tool's
+    revocation, in the process that runs it; gateways elsewhere learn it from the bus)."""
     for cache in list(_live_caches):
         cache.forget(prefix)

@@ -33,7 +33,16 @@ class ApiKey(IdMixin, TimestampMixin, Base):
     # SHA-256 (hex) of the secret part; the plaintext is never stored.
     secret_hash: Mapped[str] = mapped_column(String(64))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Past this time the key is refused (set when made, or by a rotation's grace period).
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When it was last used, to the minute: written at most once a minute per gateway.
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The key that replaced this one in a rotation.
+    replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def expired(self, now: dt.datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now

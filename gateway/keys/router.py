@@ -13,38 +13,21 @@ import re
 import uuid
 from typing import Annotated
 
-import aiohttp
-import orjson
 from fastapi import APIRouter, Depends, Header, Request
 
 from gateway.auth import Authenticator, presented_key
+from gateway.directory import PartnerArchived, PartnerNotFound, check_partner
 from gateway.keys import service
 from gateway.keys.schemas import ApiKeyCreated, PartnerKeyCreate
-from kit.context import outgoing_headers
 from kit.db import Database, transaction
-from kit.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    ServiceUnavailable,
-    Unauthorized,
-    problem_responses,
-)
-from kit.identity import FOUNDATION_KINDS, IDENTITY_HEADER, Principal, Scope
+from kit.errors import Forbidden, ServiceUnavailable, Unauthorized, problem_responses
+from kit.identity import FOUNDATION_KINDS, Principal, Scope
 
 PATH = "/api/v1/partners/{partner_id}/api-keys"
 # The paths of the public API that the gateway answers itself, not a service.
 OWN_PATHS = re.compile(r"/api/v1/partners/[^/]+/api-keys")
 
 router = APIRouter(tags=["partners"])
-
-
-class PartnerNotFound(NotFound):
-    slug, title = "partner-not-found", "Partner organisation not found"
-
-
-class PartnerArchived(Conflict):
-    slug, title = "partner-archived", "The partner organisation is archived"
 
 
 async def caller(
@@ -69,36 +52,6 @@ async def caller(
 Caller = Annotated[Principal, Depends(caller)]
 
 
-async def check_partner(request: Request, principal: Principal, partner_id: uuid.UUID) -> None:
-    """Ask the partners service, as ``principal``, for the partner: 404 unless it is the
-    foundation's, 409 if it is archived, 503 if the service cannot say."""
-    authenticator: Authenticator = request.app.state.authenticator
-    base_url = str(request.app.state.settings.partners_url).rstrip("/")
-    headers = {
-        IDENTITY_HEADER: authenticator.tokens.token_for(principal),
-        **outgoing_headers(),
-    }
-    try:
-        async with request.app.state.upstreams.session.get(
-            f"{base_url}/api/v1/partners/{partner_id}", headers=headers, allow_redirects=False
-        ) as response:
-            status, body = response.status, await response.read()
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        raise ServiceUnavailable(
-            "the partners service cannot confirm the partner right now; retry shortly",
-            headers={"Retry-After": "1"},
-        ) from exc
-    if status == 404:
-        raise PartnerNotFound(f"no partner organisation {partner_id}")
-    if status != 200:
-        raise ServiceUnavailable(
-            f"the partners service answered {status} for the partner; retry shortly",
-            headers={"Retry-After": "1"},
-        )
-    if orjson.loads(body).get("archived_at") is not None:
-        raise PartnerArchived(f"partner organisation {partner_id} is archived")
-
-
 @router.post(
     PATH,
     status_code=201,
@@ -117,7 +70,7 @@ async def check_partner(request: Request, principal: Principal, partner_id: uuid
 async def create_partner_key(
     request: Request, partner_id: uuid.UUID, data: PartnerKeyCreate, principal: Caller
 ) -> ApiKeyCreated:
-    await check_partner(request, principal, partner_id)
+    await check_partner(request, principal.organisation_id, partner_id)
     database: Database = request.app.state.database
     async with transaction(database, write=True) as session:
         record, plaintext = await service.create_key(

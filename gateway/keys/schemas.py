@@ -23,6 +23,16 @@ class ApiKeyRead(BaseModel):
     created_at: dt.datetime
     revoked_at: dt.datetime | None
     revoked: bool
+    expires_at: dt.datetime | None = Field(
+        default=None, description="refused from this time on; null: until revoked"
+    )
+    last_used_at: dt.datetime | None = Field(
+        default=None, description="its last use, to within a minute or so"
+    )
+    replaced_by_id: uuid.UUID | None = Field(
+        default=None, description="the key that replaced it in a rotation"
+    )
+    state: str = Field(default="active", description="active, expired or revoked")
 
 
 class ApiKeyCreated(ApiKeyRead):
@@ -36,4 +46,43 @@ class PartnerKeyCreate(BaseModel):
 
     name: str = Field(
         min_length=1, max_length=200, description="what the key is for, e.g. the partner's name"
+    )
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="what the key is for")
+    scopes: list[str] | None = Field(
+        default=None,
+        description="read or write per area (campaigns:read, donations:write, partners:read, "
+        "network:write, ...); default: every scope but directory:admin, donors:read and "
+        "partners:contacts (partner keys: partners:read and partners:write)",
+    )
+    expires_at: dt.datetime | None = Field(
+        default=None, description="refuse the key from this time on (with a time zone)"
+    )
+    partner_id: uuid.UUID | None = Field(
+        default=None,
+        description="make a partner organisation's key: one of the foundation's own partners",
+    )
+
+
+class ApiKeyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    expires_at: dt.datetime | None = Field(
+        default=None, description="refuse the key from this time on; in the past: at once"
+    )
+
+
+class ApiKeyRotate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    grace_seconds: int = Field(
+        default=24 * 3600,
+        ge=0,
+        le=30 * 24 * 3600,
+        description="how long the old key keeps working beside the new one (at most 30 days)",
     )

@@ -8,6 +8,7 @@ guess, unlike a password (those get argon2).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -16,10 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.keys.cache import forget_everywhere
 from gateway.keys.exceptions import InvalidKeyRequest, KeyNotFound
 from gateway.keys.models import ApiKey
 from gateway.keys.repository import ApiKeyRepository
@@ -111,6 +110,7 @@ async def create_key(
     name: str,
     scopes: frozenset[str] = DEFAULT_SCOPES,
     partner_id: uuid.UUID | None = None,
+    expires_at: dt.datetime | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key for the organisation: the record and the plaintext key, which exists only
     in this return value. With ``partner_id`` it is that partner organisation's key (kind
@@ -144,15 +144,35 @@ async def create_key(
         partner_id=partner_id,
         secret_hash=hash_secret(secret),
         created_at=utcnow(),
+        expires_at=_checked_expiry(expires_at),
     )
     ApiKeyRepository(session).add(key)
     await session.flush()
     return key, f"{KEY_START}{prefix}_{secret}"
 
 
+def _checked_expiry(expires_at: dt.datetime | None) -> dt.datetime | None:
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise InvalidKeyRequest(
+            "expires_at needs a time zone, e.g. 2027-01-01T00:00:00+08:00",
+            errors=[FieldProblem(field="expires_at", message="no time zone", code="timezone")],
+        )
+    return expires_at
+
+
+def key_state(key: ApiKey, now: dt.datetime | None = None) -> str:
+    if key.revoked:
+        return "revoked"
+    return "expired" if key.expired(now or utcnow()) else "active"
+
+
 def key_fields(key: ApiKey) -> dict[str, Any]:
     """A key as :class:`~gateway.keys.schemas.ApiKeyRead` shows it."""
     return {
+        "expires_at": key.expires_at,
+        "last_used_at": key.last_used_at,
+        "replaced_by_id": key.replaced_by_id,
+        "state": key_state(key),
         "id": key.id,
         "prefix": key.prefix,
         "name": key.name,
@@ -176,21 +196,67 @@ async def list_keys(
 async def revoke_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey:
     """Revoke a key (revoking it again changes nothing). Raises :class:`KeyNotFound`.
 
-    The gateway caches of this process drop the key when the session commits; gateways in
-    other processes stop accepting it within their ``key_cache_seconds``."""
+    Once the session commits, the caller announces it to every gateway
+    (:meth:`gateway.revocations.Revocations.key_changed`); a gateway that missed the
+    announcement stops accepting the key within its ``key_cache_seconds``."""
     key = await ApiKeyRepository(session).get(key_id)
     if key is None:
         raise KeyNotFound(f"no API key {key_id}")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         await session.flush()
-    prefix = key.prefix
-
-    def _after_commit(_session: Any) -> None:
-        forget_everywhere(prefix)
-
-    event.listen(session.sync_session, "after_commit", _after_commit, once=True)
     return key
+
+
+async def get_key(
+    session: AsyncSession, key_id: uuid.UUID, *, organisation_id: uuid.UUID | None = None
+) -> ApiKey:
+    """The key; of ``organisation_id`` when given (another's is "not found" too)."""
+    key = await ApiKeyRepository(session).get(key_id)
+    if key is None or (organisation_id is not None and key.organisation_id != organisation_id):
+        raise KeyNotFound(f"no API key {key_id}")
+    return key
+
+
+async def update_key(
+    session: AsyncSession,
+    key: ApiKey,
+    *,
+    name: str | None = None,
+    expires_at: dt.datetime | None = None,
+) -> ApiKey:
+    if name is not None:
+        key.name = _checked_name(name)
+    if expires_at is not None:
+        key.expires_at = _checked_expiry(expires_at)
+    await session.flush()
+    return key
+
+
+async def rotate_key(
+    session: AsyncSession, key: ApiKey, *, grace: dt.timedelta
+) -> tuple[ApiKey, str]:
+    """A new key like ``key`` (name, scopes, kind, partner, expiry); the old one keeps
+    working for ``grace`` (not past its own expiry), so clients can switch without a gap.
+    Raises :class:`InvalidKeyRequest` for a revoked or expired key."""
+    now = utcnow()
+    if key.revoked or key.expired(now):
+        raise InvalidKeyRequest(
+            f"API key {key.id} is {key_state(key, now)}: make a new one instead"
+        )
+    new, plaintext = await create_key(
+        session,
+        organisation_id=key.organisation_id,
+        name=key.name,
+        scopes=frozenset(key.scopes),
+        partner_id=key.partner_id,
+        expires_at=key.expires_at,
+    )
+    ends = now + grace
+    key.expires_at = ends if key.expires_at is None else min(key.expires_at, ends)
+    key.replaced_by_id = new.id
+    await session.flush()
+    return new, plaintext
 
 
 async def find_active(session: AsyncSession, prefix: str) -> ApiKey | None:
@@ -207,6 +273,6 @@ async def authenticate(session: AsyncSession, presented: str) -> Principal | Non
     if parsed is None:
         return None
     key = await find_active(session, parsed.prefix)
-    if key is None or not secret_matches(parsed.secret, key.secret_hash):
+    if key is None or key.expired(utcnow()) or not secret_matches(parsed.secret, key.secret_hash):
         return None
     return principal_of(key)

@@ -121,6 +121,34 @@ def _log_verifies(gateway: str, foundation_id: str, entries: int) -> None:
     assert verified.stdout.rstrip().endswith("valid")
 
 
+def _demo_people_sign_in(gateway: str, document: dict[str, Any]) -> None:
+    """The operator, Shekou's treasurer and the partner's person sign in with what the
+    credentials file says, and each acts as who they are."""
+    logins = document["logins"]
+    tokens = {}
+    for name in ("operator", "treasurer", "partner"):
+        entry = logins[name]
+        response = httpx.post(
+            f"{gateway}/api/v1/auth/login",
+            json={"email": entry["email"], "password": entry["password"]},
+        )
+        assert response.status_code == 200, (name, response.text)
+        tokens[name] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    with httpx.Client(base_url=gateway) as api:
+        shekou = document["foundations"]["shekou"]["id"]
+        treasurer = api.get("/api/v1/campaigns", headers=tokens["treasurer"])
+        assert len(treasurer.json()["items"]) >= 2
+        assert api.get("/api/v1/api-keys", headers=tokens["treasurer"]).status_code == 200
+        partner = api.get("/api/v1/collaborations", headers=tokens["partner"])
+        assert len(partner.json()["items"]) == 1
+        assert api.get("/api/v1/partners", headers=tokens["partner"]).status_code == 403
+        keys = api.get(
+            "/api/v1/api-keys", params={"organisation_id": shekou}, headers=tokens["operator"]
+        )
+        assert keys.status_code == 200
+        assert len(keys.json()) >= 2
+
+
 @pytest.fixture
 def embedded(tmp_path: Path) -> Any:
     system = Embedded(tmp_path / "var")
@@ -179,6 +207,7 @@ def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedde
     with httpx.Client(base_url=embedded.gateway, headers={"X-API-Key": radio["api_key"]}) as key:
         assert len(key.get("/api/v1/collaborations").json()["items"]) == 1
         assert key.get("/api/v1/partners").status_code == 403
+    _demo_people_sign_in(embedded.gateway, document)
     assert docs.status_code == 200
     assert "docs" in embedded.output.read_text()
     # The directory's events reached donations and partners over the one in-memory bus.
@@ -204,6 +233,7 @@ def test_fnet_up_demo_serves_the_story_and_takes_new_donations(embedded: Embedde
     assert len(campaigns) == 3  # phase 1, phase 2 and the one made above
     assert len(partners_again) == 5
     assert again["partner_keys"] == document["partner_keys"]
+    assert again["logins"] == document["logins"]  # the same passwords still work
     # One new donation was posted between the two loads; the reload posted nothing.
     assert verify_again["entries"] == verify["entries"]
     assert verify_again["valid"] is True

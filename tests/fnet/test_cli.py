@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import socket
 import subprocess
@@ -161,3 +162,65 @@ class TestUpWithABusyPort:
         assert f"port {taken} ({busy}) is already in use" in output
         assert f"--{busy}-port" in output
         assert not (tmp_path / "var").exists() or not any((tmp_path / "var").iterdir())
+
+
+class TestUsers:
+    def test_the_first_admin_and_the_operator(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        org = uuid.uuid4()
+        monkeypatch.setattr(sys, "stdin", io.StringIO("a good long password\n"))
+        out = run(
+            capsys,
+            "--var",
+            str(tmp_path),
+            "users",
+            "create",
+            "--email",
+            "Admin@Shekou.example",
+            "--org",
+            str(org),
+            "--password-stdin",
+        )
+        assert f"admin of {org}" in out
+        monkeypatch.setattr(sys, "stdin", io.StringIO("another long password\n"))
+        run(
+            capsys,
+            "--var",
+            str(tmp_path),
+            "users",
+            "create",
+            "--email",
+            "op@fnet.example",
+            "--operator",
+            "--password-stdin",
+        )
+        listing = run(capsys, "--var", str(tmp_path), "users", "list")
+        assert re.search(rf"admin@shekou.example\s+admin of {org}", listing)
+        assert re.search(r"op@fnet.example\s+operator", listing)
+        assert "op@fnet.example" not in run(
+            capsys, "--var", str(tmp_path), "users", "list", "--org", str(org)
+        )
+
+    def test_a_weak_password_or_a_taken_address_is_refused(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        args = [
+            "--var",
+            str(tmp_path),
+            "users",
+            "create",
+            "--email",
+            "a@b.example",
+            "--org",
+            str(uuid.uuid4()),
+            "--password-stdin",
+        ]
+        monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+        with pytest.raises(SystemExit, match="password"):
+            main(args)
+        monkeypatch.setattr(sys, "stdin", io.StringIO("a good long password\n"))
+        main(args)
+        monkeypatch.setattr(sys, "stdin", io.StringIO("a good long password\n"))
+        with pytest.raises(SystemExit, match="exists"):
+            main(args)

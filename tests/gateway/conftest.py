@@ -16,6 +16,12 @@ from kit.events import InMemoryBus
 from services.donations.app import MIGRATIONS as DONATIONS_MIGRATIONS
 from services.donations.app import create_app as create_donations_app
 from services.donations.settings import DonationsSettings
+from services.network.app import MIGRATIONS as NETWORK_MIGRATIONS
+from services.network.app import create_app as create_network_app
+from services.network.settings import NetworkSettings
+from services.partners.app import MIGRATIONS as PARTNERS_MIGRATIONS
+from services.partners.app import create_app as create_partners_app
+from services.partners.settings import PartnersSettings
 from tests.gateway.factories import Key, new_key
 from tests.gateway.servers import free_port, serving
 from tests.gateway.upstreams import Recorder, echo_app
@@ -35,6 +41,38 @@ async def donations_url(databases: TestDatabases, backend: str) -> AsyncIterator
     bus = InMemoryBus()  # the service's own: nothing here listens to its events
     try:
         async with serving(create_donations_app(settings, bus=bus)) as base_url:
+            yield base_url
+    finally:
+        await bus.close()
+
+
+@pytest.fixture(scope="session")
+async def partners_url(databases: TestDatabases, backend: str) -> AsyncIterator[str]:
+    """The real partners service on a loopback port (fresh foundations per test)."""
+    url = await databases.url(PARTNERS_MIGRATIONS, backend)
+    if backend == "sqlite":  # a file of its own (see TestDatabases.sqlite_copy)
+        url = databases.sqlite_copy(url)
+    settings = PartnersSettings(
+        database_url=url, internal_token_secret=TEST_SECRET, json_logs=False
+    )
+    bus = InMemoryBus()
+    try:
+        async with serving(create_partners_app(settings, bus=bus)) as base_url:
+            yield base_url
+    finally:
+        await bus.close()
+
+
+@pytest.fixture(scope="session")
+async def network_url(databases: TestDatabases, backend: str) -> AsyncIterator[str]:
+    """The real network service (the directory of foundations) on a loopback port."""
+    url = await databases.url(NETWORK_MIGRATIONS, backend)
+    if backend == "sqlite":
+        url = databases.sqlite_copy(url)
+    settings = NetworkSettings(database_url=url, internal_token_secret=TEST_SECRET, json_logs=False)
+    bus = InMemoryBus()
+    try:
+        async with serving(create_network_app(settings, bus=bus)) as base_url:
             yield base_url
     finally:
         await bus.close()

@@ -60,11 +60,22 @@ class TestMergedDocument:
         assert "/api/v1/campaigns/{campaign_id}/donations" in paths
         assert {"/healthz", "/readyz", "/metrics"} <= set(paths)
         assert not {"/openapi.json", "/docs"} & set(paths)
-        assert set(document["components"]["securitySchemes"]) == {"ApiKey", "BearerKey"}
-        assert document["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
-        assert document["security"] == [{"ApiKey": []}, {"BearerKey": []}]
+        schemes = document["components"]["securitySchemes"]
+        assert set(schemes) == {"ApiKey", "BearerKey", "PersonToken"}
+        assert schemes["ApiKey"]["name"] == "X-API-Key"
+        assert schemes["PersonToken"]["bearerFormat"] == "JWT"
+        assert document["security"] == [{"ApiKey": []}, {"BearerKey": []}, {"PersonToken": []}]
         assert paths["/healthz"]["get"]["security"] == []
         assert "401" in paths["/api/v1/campaigns"]["post"]["responses"]
+        # Each operation names the scopes it needs, under every scheme.
+        assert paths["/api/v1/campaigns"]["post"]["security"] == [
+            {"ApiKey": ["campaigns:write"]},
+            {"BearerKey": ["campaigns:write"]},
+            {"PersonToken": ["campaigns:write"]},
+        ]
+        assert "403" in paths["/api/v1/campaigns"]["post"]["responses"]
+        assert paths["/api/v1/auth/login"]["post"]["security"] == []
+        assert paths["/api/v1/api-keys"]["get"]["security"] == [{"PersonToken": []}]
         assert {"campaigns", "donations", "operations"} <= {t["name"] for t in document["tags"]}
         assert_every_ref_resolves(document)
 

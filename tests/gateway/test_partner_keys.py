@@ -12,32 +12,9 @@ import httpx
 import pytest
 
 from kit.db import Database
-from kit.events import InMemoryBus
 from kit.identity import PrincipalKind, Scope
-from services.partners.app import MIGRATIONS as PARTNERS_MIGRATIONS
-from services.partners.app import create_app as create_partners_app
-from services.partners.settings import PartnersSettings
 from tests.gateway.conftest import GatewayFactory
 from tests.gateway.factories import Key, new_key
-from tests.gateway.servers import serving
-from tests.support import TEST_SECRET, TestDatabases
-
-
-@pytest.fixture(scope="session")
-async def partners_url(databases: TestDatabases, backend: str) -> AsyncIterator[str]:
-    """The real partners service on a loopback port (fresh foundations per test)."""
-    url = await databases.url(PARTNERS_MIGRATIONS, backend)
-    if backend == "sqlite":  # a file of its own (see TestDatabases.sqlite_copy)
-        url = databases.sqlite_copy(url)
-    settings = PartnersSettings(
-        database_url=url, internal_token_secret=TEST_SECRET, json_logs=False
-    )
-    bus = InMemoryBus()
-    try:
-        async with serving(create_partners_app(settings, bus=bus)) as base_url:
-            yield base_url
-    finally:
-        await bus.close()
 
 
 @pytest.fixture

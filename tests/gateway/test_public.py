@@ -324,5 +324,7 @@ class TestDocument:
             assert paths[path]["get"]["security"] == [], path
             assert "401" not in paths[path]["get"]["responses"], path
         assert "401" in paths["/api/v1/campaigns/{campaign_id}/disclosures"]["post"]["responses"]
-        assert "security" not in paths["/api/v1/campaigns/{campaign_id}/disclosures"]["post"]
+        assert paths["/api/v1/campaigns/{campaign_id}/disclosures"]["post"]["security"][0] == {
+            "ApiKey": ["disclosures:write"]
+        }
         assert "401" in paths["/api/v1/disclosures"]["get"]["responses"]
