@@ -23,16 +23,14 @@ class ApiKeyRead(BaseModel):
     created_at: dt.datetime
     revoked_at: dt.datetime | None
     revoked: bool
+    # Always sent (null where nothing applies), so required: a generated client types them
+    # as present.
     expires_at: dt.datetime | None = Field(
-        default=None, description="refused from this time on; null: until revoked"
+        description="refused from this time on; null: until revoked"
     )
-    last_used_at: dt.datetime | None = Field(
-        default=None, description="its last use, to within a minute or so"
-    )
-    replaced_by_id: uuid.UUID | None = Field(
-        default=None, description="the key that replaced it in a rotation"
-    )
-    state: str = Field(default="active", description="active, expired or revoked")
+    last_used_at: dt.datetime | None = Field(description="its last use, to within a minute or so")
+    replaced_by_id: uuid.UUID | None = Field(description="the key that replaced it in a rotation")
+    state: str = Field(description="active, expired or revoked")
 
 
 class ApiKeyCreated(ApiKeyRead):

@@ -67,6 +67,7 @@ def _pair(identity: Identity, issued: service.Issued) -> TokenPair:
     caller = issued.caller
     return TokenPair(
         access_token=identity.access_tokens.issue(issued.person.id, issued.login.id),
+        token_type="Bearer",  # noqa: S106 (the scheme's name, not a secret)
         expires_in=identity.access_tokens.ttl_seconds,
         refresh_token=issued.refresh_token,
         refresh_expires_at=issued.login.expires_at,

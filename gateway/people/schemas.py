@@ -39,7 +39,7 @@ class TokenPair(BaseModel):
     new pair."""
 
     access_token: str
-    token_type: str = "Bearer"  # noqa: S105 (the scheme's name, not a secret)
+    token_type: str = Field(description="always Bearer")
     expires_in: int = Field(description="seconds the access token is valid")
     refresh_token: str = Field(description="use once, at POST /api/v1/auth/refresh")
     refresh_expires_at: dt.datetime = Field(description="when the session ends at the latest")
