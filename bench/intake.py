@@ -32,7 +32,7 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from bench.gateway import Postgres, Process, Result, free_port, wrk_script
+from bench.gateway import Postgres, Process, Result, free_port, rate_limit_env, wrk_script
 from fnet.apps import APPS
 from gateway.keys import service as keys
 from kit.db import Database, transaction
@@ -126,6 +126,7 @@ async def _start(pg: Postgres, processes: list[Process]) -> tuple[Process, Proce
     env["FNET_DONATIONS_BUS_URL"] = os.environ.get("FNET_BENCH_NATS_URL", "nats://127.0.0.1:4222")
     env["FNET_GATEWAY_PARTNERS_URL"] = "http://127.0.0.1:9"  # unused here
     env["FNET_GATEWAY_NETWORK_URL"] = "http://127.0.0.1:9"
+    env.update(rate_limit_env())
     dsn = make_url(urls["donations"]).set(drivername="postgresql").render_as_string(False)
     env["FNET_LEAN_DSN"] = dsn
     env["FNET_LEAN_FOUNDATION_ID"] = str(uuid.uuid4())
