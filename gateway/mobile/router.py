@@ -12,7 +12,7 @@ from gateway.limits import RateLimited, RateLimits
 from gateway.mobile.schemas import MobileHome
 from gateway.mobile.service import PATH, HomeScreen
 from gateway.people.dependencies import CallerDep
-from kit.errors import Unauthorized, problem_responses
+from kit.errors import ServiceUnavailable, Unauthorized, problem_responses
 
 router = APIRouter(tags=["mobile"])
 
@@ -51,7 +51,8 @@ HomeScreenDep = Annotated[HomeScreen, Depends(home_screen)]
     ),
     responses={
         200: {"headers": {"Cache-Control": {"schema": {"type": "string"}}}},
-        **problem_responses(Unauthorized, RateLimited),
+        # 503: the gateway cannot check credentials (its database is down).
+        **problem_responses(Unauthorized, RateLimited, ServiceUnavailable),
     },
 )
 async def mobile_home(request: Request, who: CallerDep, screen: HomeScreenDep) -> Response:

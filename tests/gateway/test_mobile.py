@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.identity import is_own_path
+from gateway.mobile.service import progress_percent
 from gateway.people.roles import Role
 from kit.db import Database
 from tests.gateway.conftest import GatewayFactory
@@ -303,5 +305,19 @@ class TestDocument:
             "degraded",
         }
         assert home["examples"][0]["degraded"] == ["network"]
-        assert {"401", "429"} <= set(operation["responses"])
+        assert {"401", "429", "503"} <= set(operation["responses"])
         assert {"PersonToken": []} in operation["security"]
+
+
+def test_the_gateway_answers_the_mobile_paths_itself() -> None:
+    assert is_own_path(HOME)
+    assert not is_own_path("/api/v1/mobilex")
+    assert not is_own_path("/api/v1/campaigns")
+
+
+@pytest.mark.parametrize(
+    ("goal", "raised", "percent"),
+    [("1000.00", "250.00", 25), ("3.00", "1.00", 33), ("100", "150.50", 150), ("0", "5", 0)],
+)
+def test_progress_is_rounded_down_in_exact_decimals(goal: str, raised: str, percent: int) -> None:
+    assert progress_percent(goal, raised) == percent
