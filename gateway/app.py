@@ -17,6 +17,7 @@ from gateway.docs import assets_router
 from gateway.edge import EdgeMiddleware
 from gateway.identity import Identity, is_own_path
 from gateway.limits import RateLimits
+from gateway.mobile.router import router as mobile_router
 from gateway.observability import GatewayMetrics
 from gateway.openapi import ApiDocument, docs_router
 from gateway.proxy import Proxy
@@ -153,6 +154,7 @@ def create_app(
         )
     )
     app.include_router(assets_router())
+    app.include_router(mobile_router)
     app.add_middleware(HeadAsGet)  # HEAD of the gateway's own GET routes
     app.add_middleware(EdgeMiddleware, settings=settings)  # security headers, CORS
     app.add_middleware(MetricsMiddleware, metrics=metrics)

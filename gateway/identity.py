@@ -30,7 +30,7 @@ from kit.identity import TokenSigner
 
 # The public API paths the gateway answers itself, not a service (see GatewayApp).
 OWN_PATHS = re.compile(
-    r"/api/v1/(?:auth|api-keys|invitations|members|audit-log)(?:/.*)?"
+    r"/api/v1/(?:auth|api-keys|invitations|members|audit-log|mobile)(?:/.*)?"
     r"|/api/v1/partners/[^/]+/api-keys"
 )
 # The first segments after /api/v1/ of those paths: a cheap test before the expression.
@@ -40,6 +40,7 @@ _OWN_STARTS = (
     "/api/v1/invitations",
     "/api/v1/members",
     "/api/v1/audit-log",
+    "/api/v1/mobile",
 )
 
 

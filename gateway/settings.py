@@ -56,6 +56,13 @@ class GatewaySettings(AppSettings):
         "in one transaction), in place of upstream_timeout_seconds; also the time a long "
         "poll of the sync feed (routes.LONG_POLLS, held up to 30 s) may take: keep it above 30",
     )
+    mobile_part_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        description="GET /api/v1/mobile/home asks the services at once; each part (a "
+        "service's share of the answer) is given up after this long and named in the "
+        "answer's degraded list, so the screen comes back within about this time",
+    )
     key_cache_seconds: float = Field(
         default=2.0,
         ge=0,

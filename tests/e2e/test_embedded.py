@@ -142,6 +142,13 @@ def _demo_people_sign_in(gateway: str, document: dict[str, Any]) -> None:
         partner = api.get("/api/v1/collaborations", headers=tokens["partner"])
         assert len(partner.json()["items"]) == 1
         assert api.get("/api/v1/partners", headers=tokens["partner"]).status_code == 403
+        # The phone's home screen: every service answered, and the partner's person gets
+        # their one collaboration and none of the foundation's campaigns.
+        home = api.get("/api/v1/mobile/home", headers=tokens["treasurer"]).json()
+        assert home["degraded"] == []
+        assert all(home[part] for part in ("campaigns", "collaborations", "shared_resources"))
+        theirs = api.get("/api/v1/mobile/home", headers=tokens["partner"]).json()
+        assert (len(theirs["collaborations"]), theirs["campaigns"]) == (1, None)
         keys = api.get(
             "/api/v1/api-keys", params={"organisation_id": shekou}, headers=tokens["operator"]
         )
