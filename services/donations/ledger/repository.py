@@ -7,7 +7,18 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Row, Select, Table, bindparam, func, insert, select, text, union_all
+from sqlalchemy import (
+    Row,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+)
 
 from kit.pagination import PageParams
 from kit.repository import Repository, Upsert
@@ -273,20 +284,31 @@ class LedgerRepository(Repository[JournalEntry]):
             for r in await self.session.execute(stmt)
         ]
 
-    async def integrated_totals(self, foundation_id: uuid.UUID) -> Sequence[LedgerTotal]:
-        """The totals the sequencer keeps: of the entries in the log's latest head."""
-        stmt = select(LedgerTotal).where(LedgerTotal.foundation_id == foundation_id)
-        return (await self.session.execute(stmt)).scalars().all()
-
-    async def recomputed_totals(
+    async def totals_and_lines(
         self, foundation_id: uuid.UUID
-    ) -> dict[tuple[uuid.UUID, str, str, str], tuple[int, int, int, int]]:
-        """The totals of the entries in the log summed from their journal lines (to check
-        the sequencer's :meth:`integrated_totals` against)."""
+    ) -> tuple[
+        dict[TotalKey, tuple[int, int, int, int]], dict[TotalKey, tuple[int, int, int, int]]
+    ]:
+        """The totals the sequencer keeps (of the entries in the log), and the same summed
+        from those entries' journal lines, to check one against the other. One statement,
+        so one snapshot: a batch the sequencer integrates meanwhile is on both sides or on
+        neither."""
         debit = func.sum(JournalLine.amount_minor).filter(JournalLine.amount_minor > 0)
         credit = func.sum(-JournalLine.amount_minor).filter(JournalLine.amount_minor < 0)
-        stmt = (
+        stored = select(
+            literal("stored").label("side"),
+            LedgerTotal.fund_id,
+            LedgerTotal.account,
+            LedgerTotal.kind,
+            LedgerTotal.currency,
+            LedgerTotal.debit_minor,
+            LedgerTotal.credit_minor,
+            LedgerTotal.debit_count,
+            LedgerTotal.credit_count,
+        ).where(LedgerTotal.foundation_id == foundation_id)
+        from_lines = (
             select(
+                literal("lines").label("side"),
                 JournalLine.fund_id,
                 JournalLine.account,
                 JournalEntry.kind,
@@ -304,10 +326,10 @@ class LedgerRepository(Repository[JournalEntry]):
                 JournalLine.fund_id, JournalLine.account, JournalEntry.kind, JournalLine.currency
             )
         )
-        return {
-            (r[0], r[1], r[2], r[3]): (int(r[4]), int(r[5]), int(r[6]), int(r[7]))
-            for r in await self.session.execute(stmt)
-        }
+        sides: dict[str, dict[TotalKey, tuple[int, int, int, int]]] = {"stored": {}, "lines": {}}
+        for r in await self.session.execute(union_all(stored, from_lines)):
+            sides[r[0]][(r[1], r[2], r[3], r[4])] = (int(r[5]), int(r[6]), int(r[7]), int(r[8]))
+        return sides["stored"], sides["lines"]
 
     async def chain_head(self, foundation_id: uuid.UUID) -> LedgerHead | None:
         """Where the foundation's hash chain ended (see :class:`LedgerHead`)."""

@@ -327,16 +327,7 @@ def _entry_problem(
 
 
 async def _totals_problems(repo: LedgerRepository, foundation_id: uuid.UUID) -> list[ChainBreak]:
-    from_lines = await repo.recomputed_totals(foundation_id)
-    stored: dict[tuple[uuid.UUID, str, str, str], tuple[int, int, int, int]] = {
-        (t.fund_id, t.account, t.kind, t.currency): (
-            t.debit_minor,
-            t.credit_minor,
-            t.debit_count,
-            t.credit_count,
-        )
-        for t in await repo.integrated_totals(foundation_id)
-    }
+    stored, from_lines = await repo.totals_and_lines(foundation_id)
     problems = []
     for key in sorted(set(from_lines) | set(stored), key=str):
         if from_lines.get(key, (0, 0, 0, 0)) != stored.get(key, (0, 0, 0, 0)):
