@@ -8,6 +8,7 @@ credential and with an invalid one (``ignored_auth``)."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import uuid
@@ -51,7 +52,11 @@ EXAMPLES = 10
 # Enough principals that none of them reaches its rate limit (600 requests a minute).
 KEYS = 6
 # Operations that answered 2xx in a run (positive: 30, negative: 20), less a margin.
-MIN_SUCCEEDED = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 12}
+MIN_SUCCEEDED = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 12, "coverage": 12}
+# Besides generated requests (positive, negative), the first of Schemathesis's coverage
+# cases of each operation: its phase that walks the schema's constraints.
+COVERAGE = "coverage"
+COVERAGE_CASES = 12
 PEOPLE = 2
 KEY_SCOPES = ALL_SCOPES - {Scope.DIRECTORY_ADMIN}
 FNET = (sys.executable, "-m", "fnet.cli")
@@ -194,11 +199,42 @@ def _fuzz(
     return None
 
 
+def _cover(
+    operation: APIOperation[Any, Any, Any, Any],
+    system: System,
+    credentials: Credentials,
+    succeeded: set[str],
+) -> str | None:
+    """Send the first of Schemathesis's coverage cases for ``operation`` (boundary values,
+    each constraint broken in turn, wrong types and nulls: deterministic); what failed."""
+    schema = operation.schema
+    generation = schema.config.generation_for(operation=operation, phase="coverage")
+    cases = schema.iter_coverage_cases(
+        operation, generation_modes=list(GenerationMode), generation_config=generation
+    )
+    for case in itertools.islice(cases, COVERAGE_CASES):
+        try:
+            response = case.call_and_validate(
+                base_url=system.gateway,
+                headers=credentials.headers(case),
+                checks=CHECKS,
+                timeout=60,
+            )
+        except (Exception, FailureGroup) as exc:  # a check failed, or the request
+            return f"{operation.label}: {exc}"
+        if 200 <= response.status_code < 300:
+            succeeded.add(operation.label)
+    return None
+
+
 # Schemathesis's own pytest loader (``from_fixture``) cannot run under pytest 9 (it sets a
 # node attribute pytest no longer has), so each operation gets its Hypothesis test here.
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+@pytest.mark.parametrize("mode", [*GenerationMode, COVERAGE])
 def test_merged_document_holds(
-    mode: GenerationMode, system: System, merged_document: BaseSchema, credentials: Credentials
+    mode: GenerationMode | str,
+    system: System,
+    merged_document: BaseSchema,
+    credentials: Credentials,
 ) -> None:
     operations = []
     for result in merged_document.get_all_operations():
@@ -209,7 +245,12 @@ def test_merged_document_holds(
     failures = [
         failure
         for operation in operations
-        if (failure := _fuzz(operation, mode, system, credentials, succeeded)) is not None
+        if (
+            failure := _cover(operation, system, credentials, succeeded)
+            if mode == COVERAGE
+            else _fuzz(operation, GenerationMode(mode), system, credentials, succeeded)
+        )
+        is not None
     ]
     assert len(operations) > 100, len(operations)
     # Mostly 404s (generated ids name nothing) are expected, but 2xx answers must be common
