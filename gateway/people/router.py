@@ -242,7 +242,9 @@ def _invitation(invitation: Invitation) -> dict[str, object]:
         Unauthorized, NotAdmin, AlreadyMember, PartnerNotFound, PartnerArchived, ServiceUnavailable
     ),
 )
-async def invite(request: Request, data: InvitationCreate, admin: AdminDep) -> InvitationCreated:
+async def invite_person(
+    request: Request, data: InvitationCreate, admin: AdminDep
+) -> InvitationCreated:
     organisation_id = required_organisation(admin)
     if data.partner_id is not None:
         await check_partner(request, organisation_id, data.partner_id)
@@ -406,7 +408,7 @@ async def change_member_role(
     description="Their sessions in it end at once, on every gateway.",
     responses=problem_responses(Unauthorized, NotAdmin, PersonNotFound),
 )
-async def remove_member(request: Request, person_id: uuid.UUID, admin: AdminDep) -> Response:
+async def remove_person(request: Request, person_id: uuid.UUID, admin: AdminDep) -> Response:
     organisation_id = required_organisation(admin)
     async with transaction(_database(request), write=True) as session:
         ended = await service.remove_member(session, organisation_id, person_id)
