@@ -165,6 +165,10 @@ _GATEWAY_ANSWERS["429"]["headers"] = {
     },
     **_RATE_LIMIT_HEADERS,
 }
+_NO_SUCH_PATH: Document = {
+    "description": "Not found: nothing has this id, or a path parameter is no id",
+    "content": _UNAUTHORIZED["content"],
+}
 _NOT_MODIFIED: Document = {
     "description": "Not modified: the ETag sent in If-None-Match is current (public reads "
     "carry an ETag and Cache-Control)"
@@ -317,7 +321,7 @@ def _document_security(
     """The gateway's answers, and the operation's security: none for a public read, else
     any credential holding the scopes the gateway checks (:mod:`gateway.scopes`)."""
     public = routes.documents_public(method, path)
-    _document_gateway_answers(operation, public=public)
+    _document_gateway_answers(operation, path, public=public)
     if not public:
         needed = scopes.documented(method, path)
         operation["security"] = security(sorted(needed or ()))
@@ -336,17 +340,21 @@ def _own_security(method: str, path: str) -> list[Document]:
     return security([])
 
 
-def _document_gateway_answers(operation: Document, *, public: bool) -> None:
+def _document_gateway_answers(operation: Document, path: str, *, public: bool) -> None:
     """What the gateway itself may answer for an operation, besides what the service
-    documents: 401 unless it is public, 413 if it takes a body, 502, 503 and 504; so that
-    a generated client parses these problems instead of failing on an undocumented
-    status."""
+    documents: 401 unless it is public, 404 if its path has a parameter, 413 if it takes a
+    body, 502, 503 and 504; so that a generated client parses these problems instead of
+    failing on an undocumented status."""
     responses = operation.setdefault("responses", {})
     if public:
         operation["security"] = []
         responses.setdefault("304", _NOT_MODIFIED)
     else:
         responses.setdefault("401", _UNAUTHORIZED)
+    if "{" in path:
+        # The route table tells a templated route by its id segment (routes.py): a path
+        # whose parameter is no id is another route's, or none, and answers 404.
+        responses.setdefault("404", _NO_SUCH_PATH)
     for status, answer in _GATEWAY_ANSWERS.items():
         if status != "413" or "requestBody" in operation:
             responses.setdefault(status, answer)

@@ -30,6 +30,7 @@ from kit.errors import (
     install_problem_handlers,
     problem_response,
 )
+from kit.etags import document_if_match
 from kit.events.bus import Bus
 from kit.events.inbox import Consumer
 from kit.events.runtime import EventsRuntime, connect_bus
@@ -214,16 +215,18 @@ def create_service_app(
         # The document with our errors and idempotency documented; ``app.openapi()`` (what
         # FastAPI and tests call) is this one too.
         if app.openapi_schema is None:
-            app.openapi_schema = document_idempotency(
-                document_problems(
-                    get_openapi(
-                        title=app.title,
-                        version=app.version,
-                        description=app.description,
-                        routes=app.routes,
-                    )
-                ),
-                [route for router in (*routers, *public_routers) for route in router.routes],
+            app.openapi_schema = document_if_match(
+                document_idempotency(
+                    document_problems(
+                        get_openapi(
+                            title=app.title,
+                            version=app.version,
+                            description=app.description,
+                            routes=app.routes,
+                        )
+                    ),
+                    [route for router in (*routers, *public_routers) for route in router.routes],
+                )
             )
         return app.openapi_schema
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header
 from starlette.responses import Response
 
-from kit.errors import BadRequest, PreconditionFailed, PreconditionRequired
+from kit.errors import BadRequest, PreconditionFailed, PreconditionRequired, problem_content
 
 # etagc: "!" and "#" to "~" except the quote, plus obs-text (bytes 0x80-0xFF, read as Latin-1).
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
@@ -63,6 +63,24 @@ class MalformedIfMatch(BadRequest):
     quotes)."""
 
     slug, title = "malformed-if-match", "If-Match is not a list of quoted entity tags"
+
+
+def document_if_match(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Every operation that reads ``If-Match`` may answer 400 :class:`MalformedIfMatch`,
+    whether or not its route lists it: say so in ``openapi`` (in place; returned)."""
+    for item in openapi.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or not any(
+                parameter.get("in") == "header" and parameter.get("name", "").lower() == "if-match"
+                for parameter in operation.get("parameters", [])
+            ):
+                continue
+            bad = operation.setdefault("responses", {}).setdefault(
+                "400", {"description": MalformedIfMatch.title, "content": problem_content()}
+            )
+            if MalformedIfMatch.title not in bad.get("description", ""):
+                bad["description"] += f"; {MalformedIfMatch.title}"
+    return openapi
 
 
 def if_match_tags(header: str) -> list[EntityTag] | AnyTag:

@@ -11,7 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 class ApiKeyRead(BaseModel):
     """A key as listed: never its secret."""
 
-    model_config = ConfigDict(from_attributes=True)
+    # Every member is always sent, so the document lists each as required.
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_serialization_defaults_required=True
+    )
 
     id: uuid.UUID
     prefix: str = Field(description="the public part of the key: fnet_<prefix>_...")

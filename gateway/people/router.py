@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Request, Response
 
 from gateway.audit import service as audit
-from gateway.directory import check_partner
+from gateway.directory import PartnerArchived, PartnerNotFound, check_partner
 from gateway.people import service
 from gateway.people.dependencies import (
     AdminDep,
@@ -45,7 +45,7 @@ from gateway.people.schemas import (
     TokenPair,
 )
 from kit.db import Database, transaction
-from kit.errors import Unauthorized, problem_responses
+from kit.errors import ServiceUnavailable, Unauthorized, problem_responses
 
 if TYPE_CHECKING:
     from gateway.identity import Identity
@@ -241,7 +241,9 @@ def _invitation(invitation: Invitation) -> dict[str, object]:
         "`POST /api/v1/invitations/accept`. A partner person's invitation names one of the "
         "foundation's own partner organisations."
     ),
-    responses=problem_responses(Unauthorized, NotAdmin, AlreadyMember),
+    responses=problem_responses(
+        Unauthorized, NotAdmin, AlreadyMember, PartnerNotFound, PartnerArchived, ServiceUnavailable
+    ),
 )
 async def invite_person(
     request: Request, data: InvitationCreate, admin: AdminDep
@@ -365,7 +367,9 @@ async def list_members(request: Request, admin: AdminDep) -> list[MemberRead]:
     response_model=MemberRead,
     summary="Give a member another role",
     description="Applies from their next request, on every gateway.",
-    responses=problem_responses(Unauthorized, NotAdmin, PersonNotFound),
+    responses=problem_responses(
+        Unauthorized, NotAdmin, PersonNotFound, PartnerNotFound, PartnerArchived, ServiceUnavailable
+    ),
 )
 async def change_member_role(
     request: Request, person_id: uuid.UUID, data: MemberUpdate, admin: AdminDep

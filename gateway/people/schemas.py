@@ -38,6 +38,9 @@ class TokenPair(BaseModel):
     ``Authorization: Bearer``; before it expires, exchange ``refresh_token`` (once) for a
     new pair."""
 
+    # Every member is always sent, so the document lists each as required.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     access_token: str
     token_type: str = Field(description="always Bearer")
     expires_in: int = Field(description="seconds the access token is valid")

@@ -95,3 +95,22 @@ async def test_routes_with_their_own_422s_still_list_the_validation_problem(
     for name, op in operations(doc):
         if op.get("parameters") or "requestBody" in op:
             assert "The request is not valid" in op["responses"]["422"]["description"], name
+
+
+@pytest.mark.parametrize(("create_app", "settings_class"), SERVICES)
+async def test_operations_that_read_if_match_list_its_400(
+    create_app: AppFactory, settings_class: type[AppSettings]
+) -> None:
+    # kit.etags refuses an If-Match that is no list of quoted tags with 400
+    # malformed-if-match, on every route that reads it (found by Schemathesis).
+    doc = await document(create_app, settings_class)
+    reading = [
+        (name, op)
+        for name, op in operations(doc)
+        if any(p["name"] == "If-Match" for p in op.get("parameters", []))
+    ]
+    assert reading
+    for name, op in reading:
+        bad = op["responses"]["400"]
+        assert bad["content"] == PROBLEM, name
+        assert "If-Match is not a list of quoted entity tags" in bad["description"], name

@@ -43,6 +43,11 @@ async def get_log_head(foundation_id: uuid.UUID, session: SessionDep) -> TreeHea
     return service.head_read(await service.latest_head(session, foundation_id))
 
 
+# Sizes and indexes are PostgreSQL bigints: a larger number is no entry nor head, and is
+# refused as invalid (422) instead of failing in the database.
+MAX_INDEX = 2**63 - 1
+
+
 def _size_cursor(size: int) -> str:
     return base64.urlsafe_b64encode(f"head:{size}".encode()).decode().rstrip("=")
 
@@ -51,7 +56,7 @@ def _cursor_size(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, size = raw.partition(":")
-        if kind != "head":
+        if kind != "head" or not 0 <= int(size) <= MAX_INDEX:
             raise ValueError(raw)
         return int(size)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
@@ -88,7 +93,7 @@ async def list_log_heads(
     responses=problem_responses(LogEntryNotFound),
 )
 async def get_log_entry(
-    foundation_id: uuid.UUID, seq: Annotated[int, Path(ge=0)], session: SessionDep
+    foundation_id: uuid.UUID, seq: Annotated[int, Path(ge=0, le=MAX_INDEX)], session: SessionDep
 ) -> LogEntryRead:
     return await service.entry(session, foundation_id, seq)
 
@@ -102,8 +107,12 @@ async def get_log_entry(
 async def get_inclusion_proof(
     foundation_id: uuid.UUID,
     session: SessionDep,
-    seq: Annotated[int, Query(ge=0, description="the entry's index in the log, from 0")],
-    size: Annotated[int | None, Query(ge=1, description="a signed head's size")] = None,
+    seq: Annotated[
+        int, Query(ge=0, le=MAX_INDEX, description="the entry's index in the log, from 0")
+    ],
+    size: Annotated[
+        int | None, Query(ge=1, le=MAX_INDEX, description="a signed head's size")
+    ] = None,
 ) -> InclusionProofRead:
     return await service.inclusion_proof(session, foundation_id, seq, size)
 
@@ -117,8 +126,8 @@ async def get_inclusion_proof(
 async def get_consistency_proof(
     foundation_id: uuid.UUID,
     session: SessionDep,
-    first: Annotated[int, Query(alias="from", ge=1)],
-    second: Annotated[int, Query(alias="to", ge=1)],
+    first: Annotated[int, Query(alias="from", ge=1, le=MAX_INDEX)],
+    second: Annotated[int, Query(alias="to", ge=1, le=MAX_INDEX)],
 ) -> ConsistencyProofRead:
     return await service.consistency_proof(session, foundation_id, first, second)
 

@@ -26,6 +26,9 @@ class Position:
     floor: int = 0
 
 
+_MAX_SEQ = 2**63 - 1
+
+
 @dataclass(frozen=True, slots=True)
 class Cursor:
     epoch: str
@@ -53,11 +56,13 @@ class Cursor:
                 "without since"
             )
         body = raw[len(_PREFIX) :]
+        seq, floor = int.from_bytes(body[16:24], "big"), int.from_bytes(body[40:48], "big")
+        if max(seq, floor) > _MAX_SEQ:  # never given out: sequence numbers are bigints
+            raise ResyncRequired(
+                "this cursor was not given out by this feed; start a full resync by calling "
+                "without since"
+            )
         return cls(
             epoch=body[:16].hex(),
-            position=Position(
-                seq=int.from_bytes(body[16:24], "big"),
-                after=uuid.UUID(bytes=body[24:40]),
-                floor=int.from_bytes(body[40:48], "big"),
-            ),
+            position=Position(seq=seq, after=uuid.UUID(bytes=body[24:40]), floor=floor),
         )

@@ -20,6 +20,7 @@ from kit.identity import Principal
 from services.donations.ledger.models import JournalEntry, JournalLine
 from services.donations.log.models import LogLeaf, LogNode, TreeHead
 from services.donations.log.repository import LogRepository
+from services.donations.log.router import _size_cursor
 from services.donations.log.sequencer import Sequencer, integrate_everything
 from services.donations.log.signing import HeadSigner
 from tests.services.donations.factories import create_campaign, donate, public_client
@@ -81,6 +82,25 @@ class TestIntegration:
         response = await public.get(f"/api/v1/foundations/{uuid.uuid4()}/log/head")
         assert response.status_code == 404
         assert response.json()["type"] == "urn:fnet:problem:log-empty"
+
+    async def test_an_index_past_a_bigint_is_422_not_a_database_error(
+        self, public: httpx.AsyncClient
+    ) -> None:
+        # Found by Schemathesis: PostgreSQL could not take the number, and the service
+        # answered 503 "the database is busy".
+        huge = 2**63
+        base = f"/api/v1/foundations/{uuid.uuid4()}/log"
+        cursor = _size_cursor(huge)
+        for path, params in (
+            (f"{base}/entries/{huge}", {}),
+            (f"{base}/proofs/inclusion", {"seq": huge}),
+            (f"{base}/proofs/inclusion", {"seq": 0, "size": huge}),
+            (f"{base}/proofs/consistency", {"from": 1, "to": huge}),
+            (f"{base}/heads", {"cursor": cursor}),
+        ):
+            response = await public.get(path, params=params)
+            assert response.status_code == 422, (path, params, response.text)
+        assert (await public.get(f"{base}/entries/{huge - 1}")).status_code == 404
 
     async def test_the_head_is_signed_and_public(
         self, app: FastAPI, client: Client, public: Client, foundation: Principal
