@@ -59,6 +59,8 @@ def client_for(app: FastAPI, who: Principal | None) -> httpx.AsyncClient:
 class TestDatabases:
     """One migrated database per (app, backend), made once per test session."""
 
+    __test__ = False  # a helper named Test..., not a test class for pytest to collect
+
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.created: list[str] = []

@@ -189,7 +189,7 @@ class TestRefusedTokens:
         for forged in (
             f"{header}.{forged_payload}.{signature}",
             f"{header}.{payload}.{signature[:-4]}AAAA",
-            jwt.encode(forged_claims, "another secret of enough length", algorithm="HS256"),
+            jwt.encode(forged_claims, "another secret, long as HS256 asks", algorithm="HS256"),
         ):
             assert_unauthorized(await gateway.get(ECHO, headers=bearer(forged)))
 
