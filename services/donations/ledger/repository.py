@@ -5,7 +5,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Row,
@@ -23,6 +23,7 @@ from sqlalchemy import (
 from kit.pagination import PageParams
 from kit.repository import Repository, Upsert
 from services.donations.ledger.chain import Posting
+from services.donations.ledger.leaf import LineFields
 from services.donations.ledger.models import (
     JournalEntry,
     JournalLine,
@@ -37,13 +38,6 @@ VERIFY_BATCH = 2000
 TotalKey = tuple[uuid.UUID, str, str, str]
 
 
-class LineAmount(Protocol):
-    account: str
-    fund_id: uuid.UUID
-    currency: str
-    amount_minor: int
-
-
 @dataclass(slots=True)
 class Totals:
     """What a posting adds to one running total."""
@@ -54,7 +48,7 @@ class Totals:
     credit_count: int = 0
 
 
-def add_lines(sums: dict[TotalKey, Totals], kind: str, lines: Iterable[LineAmount]) -> None:
+def add_lines(sums: dict[TotalKey, Totals], kind: str, lines: Iterable[LineFields]) -> None:
     """Add an entry's lines (of kind ``kind``) to running totals."""
     for line in lines:
         total = sums[(line.fund_id, line.account, kind, line.currency)]
@@ -104,6 +98,28 @@ def balance_lock_key(fund_id: uuid.UUID) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+# A running total's columns, (fund, account, kind, currency, debit, credit, debit count,
+# credit count): as stored, and as summed from journal lines (``group_by(*LINE_KEY)``).
+TOTAL_COLUMNS = (
+    LedgerTotal.fund_id,
+    LedgerTotal.account,
+    LedgerTotal.kind,
+    LedgerTotal.currency,
+    LedgerTotal.debit_minor,
+    LedgerTotal.credit_minor,
+    LedgerTotal.debit_count,
+    LedgerTotal.credit_count,
+)
+LINE_KEY = (JournalLine.fund_id, JournalLine.account, JournalEntry.kind, JournalLine.currency)
+LINE_SUMS = (
+    *LINE_KEY,
+    func.coalesce(func.sum(JournalLine.amount_minor).filter(JournalLine.amount_minor > 0), 0),
+    func.coalesce(func.sum(-JournalLine.amount_minor).filter(JournalLine.amount_minor < 0), 0),
+    func.count().filter(JournalLine.amount_minor > 0),
+    func.count().filter(JournalLine.amount_minor < 0),
+)
+
+
 def live_totals(
     foundation_id: uuid.UUID | None,
     funds: Iterable[uuid.UUID] | None = None,
@@ -113,33 +129,13 @@ def live_totals(
     currency): what the sequencer has summed (``ledger_totals``, as of the log's head) plus
     the lines of the entries still queued for it. One statement, so one snapshot: an
     entry the sequencer integrates meanwhile is counted once, on one side or the other."""
-    stored = select(
-        LedgerTotal.fund_id,
-        LedgerTotal.account,
-        LedgerTotal.kind,
-        LedgerTotal.currency,
-        LedgerTotal.debit_minor,
-        LedgerTotal.credit_minor,
-        LedgerTotal.debit_count,
-        LedgerTotal.credit_count,
-    )
-    debit = func.sum(JournalLine.amount_minor).filter(JournalLine.amount_minor > 0)
-    credit = func.sum(-JournalLine.amount_minor).filter(JournalLine.amount_minor < 0)
+    stored = select(*TOTAL_COLUMNS)
     queued = (
-        select(
-            JournalLine.fund_id,
-            JournalLine.account,
-            JournalEntry.kind,
-            JournalLine.currency,
-            func.coalesce(debit, 0),
-            func.coalesce(credit, 0),
-            func.count().filter(JournalLine.amount_minor > 0),
-            func.count().filter(JournalLine.amount_minor < 0),
-        )
+        select(*LINE_SUMS)
         .select_from(LogQueue)
         .join(JournalEntry, JournalEntry.id == LogQueue.entry_id)
         .join(JournalLine, JournalLine.entry_id == LogQueue.entry_id)
-        .group_by(JournalLine.fund_id, JournalLine.account, JournalEntry.kind, JournalLine.currency)
+        .group_by(*LINE_KEY)
     )
     if foundation_id is not None:
         stored = stored.where(LedgerTotal.foundation_id == foundation_id)
@@ -293,38 +289,17 @@ class LedgerRepository(Repository[JournalEntry]):
         from those entries' journal lines, to check one against the other. One statement,
         so one snapshot: a batch the sequencer integrates meanwhile is on both sides or on
         neither."""
-        debit = func.sum(JournalLine.amount_minor).filter(JournalLine.amount_minor > 0)
-        credit = func.sum(-JournalLine.amount_minor).filter(JournalLine.amount_minor < 0)
-        stored = select(
-            literal("stored").label("side"),
-            LedgerTotal.fund_id,
-            LedgerTotal.account,
-            LedgerTotal.kind,
-            LedgerTotal.currency,
-            LedgerTotal.debit_minor,
-            LedgerTotal.credit_minor,
-            LedgerTotal.debit_count,
-            LedgerTotal.credit_count,
-        ).where(LedgerTotal.foundation_id == foundation_id)
+        stored = select(literal("stored"), *TOTAL_COLUMNS).where(
+            LedgerTotal.foundation_id == foundation_id
+        )
         from_lines = (
-            select(
-                literal("lines").label("side"),
-                JournalLine.fund_id,
-                JournalLine.account,
-                JournalEntry.kind,
-                JournalLine.currency,
-                func.coalesce(debit, 0),
-                func.coalesce(credit, 0),
-                func.count().filter(JournalLine.amount_minor > 0),
-                func.count().filter(JournalLine.amount_minor < 0),
-            )
+            select(literal("lines"), *LINE_SUMS)
+            .select_from(JournalLine)
             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
             # Every entry is queued for the log or in it.
             .outerjoin(LogQueue, LogQueue.entry_id == JournalEntry.id)
             .where(JournalEntry.foundation_id == foundation_id, LogQueue.id.is_(None))
-            .group_by(
-                JournalLine.fund_id, JournalLine.account, JournalEntry.kind, JournalLine.currency
-            )
+            .group_by(*LINE_KEY)
         )
         sides: dict[str, dict[TotalKey, tuple[int, int, int, int]]] = {"stored": {}, "lines": {}}
         for r in await self.session.execute(union_all(stored, from_lines)):

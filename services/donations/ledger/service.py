@@ -21,7 +21,6 @@ Entries posted before the log replaced the hash chain keep their chained ``prev_
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -38,7 +37,7 @@ from services.donations.ledger.exceptions import (
     InsufficientFunds,
     InsufficientStock,
 )
-from services.donations.ledger.leaf import entry_leaf_hash
+from services.donations.ledger.leaf import EntryFields, LineFields, entry_leaf_hash
 from services.donations.ledger.models import (
     GENESIS_HASH,
     GUARDED_ACCOUNTS,
@@ -50,26 +49,12 @@ from services.donations.ledger.models import (
 from services.donations.ledger.repository import LedgerRepository
 
 
-class EntryLike(Protocol):
+class EntryLike(EntryFields, Protocol):
     """A journal entry as stored: the ORM object, or a plain row of the table."""
 
-    id: uuid.UUID
-    foundation_id: uuid.UUID
     seq: int
-    kind: str
-    fund_id: uuid.UUID
-    source_id: uuid.UUID
-    memo: str
-    posted_at: dt.datetime
     prev_hash: str
     hash: str
-
-
-class LineLike(Protocol):
-    account: str
-    fund_id: uuid.UUID
-    currency: str
-    amount_minor: int
 
 
 class UnbalancedEntry(ValueError):
@@ -206,7 +191,7 @@ def _canonical(entry: EntryLike, lines: Sequence[Posting]) -> bytes:
     )
 
 
-def postings(lines: Sequence[LineLike]) -> list[Posting]:
+def postings(lines: Sequence[LineFields]) -> list[Posting]:
     return [Posting(ln.account, ln.fund_id, ln.currency, ln.amount_minor) for ln in lines]
 
 
@@ -300,7 +285,7 @@ async def _check_chain_head(
 
 
 def _entry_problem(
-    entry: EntryLike, lines: Sequence[LineLike], seq: int, prev_hash: str | None
+    entry: EntryLike, lines: Sequence[LineFields], seq: int, prev_hash: str | None
 ) -> str | None:
     """What is wrong with the entry: of the chain's era if ``prev_hash`` (the hash it must
     link to; numbered ``seq``), else of the log's."""
