@@ -317,6 +317,29 @@ def rate_limit_env() -> dict[str, str]:
     return env
 
 
+async def donations_and_gateway(pg: Postgres) -> tuple[dict[str, str], dict[str, str]]:
+    """Fresh, migrated databases of the donations service and the gateway, and the
+    environment both run with (one token secret, the bus, the rate-limit check): (database
+    URLs by app, environment)."""
+    urls = {name: await pg.create(name) for name in ("gateway", "donations")}
+    for app in APPS:
+        if app.name in urls:
+            await asyncio.to_thread(upgrade, app.migrations, urls[app.name])
+    secret = secrets.token_urlsafe(48)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FNET_")}
+    for app in APPS:
+        if app.name in urls:
+            env[f"{app.env_prefix}DATABASE_URL"] = urls[app.name]
+        env[f"{app.env_prefix}INTERNAL_TOKEN_SECRET"] = secret
+        env[f"{app.env_prefix}LOG_LEVEL"] = "WARNING"
+    # A service alone needs a real bus (the in-memory one is for `fnet up` only).
+    env["FNET_DONATIONS_BUS_URL"] = os.environ.get("FNET_BENCH_NATS_URL", "nats://127.0.0.1:4222")
+    env["FNET_GATEWAY_PARTNERS_URL"] = "http://127.0.0.1:9"  # unused here
+    env["FNET_GATEWAY_NETWORK_URL"] = "http://127.0.0.1:9"
+    env.update(rate_limit_env())
+    return urls, env
+
+
 async def main(quick: bool) -> None:
     if shutil.which("wrk") is None:
         sys.exit("bench needs wrk: apt-get install wrk")
@@ -324,25 +347,8 @@ async def main(quick: bool) -> None:
     pg = Postgres()
     processes: list[Process] = []
     try:
-        urls = {name: await pg.create(name) for name in ("gateway", "donations")}
-        for app in APPS:
-            if app.name in urls:
-                await asyncio.to_thread(upgrade, app.migrations, urls[app.name])
-        secret = secrets.token_urlsafe(48)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FNET_")}
-        for app in APPS:
-            if app.name in urls:
-                env[f"{app.env_prefix}DATABASE_URL"] = urls[app.name]
-            env[f"{app.env_prefix}INTERNAL_TOKEN_SECRET"] = secret
-            env[f"{app.env_prefix}LOG_LEVEL"] = "WARNING"
+        urls, env = await donations_and_gateway(pg)
         donations_port, lean_port = free_port(), free_port()
-        # A service alone needs a real bus (the in-memory one is for `fnet up` only).
-        env["FNET_DONATIONS_BUS_URL"] = os.environ.get(
-            "FNET_BENCH_NATS_URL", "nats://127.0.0.1:4222"
-        )
-        env["FNET_GATEWAY_PARTNERS_URL"] = "http://127.0.0.1:9"  # unused here
-        env["FNET_GATEWAY_NETWORK_URL"] = "http://127.0.0.1:9"
-        env.update(rate_limit_env())
         organisation = uuid.uuid4()
         env["FNET_LEAN_DSN"] = (
             make_url(urls["donations"]).set(drivername="postgresql").render_as_string(False)
@@ -368,7 +374,7 @@ async def main(quick: bool) -> None:
             )
         await gateway_db.dispose()
         key_headers = {"X-API-Key": api_key}
-        token = TokenSigner(secret, ttl_seconds=3600).sign(
+        token = TokenSigner(env["FNET_DONATIONS_INTERNAL_TOKEN_SECRET"], ttl_seconds=3600).sign(
             Principal("bench", organisation, DEFAULT_SCOPES)
         )
         async with httpx.AsyncClient(base_url=gateway.url, headers=key_headers) as client:

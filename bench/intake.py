@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -32,12 +30,17 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from bench.gateway import Postgres, Process, Result, free_port, rate_limit_env, wrk_script
-from fnet.apps import APPS
+from bench.gateway import (
+    Postgres,
+    Process,
+    Result,
+    donations_and_gateway,
+    free_port,
+    wrk_script,
+)
 from gateway.keys import service as keys
 from kit.db import Database, transaction
 from kit.identity import DEFAULT_SCOPES
-from kit.migrations import upgrade
 
 CONNECTIONS = 64
 BODY = json.dumps({"amount": {"amount": "88.88", "currency": "CNY"}})
@@ -112,21 +115,7 @@ def _percentile(values: list[float], fraction: float) -> float:
 async def _start(pg: Postgres, processes: list[Process]) -> tuple[Process, Process, str, list[str]]:
     """The donations service, a gateway in front of it and the lean app, on fresh
     databases, and ten foundations' keys: (gateway, lean, donations DSN, keys)."""
-    urls = {name: await pg.create(name) for name in ("gateway", "donations")}
-    for app in APPS:
-        if app.name in urls:
-            await asyncio.to_thread(upgrade, app.migrations, urls[app.name])
-    secret = secrets.token_urlsafe(48)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FNET_")}
-    for app in APPS:
-        if app.name in urls:
-            env[f"{app.env_prefix}DATABASE_URL"] = urls[app.name]
-        env[f"{app.env_prefix}INTERNAL_TOKEN_SECRET"] = secret
-        env[f"{app.env_prefix}LOG_LEVEL"] = "WARNING"
-    env["FNET_DONATIONS_BUS_URL"] = os.environ.get("FNET_BENCH_NATS_URL", "nats://127.0.0.1:4222")
-    env["FNET_GATEWAY_PARTNERS_URL"] = "http://127.0.0.1:9"  # unused here
-    env["FNET_GATEWAY_NETWORK_URL"] = "http://127.0.0.1:9"
-    env.update(rate_limit_env())
+    urls, env = await donations_and_gateway(pg)
     dsn = make_url(urls["donations"]).set(drivername="postgresql").render_as_string(False)
     env["FNET_LEAN_DSN"] = dsn
     env["FNET_LEAN_FOUNDATION_ID"] = str(uuid.uuid4())
