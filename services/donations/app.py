@@ -15,6 +15,7 @@ from services.donations.campaigns.router import router as campaigns_router
 from services.donations.disclosures.router import public_router as public_disclosures_router
 from services.donations.disclosures.router import router as disclosures_router
 from services.donations.distributions.router import router as distributions_router
+from services.donations.donations import integration
 from services.donations.donations.router import router as donations_router
 from services.donations.expenses.router import router as expenses_router
 from services.donations.foundations.service import consumers as foundation_consumers
@@ -53,7 +54,14 @@ def workers(
     settings: DonationsSettings, signer: HeadSigner
 ) -> Callable[[Database], Sequence[Worker]]:
     def build(database: Database) -> Sequence[Worker]:
-        return [Sequencer(database, signer, interval=settings.log_interval_seconds)]
+        return [
+            Sequencer(
+                database,
+                signer,
+                steps=integration.STEPS,
+                interval=settings.log_interval_seconds,
+            )
+        ]
 
     return build
 

@@ -6,13 +6,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import Select, bindparam, func, select, text, union_all
 
 from kit.pagination import PageParams
 from kit.repository import Repository
 from services.donations.campaigns.models import Campaign, CampaignStatus
-from services.donations.donations.models import CampaignTally
-from services.donations.ledger.models import Account, EntryKind
+from services.donations.donations.models import CampaignDonor, CampaignTally
+from services.donations.ledger.models import Account, EntryKind, LogQueue
 from services.donations.ledger.repository import live_totals
 from services.donations.supplies.models import StockItem
 
@@ -40,6 +40,23 @@ def campaign_lock_key(campaign_id: uuid.UUID) -> int:
 _GET = select(Campaign).where(
     Campaign.id == bindparam("campaign_id"), Campaign.foundation_id == bindparam("foundation_id")
 )
+
+
+def _live_donors(campaign_ids: Sequence[uuid.UUID]) -> Select[uuid.UUID, int]:
+    """Unique donors per campaign, live like the money: the sequencer's tally (as of the
+    log's head) plus the donors brought by entries still queued for it, in one statement,
+    so a donor whose entry the sequencer takes in meanwhile counts once."""
+    tallied = select(CampaignTally.campaign_id, CampaignTally.unique_donors.label("donors")).where(
+        CampaignTally.campaign_id.in_(campaign_ids)
+    )
+    queued = (
+        select(CampaignDonor.campaign_id, func.count().label("donors"))
+        .join(LogQueue, LogQueue.entry_id == CampaignDonor.entry_id)
+        .where(CampaignDonor.campaign_id.in_(campaign_ids))
+        .group_by(CampaignDonor.campaign_id)
+    )
+    both = union_all(tallied, queued).subquery()
+    return select(both.c.campaign_id, func.sum(both.c.donors)).group_by(both.c.campaign_id)
 
 
 class CampaignRepository(Repository[Campaign]):
@@ -155,10 +172,10 @@ class CampaignRepository(Repository[Campaign]):
                     counts[fund_id] += int(credit_count)
             else:
                 held[fund_id][currency] += int(debit) - int(credit)
-        donors_stmt = select(CampaignTally.campaign_id, CampaignTally.unique_donors).where(
-            CampaignTally.campaign_id.in_(campaign_ids)
-        )
-        donors = {r[0]: int(r[1]) for r in await self.session.execute(donors_stmt)}
+        donors = {
+            campaign_id: int(count)
+            for campaign_id, count in await self.session.execute(_live_donors(campaign_ids))
+        }
         return {
             cid: Totals(dict(raised[cid]), dict(held[cid]), counts[cid], donors.get(cid, 0))
             for cid in set(raised) | set(held) | set(donors)

@@ -63,7 +63,9 @@ class Donation(IdMixin, TimestampMixin, Base):
     # The platform's own id of the donor (e.g. an account id); counts unique donors.
     donor_ref: Mapped[str | None] = mapped_column(String(128))
     donated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    receipt_number: Mapped[str] = mapped_column(String(32))
+    # Given by the log's sequencer when it takes the donation's entry in (see
+    # donations.integration); null for the moment before.
+    receipt_number: Mapped[str | None] = mapped_column(String(32))
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     import_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("donation_imports.id"))
     entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("journal_entries.id"))
@@ -74,7 +76,8 @@ class Donation(IdMixin, TimestampMixin, Base):
 
 
 class ReceiptCounter(Base):
-    """The last receipt number given out, per foundation and year."""
+    """The last receipt number given out, per foundation and year. Only the log's
+    sequencer moves it (one runs at a time), so no donation waits on it."""
 
     __tablename__ = "receipt_counters"
 
@@ -84,16 +87,21 @@ class ReceiptCounter(Base):
 
 
 class CampaignDonor(Base):
-    """One row per distinct donor of a campaign, keyed by a hash of who they are."""
+    """One row per distinct donor of a campaign, keyed by a hash of who they are, with the
+    journal entry of the donation that first brought them: the log's sequencer counts a
+    donor into the campaign's tally when it takes that entry in."""
 
     __tablename__ = "campaign_donors"
 
     campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
     donor_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Null for donors counted before the tally moved to the sequencer (migration 0008).
+    entry_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
 
 class CampaignTally(Base):
-    """Counts that are not money, kept next to the ledger's totals for the report."""
+    """Counts that are not money, kept next to the ledger's totals for the report and, like
+    them, moved only by the log's sequencer: as of the latest head."""
 
     __tablename__ = "campaign_tallies"
 

@@ -75,6 +75,8 @@ def _row(label: str, value: str, *, mono: bool = False) -> str:
 
 def render_html(receipt: ReceiptRead) -> str:
     """The receipt as a complete HTML document (UTF-8)."""
+    # A receipt fetched in the moment before the log took the donation in has no number yet.
+    number = receipt.receipt_number or "编号中 being numbered"
     donor = (
         "匿名捐赠人 Anonymous donor"
         if receipt.donor_name == ANONYMOUS_DONOR
@@ -120,7 +122,7 @@ def render_html(receipt: ReceiptRead) -> str:
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>捐赠收据 Donation receipt {escape(receipt.receipt_number)}</title>
+<title>捐赠收据 Donation receipt {escape(number)}</title>
 <style>{_STYLE}</style>
 </head>
 <body>
@@ -130,7 +132,7 @@ def render_html(receipt: ReceiptRead) -> str:
 <h1>捐赠收据 <span lang="en">Donation receipt</span></h1>
 <p class="org">{escape(org)}</p>
 </div>
-<div class="number">收据编号 Receipt no.<strong>{escape(receipt.receipt_number)}</strong></div>
+<div class="number">收据编号 Receipt no.<strong>{escape(number)}</strong></div>
 </header>
 <div>捐赠金额 Amount</div>
 <div class="amount">{escape(amount)}</div>

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, Uuid, bindparam, insert, select, text
+from sqlalchemy import Row, Table, Uuid, bindparam, func, insert, select, update
 
 from kit.pagination import PagedQuery, PageParams
 from kit.repository import Repository, Upsert
@@ -21,8 +23,9 @@ from services.donations.ledger.models import JournalEntry
 # Far below every backend's limit of bound parameters per statement.
 _IN_CHUNK = 500
 
-# Of the table, not the mapped class: an insert of many rows then skips the ORM's work per row.
-_INSERT_DONATION = insert(cast(Table, Donation.__table__))
+# Of the table, not the mapped class: a statement of many rows then skips the ORM's work per row.
+_DONATIONS = cast(Table, Donation.__table__)
+_INSERT_DONATION = insert(_DONATIONS)
 
 
 def _take_receipts(insert_: Any) -> Any:
@@ -44,30 +47,20 @@ def _count_donors(insert_: Any) -> Any:
 _TAKE_RECEIPTS = Upsert(_take_receipts)
 _COUNT_DONORS = Upsert(_count_donors)
 _ADD_DONORS = Upsert(
-    lambda insert_: (
-        insert_(CampaignDonor)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "donor_key"])
-        .returning(CampaignDonor.donor_key)
+    lambda insert_: insert_(CampaignDonor).on_conflict_do_nothing(
+        index_elements=["campaign_id", "donor_key"]
     )
 )
-
-
-# Remember the donors and grow the campaign's tally by the new ones, in one statement.
-_COUNT_NEW_DONORS_PG = text(
-    """
-    WITH new AS (
-        INSERT INTO campaign_donors (campaign_id, donor_key)
-        SELECT CAST(:campaign_id AS uuid), key FROM unnest(CAST(:keys AS varchar[])) AS key
-        ON CONFLICT DO NOTHING
-        RETURNING 1
-    ), counted AS (SELECT count(*) AS n FROM new)
-    INSERT INTO campaign_tallies (campaign_id, unique_donors)
-    SELECT CAST(:campaign_id AS uuid), n FROM counted WHERE n > 0
-    ON CONFLICT (campaign_id)
-        DO UPDATE SET unique_donors = campaign_tallies.unique_donors + EXCLUDED.unique_donors
-    RETURNING (SELECT n FROM counted)
-    """
+# By primary key, many rows in one executemany.
+_SET_RECEIPT_NUMBER = (
+    update(_DONATIONS)
+    .where(_DONATIONS.c.id == bindparam("donation_id"))
+    .values(receipt_number=bindparam("number"))
 )
+
+
+# A donation waiting for its receipt number: id, foundation_id, donated_at.
+Unnumbered = Row[uuid.UUID, uuid.UUID, dt.datetime]
 
 
 # A page of a campaign's donations: every list request reads one.
@@ -122,37 +115,62 @@ class DonationRepository(Repository[Donation]):
 
     async def take_receipt_numbers(self, foundation_id: uuid.UUID, year: int, count: int) -> int:
         """Take the next ``count`` numbers of the foundation's receipts of ``year`` in one
-        step; answers the first. The counter's row lock is held until commit, so numbers
-        are never given twice and never skipped. Take a transaction's counters before the
-        ledger's head, and several years' in ascending order: a transaction holding the
-        head while waiting for a counter would deadlock with a donation of that year
-        holding the counter and waiting for the head."""
+        step; answers the first. Only the log's sequencer calls this, one batch at a time,
+        so the counter's row lock is never waited on and numbers are never given twice or
+        skipped (a failed batch gives its numbers back)."""
         params = {"foundation_id": foundation_id, "year": year, "last_number": count}
         result = await self.session.execute(_TAKE_RECEIPTS.of(self.session), params)
         return int(result.scalar_one()) - count + 1
 
-    async def count_donors(self, campaign_id: uuid.UUID, donor_keys: Sequence[str]) -> int:
-        """Remember the campaign's donors; its unique-donor tally grows by those not seen
-        before (answered). Keys are inserted in sorted order, so that two transactions
-        adding overlapping donors never wait for each other in opposite orders."""
-        keys = sorted(set(donor_keys))
-        if not keys:
-            return 0
-        if self.session.get_bind().dialect.name == "postgresql":
-            # Both steps in one round trip: this runs for every donation.
-            result = await self.session.execute(
-                _COUNT_NEW_DONORS_PG, {"campaign_id": campaign_id, "keys": keys}
+    async def unnumbered(self, donation_ids: Sequence[uuid.UUID]) -> list[Unnumbered]:
+        """Of these donations, those without a receipt number: id, foundation, time."""
+        found: list[Unnumbered] = []
+        for start in range(0, len(donation_ids), _IN_CHUNK):
+            stmt = select(Donation.id, Donation.foundation_id, Donation.donated_at).where(
+                Donation.id.in_(donation_ids[start : start + _IN_CHUNK]),
+                Donation.receipt_number.is_(None),
             )
-            return int(result.scalar() or 0)
-        # One statement with many parameter sets: SQLAlchemy sends them as multi-row
-        # INSERTs ("insertmanyvalues") and gathers what each returns.
-        params = [{"campaign_id": campaign_id, "donor_key": k} for k in keys]
-        added = len((await self.session.execute(_ADD_DONORS.of(self.session), params)).all())
+            found.extend((await self.session.execute(stmt)).all())
+        return found
+
+    async def set_receipt_numbers(self, numbers: Mapping[uuid.UUID, str]) -> None:
+        if numbers:
+            await self.session.execute(
+                _SET_RECEIPT_NUMBER,
+                [{"donation_id": id_, "number": n} for id_, n in numbers.items()],
+            )
+
+    async def add_donors(
+        self, campaign_id: uuid.UUID, first_entries: Mapping[str, uuid.UUID]
+    ) -> None:
+        """Remember the campaign's donors (by key, with the entry of the donation that
+        brought each); a donor already known stays as it was. Keys go in sorted order, so
+        two transactions adding overlapping donors never wait for each other in opposite
+        orders. The tally counts them when the log takes their entries in
+        (:meth:`tally_donors`)."""
+        if first_entries:
+            params = [
+                {"campaign_id": campaign_id, "donor_key": key, "entry_id": first_entries[key]}
+                for key in sorted(first_entries)
+            ]
+            await self.session.execute(_ADD_DONORS.of(self.session), params)
+
+    async def tally_donors(self, entry_ids: Sequence[uuid.UUID]) -> None:
+        """Grow each campaign's unique-donor tally by the donors these entries brought."""
+        added: Counter[uuid.UUID] = Counter()
+        for start in range(0, len(entry_ids), _IN_CHUNK):
+            stmt = (
+                select(CampaignDonor.campaign_id, func.count())
+                .where(CampaignDonor.entry_id.in_(entry_ids[start : start + _IN_CHUNK]))
+                .group_by(CampaignDonor.campaign_id)
+            )
+            for campaign_id, count in await self.session.execute(stmt):
+                added[campaign_id] += count
         if added:
             await self.session.execute(
-                _COUNT_DONORS.of(self.session), {"campaign_id": campaign_id, "unique_donors": added}
+                _COUNT_DONORS.of(self.session),
+                [{"campaign_id": c, "unique_donors": n} for c, n in sorted(added.items())],
             )
-        return added
 
     async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert donations given as column values: one statement, however many."""

@@ -80,7 +80,12 @@ class DonationRead(BaseModel):
     donor_name: str | None
     anonymous: bool
     donated_at: dt.datetime = Field(description="when the money was received")
-    receipt_number: str
+    receipt_number: str | None = Field(
+        description="per foundation and year of the donation, in the order the foundation's "
+        "transparency log takes donations in: given when the log does (well under a second "
+        "after recording), null until then, so an answer to the recording itself usually "
+        "shows null"
+    )
     entry_id: uuid.UUID = Field(description="the journal entry that records it")
     created_at: dt.datetime
     donor_contact: str | None = Field(
@@ -118,8 +123,10 @@ class ReceiptLog(BaseModel):
 class ReceiptRead(BaseModel):
     """A donation receipt: what the donor gave, to whom, and where the ledger records it."""
 
-    receipt_number: str = Field(
-        description="per foundation and year of the donation: 2020-000001, 2020-000002, ..."
+    receipt_number: str | None = Field(
+        description="per foundation and year of the donation: 2020-000001, 2020-000002, ... "
+        "in the order the foundation's transparency log takes donations in; null for the "
+        "moment between recording and the log's next head (well under a second)"
     )
     donation_id: uuid.UUID
     foundation_id: uuid.UUID

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +20,6 @@ from kit.pagination import PageParams
 from services.donations.campaigns import service as campaigns
 from services.donations.campaigns.models import Campaign
 from services.donations.dates import not_in_future
-from services.donations.donations import receipts
 from services.donations.donations.exceptions import (
     DonationNotFound,
     DuplicateTransaction,
@@ -53,10 +51,6 @@ def donor_key(foundation_id: uuid.UUID, donation_id: uuid.UUID, data: DonationCr
     return hashlib.sha256(f"{foundation_id}:{who}".encode()).hexdigest()
 
 
-def receipt_number(year: int, number: int) -> str:
-    return f"{year}-{number:06d}"
-
-
 def channel_of(campaign: Campaign, data: DonationCreate) -> Channel:
     """The donation's channel; one that names none came in on the host's platform if the
     campaign raises on one, else it is :attr:`Channel.UNSPECIFIED`: never a guess that
@@ -69,8 +63,8 @@ def channel_of(campaign: Campaign, data: DonationCreate) -> Channel:
 
 async def record(session: AsyncSession, campaign: Campaign, data: DonationCreate) -> Donation:
     """Record a money donation to ``campaign``, held by the request against a concurrent
-    close: the donation, its receipt number, the donor tally, the ledger entry (cash in,
-    the campaign's restricted fund credited) and the event."""
+    close: the donation, its donor, the ledger entry (cash in, the campaign's restricted
+    fund credited) and the event. Its receipt number follows when the log takes it in."""
     now = utcnow()
     donated_at = not_in_future(data.donated_at, now, "donated_at")
     campaigns.require_open(campaign, "donations are recorded")
@@ -105,36 +99,22 @@ async def store(
     now: dt.datetime,
     import_id: uuid.UUID | None = None,
 ) -> list[Donation]:
-    """Store checked donations (each with its time of giving), in order: receipt numbers,
-    donor tally, ledger entries, the donations and their events. The one way donations
-    are stored, one (:func:`record`) or thousands (an import) at a time, with a
-    constant number of statements per :data:`STORE_BATCH` gifts.
+    """Store checked donations (each with its time of giving), in order: ledger entries,
+    the donations, their donors and their events. The one way donations are stored, one
+    (:func:`record`) or thousands (an import) at a time, with a constant number of
+    statements per :data:`STORE_BATCH` gifts.
 
-    Locks are taken in the order every recording takes them: the receipt counters
-    (ascending years), the donors, the campaign's tally, the ledger's head. All counters
-    and donors of all gifts come first, so a transaction never waits for one of them while
-    holding the head (see ``take_receipt_numbers``)."""
+    Nothing here is foundation-wide: a credit takes no balance lock, and the receipt
+    numbers and the unique-donor tally are given by the log's sequencer when it takes the
+    entries in (``donations.integration``)."""
     if not gifts:
         return []
     repo = DonationRepository(session)
     foundation_id = campaign.foundation_id
     ids = [new_id() for _ in gifts]
-    years = [receipts.receipt_year(donated_at) for _, donated_at in gifts]
-    next_number = {
-        year: await repo.take_receipt_numbers(foundation_id, year, count)
-        for year, count in sorted(Counter(years).items())
-    }
-    numbers = []
-    for year in years:
-        numbers.append(receipt_number(year, next_number[year]))
-        next_number[year] += 1
-    await repo.count_donors(
-        campaign.id,
-        [donor_key(foundation_id, id_, data) for id_, (data, _) in zip(ids, gifts, strict=True)],
-    )
-
     ledger_repo = LedgerRepository(session)
     stored: list[Donation] = []
+    first_entries: dict[str, uuid.UUID] = {}
     for start in range(0, len(gifts), STORE_BATCH):
         batch = range(start, min(start + STORE_BATCH, len(gifts)))
         entries = await ledger.post_many(
@@ -148,7 +128,6 @@ async def store(
                 ids[i],
                 gifts[i][0],
                 donated_at=gifts[i][1],
-                receipt=numbers[i],
                 entry_id=entry.id,
                 import_id=import_id,
                 now=now,
@@ -159,7 +138,10 @@ async def store(
             [{c.key: getattr(d, c.key) for c in Donation.__table__.columns} for d in donations]
         )
         await emit_many(session, [_received(d) for d in donations])
+        for i, entry in zip(batch, entries, strict=True):
+            first_entries.setdefault(donor_key(foundation_id, ids[i], gifts[i][0]), entry.id)
         stored.extend(donations)
+    await repo.add_donors(campaign.id, first_entries)
     return stored
 
 
@@ -187,7 +169,6 @@ def _donation(
     data: DonationCreate,
     *,
     donated_at: dt.datetime,
-    receipt: str,
     entry_id: uuid.UUID,
     import_id: uuid.UUID | None,
     now: dt.datetime,
@@ -206,7 +187,7 @@ def _donation(
         donor_contact=data.donor_contact,
         donor_ref=data.donor_ref,
         donated_at=donated_at,
-        receipt_number=receipt,
+        receipt_number=None,
         refunded_minor=0,
         import_id=import_id,
         entry_id=entry_id,

@@ -4,7 +4,8 @@ Recording an entry only queues it (one row, in the entry's own transaction). The
 takes the oldest queued entries in batches and, in one transaction per batch, gives each a
 leaf index in its foundation's log, stores the leaf hashes and every perfect subtree they
 complete, adds their lines to the foundation's running totals, signs each changed
-foundation's new tree head and deletes the queue rows. A batch
+foundation's new tree head, runs the layers above it's :class:`IntegrationStep` (receipt
+numbers, the unique-donor tallies) and deletes the queue rows. A batch
 either happens whole or not at all, so a sequencer killed mid-batch loses and doubles
 nothing: the next one finds the same rows queued.
 
@@ -21,12 +22,15 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import Database, transaction, utcnow
 from services.donations.ledger.leaf import entry_document, leaf_bytes
+from services.donations.ledger.models import JournalEntry
 from services.donations.ledger.repository import LedgerRepository, TotalKey, Totals, add_lines
 from services.donations.log import merkle
 from services.donations.log.encoding import head_message
@@ -40,6 +44,15 @@ logger = logging.getLogger("fnet.donations.log")
 SEQUENCER_LOCK = 0x666E65746C6F67  # "fnetlog"
 
 
+class IntegrationStep(Protocol):
+    """Work of a layer above the log that belongs to the moment entries enter it: done in
+    the batch's transaction with the batch's entries in log order (each foundation's in its
+    leaf order), so it happens exactly once per entry, in the order the log gives them,
+    with no lock a request would wait on (one sequencer runs at a time)."""
+
+    async def __call__(self, session: AsyncSession, entries: Sequence[JournalEntry]) -> None: ...
+
+
 async def _elected(session: AsyncSession) -> bool:
     if session.get_bind().dialect.name != "postgresql":
         return True
@@ -50,11 +63,16 @@ async def _elected(session: AsyncSession) -> bool:
 
 
 async def integrate(
-    session: AsyncSession, signer: HeadSigner, *, limit: int = 1000, elected: bool = False
+    session: AsyncSession,
+    signer: HeadSigner,
+    *,
+    steps: Sequence[IntegrationStep],
+    limit: int = 1000,
+    elected: bool = False,
 ) -> int:
-    """Integrate up to ``limit`` queued entries in the session's transaction; answers how
-    many. Answers 0 without reading the queue if another sequencer holds the turn (unless
-    the caller holds it already: ``elected``)."""
+    """Integrate up to ``limit`` queued entries in the session's transaction, then run
+    ``steps`` on them; answers how many. Answers 0 without reading the queue if another
+    sequencer holds the turn (unless the caller holds it already: ``elected``)."""
     if not elected and not await _elected(session):
         return 0
     repo = LogRepository(session)
@@ -99,11 +117,16 @@ async def integrate(
                 signature=signer.sign(head_message(foundation_id, size, root, now)),
             )
         )
+    in_log_order = [entries[row.entry_id] for row in queued]
+    for step in steps:
+        await step(session, in_log_order)
     await repo.dequeue([row.id for row in queued])
     return len(queued)
 
 
-async def integrate_everything(session: AsyncSession, signer: HeadSigner) -> int:
+async def integrate_everything(
+    session: AsyncSession, signer: HeadSigner, *, steps: Sequence[IntegrationStep]
+) -> int:
     """Integrate every queued entry now, in the caller's transaction, waiting for a batch
     that another sequencer is running (a disclosure freezes the head its report is as
     of). The caller holds off new postings of what it reports on (the ledger's head), so
@@ -111,7 +134,7 @@ async def integrate_everything(session: AsyncSession, signer: HeadSigner) -> int
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK})
     total = 0
-    while count := await integrate(session, signer, limit=10_000, elected=True):
+    while count := await integrate(session, signer, steps=steps, limit=10_000, elected=True):
         total += count
     return total
 
@@ -128,10 +151,17 @@ class Sequencer:
     STOP_WAIT_SECONDS = 10.0
 
     def __init__(
-        self, database: Database, signer: HeadSigner, *, interval: float = 0.1, batch: int = 1000
+        self,
+        database: Database,
+        signer: HeadSigner,
+        *,
+        steps: Sequence[IntegrationStep],
+        interval: float = 0.1,
+        batch: int = 1000,
     ) -> None:
         self.database = database
         self.signer = signer
+        self.steps = steps
         self.interval = interval
         self.batch = batch
         self.integrated = 0
@@ -146,7 +176,7 @@ class Sequencer:
         if not await self.waiting():
             return 0
         async with transaction(self.database, write=True) as session:
-            count = await integrate(session, self.signer, limit=self.batch)
+            count = await integrate(session, self.signer, steps=self.steps, limit=self.batch)
         self.integrated += count
         return count
 

@@ -25,6 +25,7 @@ from services.donations.campaigns.exceptions import CampaignNotFound
 from services.donations.campaigns.models import Campaign, CampaignStatus
 from services.donations.campaigns.repository import CampaignRepository, Totals
 from services.donations.distributions.models import RecipientKind
+from services.donations.donations import integration
 from services.donations.ledger.models import EXPENSE_PREFIX, Account, EntryKind
 from services.donations.log.repository import LogRepository
 from services.donations.log.sequencer import integrate_everything
@@ -246,7 +247,7 @@ async def build(
     repo = ReportRepository(session)
     foundation_id = campaign.foundation_id
     if freeze_log is not None:
-        await integrate_everything(session, freeze_log)
+        await integrate_everything(session, freeze_log, steps=integration.STEPS)
     state: LedgerState = await repo.ledger_state(foundation_id, campaign.id)
     f = _fold(state.totals)
     currencies = sorted(set(f.gross) | set(f.refunds) | {campaign.currency})

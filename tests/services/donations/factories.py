@@ -20,6 +20,7 @@ from kit.events import Event
 from kit.events.outbox import outbox, row_to_event
 from kit.identity import Principal
 from services.donations.campaigns.models import Campaign
+from services.donations.donations import integration
 from services.donations.log.sequencer import integrate_everything
 from tests.support import client_for, principal
 
@@ -54,7 +55,7 @@ async def integrated(app: FastAPI) -> int:
     """Integrate every entry recorded so far into the log, as the app's sequencer does
     within its interval; answers how many."""
     async with transaction(app.state.database, write=True) as session:
-        return await integrate_everything(session, app.state.log_signer)
+        return await integrate_everything(session, app.state.log_signer, steps=integration.STEPS)
 
 
 # Campaigns

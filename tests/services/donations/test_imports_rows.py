@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from tests.services.donations.factories import (
     create_campaign,
     donate,
+    integrated,
     ledger_state,
     transition,
 )
@@ -72,7 +73,9 @@ class TestImportDonations:
         assert after["valid"] is True
         assert after["entries"] == 30
 
-    async def test_rows_become_donations_as_written(self, client: httpx.AsyncClient) -> None:
+    async def test_rows_become_donations_as_written(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
         campaign = await create_campaign(client)
         body = csv_text(
             [
@@ -83,6 +86,7 @@ class TestImportDonations:
         )
 
         report = (await import_csv(client, campaign["id"], body)).json()
+        await integrated(app)
         ids = [r["donation_id"] for r in report["rows"]]
         base = f"/api/v1/campaigns/{campaign['id']}/donations"
         first, second, third = [(await client.get(f"{base}/{i}")).json() for i in ids]

@@ -424,7 +424,8 @@ class TestConcurrentPostings:
         assert result["valid"] is True, result["breaks"]
         assert result["entries"] == 40
         assert read["raised"]["amount"] == f"{sum(range(1, 41))}.00"
-        assert len({r.json()["receipt_number"] for r in responses}) == 40
+        # Numbered when the log takes them in, which the verification does not wait for.
+        assert {r.json()["receipt_number"] for r in responses} == {None}
 
 
 def documented_hash(entry: JournalEntry, lines: list[Posting]) -> str:

@@ -1,4 +1,5 @@
-"""Donation receipts: numbered per foundation and year, as JSON and as a printable page."""
+"""Donation receipts: numbered per foundation and year in the order the log takes donations
+in, as JSON and as a printable page."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from kit.identity import Principal
-from tests.services.donations.factories import create_campaign, donate
+from tests.services.donations.factories import create_campaign, donate, integrated
 from tests.services.donations.factories_donations import announce_foundation, refund
 from tests.support import client_for, principal
 
@@ -32,7 +33,7 @@ def receipt_path(campaign: dict[str, Any], donation: dict[str, Any]) -> str:
 
 class TestReceiptJson:
     async def test_shows_the_donation_and_its_ledger_entry(
-        self, client: httpx.AsyncClient, foundation: Principal
+        self, app: FastAPI, client: httpx.AsyncClient, foundation: Principal
     ) -> None:
         campaign, donation = await given_donation(
             client,
@@ -54,7 +55,8 @@ class TestReceiptJson:
         issued_at = receipt.pop("issued_at")
         assert issued_at
         assert receipt == {
-            "receipt_number": "2020-000001",
+            # Given when the log takes the donation in, a moment after recording.
+            "receipt_number": None,
             "donation_id": donation["id"],
             "foundation_id": str(foundation.organisation_id),
             "foundation_name": None,
@@ -80,6 +82,18 @@ class TestReceiptJson:
             },
         }
         assert "13800000000" not in response.text
+
+        await integrated(app)
+        numbered = (await client.get(receipt_path(campaign, donation))).json()
+
+        log = f"/api/v1/foundations/{foundation.organisation_id}/log"
+        assert numbered["receipt_number"] == "2020-000001"
+        assert numbered["log"] == {
+            "seq": 0,
+            "entry": f"{log}/entries/0",
+            "inclusion_proof": f"{log}/proofs/inclusion?seq=0",
+            "head": f"{log}/head",
+        }
 
     async def test_a_donation_naming_nobody_is_from_an_anonymous_donor(
         self, client: httpx.AsyncClient
@@ -140,10 +154,13 @@ class TestReceiptJson:
 
 
 class TestReceiptHtml:
-    async def test_a_printable_self_contained_page(self, client: httpx.AsyncClient) -> None:
+    async def test_a_printable_self_contained_page(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
         campaign, donation = await given_donation(
             client, donor_name="王芳", donated_at=DONATED_AT, external_id="T-1"
         )
+        await integrated(app)
 
         response = await client.get(receipt_path(campaign, donation), params={"format": "html"})
 
@@ -163,6 +180,16 @@ class TestReceiptHtml:
         assert "88.88 CNY" in page
         assert "2020-01-28 09:05:00 (UTC+08:00)" in page
         assert donation["entry_id"] in page
+
+    async def test_a_donation_the_log_has_not_taken_in_yet_is_being_numbered(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        campaign, donation = await given_donation(client, donated_at=DONATED_AT)
+
+        page = (await client.get(receipt_path(campaign, donation), params={"format": "html"})).text
+
+        assert "编号中 being numbered" in page
+        assert "2020-000001" not in page
 
     async def test_the_donors_name_is_escaped(self, client: httpx.AsyncClient) -> None:
         campaign, donation = await given_donation(
@@ -236,7 +263,10 @@ class TestReceiptNumbers:
             async def number(client: httpx.AsyncClient, campaign: dict[str, Any], at: str) -> str:
                 response = await donate(client, campaign["id"], "10", donated_at=at)
                 assert response.status_code == 201, response.text
-                return str(response.json()["receipt_number"])
+                assert response.json()["receipt_number"] is None
+                await integrated(app)
+                donation = f"/api/v1/campaigns/{campaign['id']}/donations/{response.json()['id']}"
+                return str((await client.get(donation)).json()["receipt_number"])
 
             numbers = [
                 await number(shekou, shekou_campaign, "2020-01-28T10:00:00+08:00"),
@@ -270,6 +300,32 @@ class TestReceiptNumbers:
                     for i in range(50)
                 )
             )
-        assert {r.status_code for r in responses} == {201}
-        numbers = sorted(r.json()["receipt_number"] for r in responses)
-        assert numbers == [f"2020-{n:06d}" for n in range(1, 51)]
+            assert {r.status_code for r in responses} == {201}
+            await integrated(committing_app)
+            numbered = {}
+            for r in responses:
+                receipt = (await client.get(receipt_path(campaign, r.json()))).json()
+                numbered[receipt["log"]["seq"]] = receipt["receipt_number"]
+        # Contiguous, and in the order the log took the donations in.
+        assert [numbered[seq] for seq in sorted(numbered)] == [
+            f"2020-{n:06d}" for n in range(1, 51)
+        ]
+
+    async def test_a_failed_donation_takes_no_number(self, app: FastAPI) -> None:
+        async with client_for(app, principal()) as client:
+            campaign = await create_campaign(client)
+            first = await donate(client, campaign["id"], "1.00", donated_at=DONATED_AT)
+            second = await donate(
+                client, campaign["id"], "1.00", donated_at=DONATED_AT, external_id="T-1"
+            )
+            duplicate = await donate(
+                client, campaign["id"], "1.00", donated_at=DONATED_AT, external_id="T-1"
+            )
+            last = await donate(client, campaign["id"], "1.00", donated_at=DONATED_AT)
+            await integrated(app)
+            numbers = [
+                (await client.get(receipt_path(campaign, r.json()))).json()["receipt_number"]
+                for r in (first, second, last)
+            ]
+        assert duplicate.status_code == 409
+        assert numbers == ["2020-000001", "2020-000002", "2020-000003"]

@@ -17,6 +17,7 @@ from sqlalchemy import Executable, func, select, update
 from fnet.verify import LogVerifier
 from kit.db import Database, transaction
 from kit.identity import Principal
+from services.donations.donations import integration
 from services.donations.ledger.models import JournalEntry, JournalLine
 from services.donations.log.models import LogLeaf, LogNode, TreeHead
 from services.donations.log.repository import LogRepository
@@ -34,7 +35,7 @@ async def run_sequencer(app: FastAPI, signer: HeadSigner = SIGNER) -> int:
     """Integrate what is queued, waiting for any other sequencer's turn to end."""
     database: Database = app.state.database
     async with transaction(database, write=True) as session:
-        return await integrate_everything(session, signer)
+        return await integrate_everything(session, signer, steps=integration.STEPS)
 
 
 async def journal_size(app: FastAPI, foundation_id: uuid.UUID) -> int:
@@ -276,7 +277,10 @@ async def test_two_sequencers_integrate_each_entry_once(
     """Two sequencer candidates (as two replicas run them) while donations pour in: one
     tree per foundation, each entry in it once, every proof checks."""
     database: Database = committing_app.state.database
-    candidates = [Sequencer(database, HeadSigner.generate(), interval=0.01) for _ in range(2)]
+    candidates = [
+        Sequencer(database, HeadSigner.generate(), steps=integration.STEPS, interval=0.01)
+        for _ in range(2)
+    ]
     foundations = [principal() for _ in range(3)]
     for candidate in candidates:
         await candidate.start()

@@ -10,9 +10,13 @@ from decimal import Decimal
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from fnet.verify import LogVerifier
 from kit.db import Database, transaction
+from services.donations.donations import integration
+from services.donations.donations.models import Donation
+from services.donations.log.models import LogLeaf
 from services.donations.log.repository import LogRepository
 from services.donations.log.sequencer import Sequencer
 from services.donations.log.signing import HeadSigner
@@ -34,7 +38,10 @@ async def test_a_rush_of_gifts_and_spends_keeps_every_figure_and_every_entry_onc
     committing_app: FastAPI, backend: str
 ) -> None:
     database: Database = committing_app.state.database
-    candidates = [Sequencer(database, HeadSigner.generate(), interval=0.02) for _ in range(2)]
+    candidates = [
+        Sequencer(database, HeadSigner.generate(), steps=integration.STEPS, interval=0.02)
+        for _ in range(2)
+    ]
     who = principal()
     async with client_for(committing_app, who) as client:
         rush = await create_campaign(client, goal="1000000.00")
@@ -84,3 +91,28 @@ async def test_a_rush_of_gifts_and_spends_keeps_every_figure_and_every_entry_onc
     assert rush_report["log"]["size"] == report.size
     assert rush_report["log"]["pending"] == 0
     assert Decimal(rush_report["raised"][0]["net"]["amount"]) == given
+    # Every gift names no donor, so each is its own: counted once each, by the sequencers.
+    assert rush_report["unique_donors"] == DONATIONS
+    # Receipt numbers, given by whichever candidate ran each batch: the funding gift's and
+    # the rush's, one each, contiguous per year, in the order the log took them in.
+    async with transaction(database, write=False) as session:
+        numbered = (
+            (
+                await session.execute(
+                    select(Donation.receipt_number)
+                    .join(LogLeaf, LogLeaf.entry_id == Donation.entry_id)
+                    .where(Donation.foundation_id == who.organisation_id)
+                    .order_by(LogLeaf.index)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(numbered) == 1 + DONATIONS
+    by_year: dict[str, list[int]] = {}
+    for number in numbered:
+        assert number is not None
+        year, n = number.split("-")
+        by_year.setdefault(year, []).append(int(n))
+    for ns in by_year.values():
+        assert ns == list(range(1, len(ns) + 1))

@@ -18,6 +18,7 @@ from kit.db import Database, transaction
 from kit.ids import new_id
 from kit.migrations import upgrade
 from services.donations.app import MIGRATIONS
+from services.donations.donations import integration
 from services.donations.ledger.chain import transfer
 from services.donations.ledger.models import LogQueue
 from services.donations.ledger.repository import LedgerRepository
@@ -34,13 +35,14 @@ ENTRIES = 20_000
 SEQUENCER = """
 import asyncio, sys
 from kit.db import Database, transaction
+from services.donations.donations import integration
 from services.donations.log.sequencer import integrate
 from services.donations.log.signing import HeadSigner
 
 async def main():
     database = Database.from_url(sys.argv[1], pool_size=1)
     async with transaction(database, write=True) as session:
-        await integrate(session, HeadSigner.generate(), limit=1_000_000)
+        await integrate(session, HeadSigner.generate(), steps=integration.STEPS, limit=1_000_000)
     print("committed", flush=True)
 
 asyncio.run(main())
@@ -59,8 +61,12 @@ async def database_url() -> AsyncIterator[str]:
 
 async def _count(database: Database, model: type, foundation_id: uuid.UUID) -> int:
     async with transaction(database, write=False) as session:
-        stmt = select(func.count()).select_from(model).where(
-            model.foundation_id == foundation_id  # type: ignore[attr-defined]
+        stmt = (
+            select(func.count())
+            .select_from(model)
+            .where(
+                model.foundation_id == foundation_id  # type: ignore[attr-defined]
+            )
         )
         return int((await session.execute(stmt)).scalar_one())
 
@@ -139,7 +145,7 @@ async def test_a_sequencer_killed_mid_batch_loses_and_doubles_nothing(
         assert await _count(database, LogQueue, foundation_id) == ENTRIES
 
         # Another sequencer takes over and integrates each entry once.
-        successor = Sequencer(database, HeadSigner.generate(), batch=5_000)
+        successor = Sequencer(database, HeadSigner.generate(), steps=integration.STEPS, batch=5_000)
         while await successor.run_once() == 5_000:
             continue
         assert successor.integrated == ENTRIES
