@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
@@ -43,6 +43,7 @@ from kit.migrations import MigrationSet, upgrade
 from kit.observability import Metrics, MetricsMiddleware, health_router
 from kit.routing import validated_first
 from kit.settings import ServiceSettings
+from kit.workers import Worker, WorkerThread
 
 logger = logging.getLogger("fnet.app")
 
@@ -51,14 +52,6 @@ def operation_id(route: APIRoute) -> str:
     """A route's OpenAPI operationId: its function's name (``record_donation``), which is
     what a generated client names the call. Every app of the public API uses it."""
     return route.name
-
-
-class Worker(Protocol):
-    """A background task of a service, run for the app's life."""
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 # Dependencies are ``async def`` throughout, even where they await nothing: FastAPI runs a
@@ -119,7 +112,8 @@ def create_service_app(
     service configured for ``memory://`` and given no bus refuses to start.
 
     ``workers`` are the service's own background tasks on its database (the transparency
-    log's sequencer), started after the events runtime and stopped before it.
+    log's sequencer), started after the events runtime and stopped before it, in a thread
+    with its own event loop and connections (:class:`kit.workers.WorkerThread`).
 
     ``database`` is given by tests (a rolled-back connection); otherwise the lifespan opens
     one from ``settings.database_url``. An app on a test's connection and without a ``bus``
@@ -162,9 +156,15 @@ def create_service_app(
                 events.instrument(app.state.metrics)
                 app.state.events = events
             if workers is not None and database is None:
-                for worker in workers(db):
-                    await worker.start()
-                    stack.push_async_callback(worker.stop)
+                # On a loop and connections of their own (see kit.workers).
+                await stack.enter_async_context(
+                    WorkerThread.on(
+                        settings.database_url,
+                        workers,
+                        name=f"fnet-{name}-workers",
+                        pool_timeout=settings.db_pool_timeout_seconds,
+                    )
+                )
             with frozen_heap():
                 yield
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from kit.app import Worker, create_service_app
+from kit.app import create_service_app
 from kit.db import Database
 from kit.events import Bus, Consumer
 from kit.migrations import MigrationSet
+from kit.workers import Worker
 from services.donations.campaigns.router import router as campaigns_router
 from services.donations.disclosures.router import public_router as public_disclosures_router
 from services.donations.disclosures.router import router as disclosures_router

@@ -246,11 +246,12 @@ class LedgerRepository(Repository[JournalEntry]):
             ],
         )
 
-    async def add_totals(self, foundation_id: uuid.UUID, sums: Mapping[TotalKey, Totals]) -> None:
-        """Add to the running totals: one upsert per (fund, account, kind, currency)."""
+    async def add_totals(self, sums: Mapping[uuid.UUID, Mapping[TotalKey, Totals]]) -> None:
+        """Add to the running totals of each foundation: one upsert per (foundation, fund,
+        account, kind, currency)."""
         stmt = _ADD_TOTALS.of(self.session)
-        # Sorted, so that two postings never lock the same rows in opposite orders; sent
-        # as one executemany (asyncpg pipelines it: one round trip for all of them).
+        # Sorted, so that two writers never lock the same rows in opposite orders; sent as
+        # one executemany (asyncpg pipelines it: one round trip for all of them).
         params = [
             {
                 "foundation_id": foundation_id,
@@ -263,8 +264,10 @@ class LedgerRepository(Repository[JournalEntry]):
                 "debit_count": v.debit_count,
                 "credit_count": v.credit_count,
             }
+            for foundation_id in sorted(sums, key=str)
             for (fund_id, account, kind, currency), v in sorted(
-                sums.items(), key=lambda kv: (str(kv[0][0]), kv[0][1], kv[0][2], kv[0][3])
+                sums[foundation_id].items(),
+                key=lambda kv: (str(kv[0][0]), kv[0][1], kv[0][2], kv[0][3]),
             )
         ]
         if params:

@@ -76,15 +76,18 @@ class LogRepository:
         return index
 
     async def add_leaves(
-        self, foundation_id: uuid.UUID, first: int, entry_ids: Sequence[uuid.UUID]
+        self,
+        sizes: Mapping[uuid.UUID, int],
+        entry_ids: Mapping[uuid.UUID, Sequence[uuid.UUID]],
     ) -> None:
-        await self.session.execute(
-            insert(LogLeaf),
-            [
-                {"foundation_id": foundation_id, "index": first + n, "entry_id": entry_id}
-                for n, entry_id in enumerate(entry_ids)
-            ],
-        )
+        """Append each foundation's entries to its log of ``sizes[foundation]`` leaves."""
+        rows = [
+            {"foundation_id": foundation_id, "index": sizes[foundation_id] + n, "entry_id": e}
+            for foundation_id, entries in entry_ids.items()
+            for n, e in enumerate(entries)
+        ]
+        if rows:
+            await self.session.execute(insert(LogLeaf), rows)
 
     # The tree
 
@@ -101,14 +104,32 @@ class LogRepository:
             found.update(((level, index), hash_) for level, index, hash_ in rows)
         return found
 
-    async def add_nodes(self, foundation_id: uuid.UUID, nodes: Mapping[Node, bytes]) -> None:
-        await self.session.execute(
-            insert(LogNode),
-            [
-                {"foundation_id": foundation_id, "level": level, "index": index, "hash": hash_}
-                for (level, index), hash_ in nodes.items()
-            ],
-        )
+    async def nodes_of(
+        self, wanted: Mapping[uuid.UUID, Collection[Node]]
+    ) -> dict[uuid.UUID, dict[Node, bytes]]:
+        """Several foundations' stored nodes, by foundation: one read per 500 nodes."""
+        keys = [(f, level, index) for f, nodes in wanted.items() for level, index in nodes]
+        found: dict[uuid.UUID, dict[Node, bytes]] = {f: {} for f in wanted}
+        for start in range(0, len(keys), _CHUNK):
+            rows = await self.session.execute(
+                select(LogNode.foundation_id, LogNode.level, LogNode.index, LogNode.hash).where(
+                    tuple_(LogNode.foundation_id, LogNode.level, LogNode.index).in_(
+                        keys[start : start + _CHUNK]
+                    )
+                )
+            )
+            for foundation_id, level, index, hash_ in rows:
+                found[foundation_id][(level, index)] = hash_
+        return found
+
+    async def add_nodes(self, nodes: Mapping[uuid.UUID, Mapping[Node, bytes]]) -> None:
+        rows = [
+            {"foundation_id": foundation_id, "level": level, "index": index, "hash": hash_}
+            for foundation_id, of_foundation in nodes.items()
+            for (level, index), hash_ in of_foundation.items()
+        ]
+        if rows:
+            await self.session.execute(insert(LogNode), rows)
 
     # Heads and keys
 
@@ -134,10 +155,22 @@ class LogRepository:
         stmt = stmt.order_by(TreeHead.size.desc()).limit(limit)
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def add_head(self, head: TreeHead) -> None:
-        # Flushed at once: the same transaction may read the latest head next (sessions do
+    async def log_sizes(self, foundation_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """The size of each foundation's latest head; a foundation without one is left out."""
+        sizes: dict[uuid.UUID, int] = {}
+        for start in range(0, len(foundation_ids), _CHUNK):
+            stmt = (
+                select(TreeHead.foundation_id, func.max(TreeHead.size))
+                .where(TreeHead.foundation_id.in_(foundation_ids[start : start + _CHUNK]))
+                .group_by(TreeHead.foundation_id)
+            )
+            sizes.update((f, int(size)) for f, size in await self.session.execute(stmt))
+        return sizes
+
+    async def add_heads(self, heads: Sequence[TreeHead]) -> None:
+        # Flushed at once: the same transaction may read the latest heads next (sessions do
         # not autoflush).
-        self.session.add(head)
+        self.session.add_all(heads)
         await self.session.flush()
 
     async def register_key(self, key: LogKey) -> None:

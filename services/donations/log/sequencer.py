@@ -87,27 +87,28 @@ async def integrate(
     await repo.register_key(
         LogKey(key_id=signer.key_id, public_key=signer.public_key, first_used_at=now)
     )
-    ledger = LedgerRepository(session)
+    # Every foundation of the batch at once: a constant number of statements per batch,
+    # however many foundations' entries it holds.
+    sizes = dict.fromkeys(by_foundation, 0) | await repo.log_sizes(list(by_foundation))
+    known = await repo.nodes_of({f: merkle.frontier(size) for f, size in sizes.items() if size})
+    sums: dict[uuid.UUID, dict[TotalKey, Totals]] = {}
+    leaves: dict[uuid.UUID, Sequence[uuid.UUID]] = {}
+    new_nodes: dict[uuid.UUID, dict[merkle.Node, bytes]] = {}
+    heads = []
     for foundation_id, entry_ids in by_foundation.items():
-        leaves = []
-        sums: dict[TotalKey, Totals] = defaultdict(Totals)
+        hashes = []
+        sums[foundation_id] = defaultdict(Totals)
         for entry_id in entry_ids:
             entry = entries[entry_id]
-            document = entry_document(entry, lines[entry.id])
-            leaves.append(merkle.leaf_hash(leaf_bytes(document)))
-            add_lines(sums, entry.kind, lines[entry.id])
-        # The running totals move with the head, in its transaction: a report read in one
-        # statement with the head counts exactly the entries the head holds.
-        await ledger.add_totals(foundation_id, sums)
-        head = await repo.latest_head(foundation_id)
-        size = head.size if head is not None else 0
-        known = await repo.nodes(foundation_id, merkle.frontier(size))
-        new = merkle.completed_nodes(size, leaves, known)
-        await repo.add_leaves(foundation_id, size, entry_ids)
-        await repo.add_nodes(foundation_id, new)
-        size += len(leaves)
-        root = merkle.range_hash(0, size, {**known, **new})
-        await repo.add_head(
+            hashes.append(merkle.leaf_hash(leaf_bytes(entry_document(entry, lines[entry_id]))))
+            add_lines(sums[foundation_id], entry.kind, lines[entry_id])
+        size = sizes[foundation_id]
+        frontier = known.get(foundation_id, {})
+        new = merkle.completed_nodes(size, hashes, frontier)
+        leaves[foundation_id], new_nodes[foundation_id] = entry_ids, new
+        size += len(hashes)
+        root = merkle.range_hash(0, size, {**frontier, **new})
+        heads.append(
             TreeHead(
                 foundation_id=foundation_id,
                 size=size,
@@ -117,6 +118,12 @@ async def integrate(
                 signature=signer.sign(head_message(foundation_id, size, root, now)),
             )
         )
+    # The running totals move with the heads, in their transaction: a report read in one
+    # statement with a head counts exactly the entries the head holds.
+    await LedgerRepository(session).add_totals(sums)
+    await repo.add_leaves(sizes, leaves)
+    await repo.add_nodes(new_nodes)
+    await repo.add_heads(heads)
     in_log_order = [entries[row.entry_id] for row in queued]
     for step in steps:
         await step(session, in_log_order)
