@@ -44,7 +44,10 @@ def principal(
 
 
 def identity_headers(who: Principal) -> dict[str, str]:
-    return {IDENTITY_HEADER: TokenSigner(TEST_SECRET).sign(who)}
+    # Signed once per client, which lives for its whole test: an hour, not the gateway's
+    # minute, so that a long test on a slow machine is not cut off by its own token (the
+    # tests of expiry sign their own).
+    return {IDENTITY_HEADER: TokenSigner(TEST_SECRET, ttl_seconds=3600).sign(who)}
 
 
 def client_for(app: FastAPI, who: Principal | None) -> httpx.AsyncClient:
