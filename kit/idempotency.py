@@ -59,6 +59,20 @@ idempotency_keys = Table(
 )
 
 
+# PostgreSQL's claim, with the wait for a first request still holding the key bounded in
+# the same statement: set_config runs as the inserted row is made, before the insert waits
+# on the other transaction's key (a separate SET LOCAL is one more round trip per request).
+_CLAIM_PG = text(
+    """
+    INSERT INTO idempotency_keys (organisation_id, key, fingerprint, created_at)
+    SELECT CAST(:organisation_id AS uuid), CAST(:key AS varchar), CAST(:fingerprint AS varchar),
+           CAST(:created_at AS timestamptz)
+    FROM (SELECT set_config('lock_timeout', CAST(:lock_timeout AS text), true)) AS bounded
+    ON CONFLICT (organisation_id, key) DO NOTHING
+    RETURNING key
+    """
+)
+
 _CLAIM = Upsert(
     lambda insert: insert(idempotency_keys)
     .on_conflict_do_nothing(index_elements=["organisation_id", "key"])
@@ -95,13 +109,12 @@ class Idempotency:
             "fingerprint": digest,
             "created_at": utcnow(),
         }
-        stmt = _CLAIM.of(session).values(**values)
         try:
             if session.get_bind().dialect.name == "postgresql":
-                await session.execute(
-                    text(f"SET LOCAL lock_timeout = '{IN_PROGRESS_WAIT_SECONDS}s'")
-                )
-            claimed = (await session.execute(stmt)).first()
+                bounded = {**values, "lock_timeout": f"{IN_PROGRESS_WAIT_SECONDS}s"}
+                claimed = (await session.execute(_CLAIM_PG, bounded)).first()
+            else:
+                claimed = (await session.execute(_CLAIM.of(session).values(**values))).first()
         except DBAPIError as exc:
             if "lock timeout" in str(exc.orig).lower() or "locked" in str(exc.orig).lower():
                 raise IdempotencyInProgress(

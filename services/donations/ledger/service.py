@@ -107,8 +107,8 @@ async def post_many(
 ) -> list[JournalEntry]:
     """Append several entries, in the given order, exactly as that many calls of
     :func:`post` would (ascending numbers, the same hashes), with a constant number of
-    statements: the spent funds' holds, one read of their balances, one insert of the
-    entries, one of their lines, one of their queue rows.
+    statements: the spent funds' holds, one read of their balances, and one statement that
+    numbers and stores the entries, their lines and their queue rows (four on SQLite).
 
     The guard on cash and stock is checked entry by entry: if any entry would take a fund
     below zero at its place in the sequence, nothing is posted and that entry's
@@ -118,14 +118,12 @@ async def post_many(
     for new in entries:
         check_balanced(new.lines)
     await _guard(repo, foundation_id, entries)
-    seqs = await repo.next_seqs(foundation_id, len(entries))
     posted_at = utcnow()
     posted: list[tuple[JournalEntry, Sequence[Posting]]] = []
-    for seq, new in zip(seqs, entries, strict=True):
+    for new in entries:
         entry = JournalEntry(
             id=new_id(),
             foundation_id=foundation_id,
-            seq=seq,
             kind=new.kind,
             fund_id=new.fund_id,
             source_id=new.source_id,
@@ -135,8 +133,8 @@ async def post_many(
         )
         entry.hash = entry_leaf_hash(entry, new.lines).hex()
         posted.append((entry, new.lines))
-    await repo.add_entries(posted)
-    await repo.queue_for_log(foundation_id, [entry.id for entry, _ in posted])
+    # Numbered as they are stored: the leaf hash does not cover the number.
+    await repo.append(foundation_id, posted)
     return [entry for entry, _ in posted]
 
 

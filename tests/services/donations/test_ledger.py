@@ -27,6 +27,7 @@ from services.donations.ledger.models import (
     JournalLine,
     LedgerHead,
     LedgerTotal,
+    LogQueue,
 )
 from services.donations.ledger.repository import LedgerRepository
 from tests.services.donations.factories import create_campaign, donate, integrated
@@ -504,6 +505,15 @@ class TestPostMany:
             many = await posted_rows(session, batched)
             single = await posted_rows(session, one_by_one)
             assert [e.id for e in returned] == [e.id for e, _ in many[1:]]
+            # The entries answered carry the numbers stored, and the log takes them in the
+            # order they were posted.
+            assert [e.seq for e in returned] == [e.seq for e, _ in many[1:]]
+            queued = await session.execute(
+                select(LogQueue.entry_id)
+                .where(LogQueue.foundation_id == batched)
+                .order_by(LogQueue.id)
+            )
+            assert list(queued.scalars()) == [e.id for e, _ in many]
             assert await totals_of(session, batched) == await totals_of(session, one_by_one)
             assert (await ledger.verify(repo, batched)).valid
 
