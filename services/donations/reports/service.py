@@ -215,7 +215,10 @@ async def public_campaign_reads(
     return reads
 
 
-async def log_head(session: AsyncSession, foundation_id: uuid.UUID) -> LogHeadRead | None:
+async def log_head(
+    session: AsyncSession, foundation_id: uuid.UUID, *, pending: int | None = None
+) -> LogHeadRead | None:
+    """The latest head; ``pending`` if the caller counted the queue earlier (see build)."""
     repo = LogRepository(session)
     head = await repo.latest_head(foundation_id)
     if head is None:
@@ -224,7 +227,7 @@ async def log_head(session: AsyncSession, foundation_id: uuid.UUID) -> LogHeadRe
         size=head.size,
         root_hash=head.root_hash.hex(),
         issued_at=head.issued_at,
-        pending=await repo.queued_for(foundation_id),
+        pending=await repo.queued_for(foundation_id) if pending is None else pending,
         path=f"/api/v1/foundations/{foundation_id}/log/head",
     )
 
@@ -248,6 +251,11 @@ async def build(
     foundation_id = campaign.foundation_id
     if freeze_log is not None:
         await integrate_everything(session, freeze_log, steps=integration.STEPS)
+    # The queue is counted before the figures are read: "pending 0" then means every entry
+    # committed before the report was asked for is in its figures, even if the sequencer
+    # integrates a batch between the two reads (counted after, it could say 0 of figures
+    # read before that batch).
+    pending = await LogRepository(session).queued_for(foundation_id)
     state: LedgerState = await repo.ledger_state(foundation_id, campaign.id)
     f = _fold(state.totals)
     currencies = sorted(set(f.gross) | set(f.refunds) | {campaign.currency})
@@ -327,7 +335,7 @@ async def build(
             stock_value=_money(f.stock),
         ),
         ledger=LedgerHeadRead(seq=state.log_size, hash=state.root_hash),
-        log=await log_head(session, foundation_id),
+        log=await log_head(session, foundation_id, pending=pending),
     )
 
 
